@@ -1,0 +1,52 @@
+# The README's two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+RESIDENTS ?= 2000
+
+.PHONY: demo test install lint format messages clean-test-db
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when the package's dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## Install, migrate, load the demo county and serve it on http://$(HOST):$(PORT)/
+demo: install
+	$(BIN)/epidispatch migrate --verbosity 0
+	$(BIN)/epidispatch load_demo --residents $(RESIDENTS)
+	@echo
+	@echo "epidispatch demo: http://$(HOST):$(PORT)/   (admin: http://$(HOST):$(PORT)/admin/, as dispatcher)"
+	@echo "Database: $$($(BIN)/python -c 'import django,os;os.environ.setdefault("DJANGO_SETTINGS_MODULE","epidispatch.settings");django.setup();from django.db import connection;print(connection.settings_dict["NAME"])')"
+	@echo
+	$(BIN)/epidispatch runserver $(HOST):$(PORT) --noreload
+
+## Install what the tests need (Debian's chromium included), find or start PostgreSQL, lint, run pytest.
+test: install
+	scripts/ensure-chromium.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DATABASE_URL="$$(scripts/ensure-postgres.sh)" EPIDISPATCH_DATA_DIR="$(CURDIR)/var/test" \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Refresh the translation catalogue (needs GNU gettext) and compile it.
+messages: install
+	cd src/epidispatch && ../../$(BIN)/epidispatch makemessages --locale zh_Hans --no-obsolete --add-location file
+	cd src/epidispatch && ../../$(BIN)/epidispatch compilemessages --locale zh_Hans

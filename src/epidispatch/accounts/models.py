@@ -1,0 +1,85 @@
+"""Users and the roles (角色) that bind them to org units.
+
+A user holds one or more role assignments, each on one org unit; what the user may see is
+the union of the subtrees under those units (see `epidispatch.core.scoping`).
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from epidispatch.orgunits.models import OrgUnit, UnitKind
+
+
+class User(AbstractUser):
+    full_name = models.CharField(_("full name"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+
+class Role(models.TextChoices):
+    DISPATCHER = "dispatcher", _("Dispatcher (防控办)")
+    LEADER = "leader", _("Leader")
+    TOWN_OFFICIAL = "town_official", _("Town, street or department official")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    SITE_STAFF = "site_staff", _("Vaccination site staff")
+    SUPPLY_OFFICER = "supply_officer", _("CDC / supply officer")
+    INSPECTOR = "inspector", _("Inspector")
+    SCREENING_OFFICER = "screening_officer", _("Screening officer")
+    CONTROL_OFFICER = "control_officer", _("Control officer")
+
+
+_JURISDICTION = (UnitKind.CITY, UnitKind.COUNTY)
+
+#: The kinds of unit each role may be bound to (DESIGN.md §1, "scope").
+ROLE_UNIT_KINDS: dict[str, tuple[str, ...]] = {
+    Role.DISPATCHER: _JURISDICTION,
+    Role.LEADER: _JURISDICTION,
+    Role.SUPPLY_OFFICER: _JURISDICTION,
+    Role.SCREENING_OFFICER: _JURISDICTION,
+    Role.CONTROL_OFFICER: _JURISDICTION,
+    Role.TOWN_OFFICIAL: (UnitKind.TOWN, UnitKind.DEPARTMENT),
+    Role.GRID_WORKER: (UnitKind.GRID, UnitKind.INDUSTRY_GRID),
+    Role.SITE_STAFF: (UnitKind.SITE,),
+    Role.INSPECTOR: tuple(UnitKind),
+}
+
+
+class RoleAssignment(models.Model):
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("org unit"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "unit"], name="role_assignment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.unit.name}"
+
+    def clean(self) -> None:
+        allowed = ROLE_UNIT_KINDS.get(self.role, ())
+        if self.unit_id and self.unit.kind not in allowed:
+            raise ValidationError(
+                {
+                    "unit": _("A %(role)s is bound to a %(kinds)s, not to a %(kind)s.")
+                    % {
+                        "role": self.get_role_display(),
+                        "kinds": " / ".join(str(UnitKind(kind).label) for kind in allowed),
+                        "kind": self.unit.get_kind_display(),
+                    }
+                }
+            )

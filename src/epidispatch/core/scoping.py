@@ -1,0 +1,46 @@
+"""Org-unit scoping: the one place that decides which units a user may see.
+
+Every selector that returns units, people or their data filters through `scope_q` first.
+There is deliberately no bypass for superusers or staff: a user sees exactly the subtrees
+of the units their role assignments name, and nothing when they have none.
+"""
+
+from django.db.models import Q
+
+_CACHE_ATTRIBUTE = "_epidispatch_scope_paths"
+
+
+def scope_paths(user) -> tuple[str, ...]:
+    """Paths of the roots of the user's scope, with nested roots folded away."""
+    cached = getattr(user, _CACHE_ATTRIBUTE, None)
+    if cached is not None:
+        return cached
+    paths: tuple[str, ...] = ()
+    if user is not None and user.is_authenticated and user.is_active:
+        from epidispatch.accounts.models import RoleAssignment
+
+        candidates = sorted(
+            set(RoleAssignment.objects.filter(user=user).values_list("unit__path", flat=True))
+        )
+        kept: list[str] = []
+        for path in candidates:
+            if not any(path.startswith(root) for root in kept):
+                kept.append(path)
+        paths = tuple(kept)
+    setattr(user, _CACHE_ATTRIBUTE, paths)
+    return paths
+
+
+def scope_q(user, path_field: str = "path") -> Q:
+    """A filter keeping the rows whose `path_field` lies inside the user's scope."""
+    paths = scope_paths(user)
+    if not paths:
+        return Q(pk__in=[])
+    condition = Q()
+    for path in paths:
+        condition |= Q(**{f"{path_field}__startswith": path})
+    return condition
+
+
+def path_in_scope(user, path: str) -> bool:
+    return any(path.startswith(root) for root in scope_paths(user))

@@ -1,0 +1,75 @@
+"""Reads of the org-unit tree, always scoped to the acting user."""
+
+from collections import Counter
+from collections.abc import Iterable
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from epidispatch.core.scoping import path_in_scope, scope_paths, scope_q
+
+from .models import PATH_SEPARATOR, OrgUnit
+
+
+def units_visible_to(user, *, kind: str | None = None):
+    """Every unit inside the user's scope, in tree order."""
+    units = OrgUnit.objects.filter(scope_q(user))
+    if kind:
+        units = units.filter(kind=kind)
+    return units
+
+
+def unit_for_user(user, code: str) -> OrgUnit:
+    """The unit with this code if the user may see it; 404 otherwise, so that a unit
+    outside the scope cannot even be told apart from one that does not exist."""
+    try:
+        return units_visible_to(user).get(code=code)
+    except OrgUnit.DoesNotExist:
+        raise Http404(_("No org unit %(code)s within your units.") % {"code": code}) from None
+
+
+def scope_roots(user) -> list[OrgUnit]:
+    """The top units of the user's scope (what their home page starts from)."""
+    return list(OrgUnit.objects.filter(path__in=scope_paths(user)))
+
+
+def unit_breadcrumb(user, unit: OrgUnit) -> list[OrgUnit]:
+    """The unit's ancestors the user may see, top first, then the unit itself."""
+    codes = unit.path.rstrip(PATH_SEPARATOR).split(PATH_SEPARATOR)
+    ancestors = OrgUnit.objects.filter(code__in=codes).order_by("depth")
+    return [ancestor for ancestor in ancestors if path_in_scope(user, ancestor.path)]
+
+
+def unit_children(user, unit: OrgUnit) -> list[OrgUnit]:
+    """Direct sub-units of a unit the user may see."""
+    if not path_in_scope(user, unit.path):
+        return []
+    return list(OrgUnit.objects.filter(parent=unit).order_by("kind", "code"))
+
+
+def child_code_under(unit: OrgUnit, path: str) -> str | None:
+    """The code of the child of `unit` on the way down to `path` (None for `unit` itself)."""
+    rest = path[len(unit.path) :]
+    return rest.split(PATH_SEPARATOR, 1)[0] or None
+
+
+def fold_into_children(unit: OrgUnit, rows: Iterable[tuple[str, int]]) -> Counter:
+    """Sum (path, count) rows from anywhere below `unit` into its direct children."""
+    totals: Counter = Counter()
+    for path, count in rows:
+        child = child_code_under(unit, path)
+        if child:
+            totals[child] += count
+    return totals
+
+
+def subunit_kind_counts(unit: OrgUnit) -> dict[str, Counter]:
+    """For each direct child of `unit`: how many units of each kind lie below it."""
+    by_child: dict[str, Counter] = {}
+    for path, kind in OrgUnit.objects.filter(path__startswith=unit.path).values_list(
+        "path", "kind"
+    ):
+        child = child_code_under(unit, path)
+        if child and path != f"{unit.path}{child}{PATH_SEPARATOR}":
+            by_child.setdefault(child, Counter())[kind] += 1
+    return by_child

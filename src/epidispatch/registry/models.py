@@ -1,0 +1,56 @@
+"""The resident registry (常住人口): who lives in which grid.
+
+ID number and phone are never stored in clear (see `epidispatch.core.protection`): each
+has an encrypted copy, a keyed digest for exact-match lookup and a masked form for display.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from epidispatch.orgunits.models import OrgUnit
+
+
+class ResidentStatus(models.TextChoices):
+    PRESENT = "present", _("Present")
+    AWAY = "away", _("Away, with proof")
+    CONTRAINDICATED = "contraindicated", _("Contraindicated")
+    REFUSED = "refused", _("Refused")
+    DECEASED = "deceased", _("Deceased")
+    MOVED_OUT = "moved_out", _("Moved out")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Resident(models.Model):
+    name = models.CharField(_("name"), max_length=60)
+    id_number_digest = models.CharField(_("ID number lookup key"), max_length=64, unique=True)
+    id_number_encrypted = models.TextField(_("ID number (encrypted)"))
+    id_number_masked = models.CharField(_("ID number"), max_length=18)
+    phone_digest = models.CharField(_("phone lookup key"), max_length=64, blank=True, db_index=True)
+    phone_encrypted = models.TextField(_("phone (encrypted)"), blank=True)
+    phone_masked = models.CharField(_("phone"), max_length=20, blank=True)
+    birth_date = models.DateField(_("birth date"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    grid = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("grid"),
+        on_delete=models.PROTECT,
+        related_name="residents",
+        limit_choices_to={"kind": "grid"},
+    )
+    county_code = models.CharField(_("county code"), max_length=6, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ResidentStatus.choices, default=ResidentStatus.PRESENT
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("resident")
+        verbose_name_plural = _("residents")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.id_number_masked}"
