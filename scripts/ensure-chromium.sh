@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Browser tests drive Debian's Chromium (Playwright's own browser download does not work
-# offline). Install it when missing.
+# offline) and read Chinese pages, so a CJK font must be there too. Install what is missing.
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then
-  exit 0
-fi
-echo "Installing Debian's chromium for the browser tests..." >&2
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then
-  sudo_cmd=(sudo)
-fi
-"${sudo_cmd[@]}" apt-get update -qq >&2
-DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium >&2
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-wqy-microhei)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing Debian packages for the browser tests: ${missing[*]}" >&2
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+as_root apt-get update -qq >&2
+DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >&2

@@ -44,7 +44,7 @@ def unit_children(user, unit: OrgUnit) -> list[OrgUnit]:
     """Direct sub-units of a unit the user may see."""
     if not path_in_scope(user, unit.path):
         return []
-    return list(OrgUnit.objects.filter(parent=unit).order_by("kind", "code"))
+    return list(OrgUnit.objects.filter(parent=unit).order_by("code"))
 
 
 def child_code_under(unit: OrgUnit, path: str) -> str | None:
