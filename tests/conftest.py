@@ -28,87 +28,40 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+#: (attribute, code, name, kind, parent attribute), parents first.
+TREE_UNITS = [
+    ("city", "621100", "定西市", UnitKind.CITY, None),
+    ("county", "621121", "通渭县", UnitKind.COUNTY, "city"),
+    ("other_county", "621122", "陇西县", UnitKind.COUNTY, "city"),
+    ("town", "621121100000", "平襄镇", UnitKind.TOWN, "county"),
+    ("other_town", "621121102000", "鸡川镇", UnitKind.TOWN, "county"),
+    ("far_town", "621122100000", "巩昌镇", UnitKind.TOWN, "other_county"),
+    ("village", "621121100001", "北关社区", UnitKind.VILLAGE, "town"),
+    ("other_village", "621121102001", "新庄村", UnitKind.VILLAGE, "other_town"),
+    ("far_village", "621122100001", "东关社区", UnitKind.VILLAGE, "far_town"),
+    ("grid", "621121100001001", "北关社区第1网格", UnitKind.GRID, "village"),
+    ("sibling_grid", "621121100001002", "北关社区第2网格", UnitKind.GRID, "village"),
+    ("other_grid", "621121102001001", "新庄村第1网格", UnitKind.GRID, "other_village"),
+    ("far_grid", "621122100001001", "东关社区第1网格", UnitKind.GRID, "far_village"),
+    ("department", "621121980001", "县邮政公司", UnitKind.DEPARTMENT, "county"),
+    ("industry_grid", "621121990001", "交通运输行业网格", UnitKind.INDUSTRY_GRID, "county"),
+    ("site", "621121970001", "平襄镇卫生院接种点", UnitKind.SITE, "town"),
+    ("other_site", "621121970002", "鸡川镇卫生院接种点", UnitKind.SITE, "other_town"),
+]
+
+
 class Tree:
-    """Two counties of one city, each with two towns, villages, grids, a department,
-    an industry grid and a site: enough to try every kind of cross-scope read."""
+    """Two counties of one city, each with towns, villages and grids, plus a department,
+    an industry grid and sites: enough to try every kind of cross-scope read."""
 
     def __init__(self):
-        self.city = unit_create(code="621100", name="定西市", kind=UnitKind.CITY)
-        self.county = unit_create(
-            code="621121", name="通渭县", kind=UnitKind.COUNTY, parent_code="621100"
-        )
-        self.other_county = unit_create(
-            code="621122", name="陇西县", kind=UnitKind.COUNTY, parent_code="621100"
-        )
-        self.town = unit_create(
-            code="621121100000", name="平襄镇", kind=UnitKind.TOWN, parent_code="621121"
-        )
-        self.other_town = unit_create(
-            code="621121102000", name="鸡川镇", kind=UnitKind.TOWN, parent_code="621121"
-        )
-        self.far_town = unit_create(
-            code="621122100000", name="巩昌镇", kind=UnitKind.TOWN, parent_code="621122"
-        )
-        self.village = unit_create(
-            code="621121100001", name="北关社区", kind=UnitKind.VILLAGE, parent_code=self.town.code
-        )
-        self.other_village = unit_create(
-            code="621121102001",
-            name="新庄村",
-            kind=UnitKind.VILLAGE,
-            parent_code=self.other_town.code,
-        )
-        self.far_village = unit_create(
-            code="621122100001",
-            name="东关社区",
-            kind=UnitKind.VILLAGE,
-            parent_code=self.far_town.code,
-        )
-        self.grid = unit_create(
-            code="621121100001001",
-            name="北关社区第1网格",
-            kind=UnitKind.GRID,
-            parent_code=self.village.code,
-        )
-        self.sibling_grid = unit_create(
-            code="621121100001002",
-            name="北关社区第2网格",
-            kind=UnitKind.GRID,
-            parent_code=self.village.code,
-        )
-        self.other_grid = unit_create(
-            code="621121102001001",
-            name="新庄村第1网格",
-            kind=UnitKind.GRID,
-            parent_code=self.other_village.code,
-        )
-        self.far_grid = unit_create(
-            code="621122100001001",
-            name="东关社区第1网格",
-            kind=UnitKind.GRID,
-            parent_code=self.far_village.code,
-        )
-        self.department = unit_create(
-            code="621121980001", name="县邮政公司", kind=UnitKind.DEPARTMENT, parent_code="621121"
-        )
-        self.industry_grid = unit_create(
-            code="621121990001",
-            name="交通运输行业网格",
-            kind=UnitKind.INDUSTRY_GRID,
-            parent_code="621121",
-        )
-        self.site = unit_create(
-            code="621121970001",
-            name="平襄镇卫生院接种点",
-            kind=UnitKind.SITE,
-            parent_code=self.town.code,
-        )
-        self.other_site = unit_create(
-            code="621121970002",
-            name="鸡川镇卫生院接种点",
-            kind=UnitKind.SITE,
-            parent_code=self.other_town.code,
-        )
+        for attribute, code, name, kind, parent in TREE_UNITS:
+            parent_code = getattr(self, parent).code if parent else None
+            setattr(
+                self,
+                attribute,
+                unit_create(code=code, name=name, kind=kind, parent_code=parent_code),
+            )
 
 
 @pytest.fixture

@@ -106,3 +106,10 @@ def test_unit_page_query_count_does_not_grow_with_the_tree(
     with django_assert_num_queries(len(small.captured_queries)):
         response = client.get(url)
     assert response.content.decode().count("<tr data-code=") == 1 + 1 + 30
+
+
+def test_logout_ends_the_session(dispatcher, client):
+    client.force_login(dispatcher)
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302

@@ -135,3 +135,12 @@ def test_role_bound_to_the_wrong_kind_of_unit_is_refused(tree, role, wrong_unit)
         role_assign(user=user, role=role, unit=getattr(tree, wrong_unit))
     assert "unit" in caught.value.message_dict
     assert not user.role_assignments.exists()
+
+
+def test_page_outside_the_scope_says_not_found_without_naming_the_unit(tree, make_user, client):
+    client.force_login(make_user(Role.TOWN_OFFICIAL, tree.town))
+    response = client.get(f"/units/{tree.other_town.code}/")
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "页面不存在" in page
+    assert tree.other_town.name not in page
