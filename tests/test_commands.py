@@ -2,31 +2,16 @@
 `epidispatch` console script against the test database."""
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from epidispatch.demo import generator
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident
 
+from .cli import EPIDISPATCH, run
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-EPIDISPATCH = shutil.which("epidispatch", path=str(Path(sys.executable).parent))
-
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    settings = connection.settings_dict
-    url = f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url}
-    return subprocess.run(
-        [EPIDISPATCH, *args], capture_output=True, text=True, env=env, timeout=120
-    )
 
 
 def test_console_script_is_installed():
