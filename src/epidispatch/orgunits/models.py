@@ -156,54 +156,36 @@ class OrgUnit(models.Model):
 
     def clean(self) -> None:
         """Validate kind, code and placement; used by forms and by the services."""
+        problem = self.placement_problem()
+        if problem:
+            field, message = problem
+            raise ValidationError({field: message})
+
+    def placement_problem(self) -> tuple[str, str] | None:
+        """(field, message) of the first thing wrong with this unit's code or place."""
         error = code_format_error(self.kind, self.code)
         if error:
-            raise ValidationError({"code": error})
+            return "code", error
         parent = self.parent
-        if (
-            parent is not None
-            and self.pk is not None
-            and (parent.pk == self.pk or parent.path.startswith(self.path))
-        ):
-            raise ValidationError(
-                {
-                    "parent": _(
-                        "%(unit)s cannot be placed under itself or one of its own sub-units."
-                    )
-                    % {"unit": self.name}
-                }
-            )
+        if parent is not None and self.pk is not None and parent.path.startswith(self.path):
+            message = _("%(unit)s cannot be placed under itself or one of its own sub-units.")
+            return "parent", message % {"unit": self.name}
         allowed = ALLOWED_PARENT_KINDS[self.kind]
+        labels = {"kind": self.get_kind_display(), "allowed": _kinds_text(allowed)}
         if parent is None:
             if allowed:
-                raise ValidationError(
-                    {
-                        "parent": _("A %(kind)s must be placed under a %(allowed)s.")
-                        % {"kind": self.get_kind_display(), "allowed": _kinds_text(allowed)}
-                    }
-                )
-            return
+                return "parent", _("A %(kind)s must be placed under a %(allowed)s.") % labels
+            return None
+        if not allowed:
+            return "parent", _("A %(kind)s is a root of the tree and has no parent unit.") % labels
         if parent.kind not in allowed:
-            if allowed:
-                message = _(
-                    "A %(kind)s cannot be placed under a %(parent_kind)s; it belongs under a "
-                    "%(allowed)s."
-                )
-            else:
-                message = _("A %(kind)s is a root of the tree and has no parent unit.")
-            raise ValidationError(
-                {
-                    "parent": message
-                    % {
-                        "kind": self.get_kind_display(),
-                        "parent_kind": parent.get_kind_display(),
-                        "allowed": _kinds_text(allowed),
-                    }
-                }
+            message = _(
+                "A %(kind)s cannot be placed under a %(parent_kind)s; it belongs under a "
+                "%(allowed)s."
             )
+            return "parent", message % {**labels, "parent_kind": parent.get_kind_display()}
         error = code_parent_error(self.kind, self.code, parent)
-        if error:
-            raise ValidationError({"code": error})
+        return ("code", error) if error else None
 
     def place_under(self, parent: "OrgUnit | None") -> None:
         """Set parent and the derived path, depth and county code (no validation, no save)."""
