@@ -65,11 +65,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "ninja",
     "epidispatch.orgunits",
     "epidispatch.accounts",
     "epidispatch.registry",
     "epidispatch.demo",
     "epidispatch.web",
+    "epidispatch.api",
 ]
 
 MIDDLEWARE = [

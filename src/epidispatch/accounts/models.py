@@ -83,3 +83,28 @@ class RoleAssignment(models.Model):
                     }
                 }
             )
+
+
+class ApiToken(models.Model):
+    """A bearer token for scripts calling the API as a user (same scope as that user).
+
+    Only a SHA-256 digest of the token is stored; the token itself is shown once, when
+    it is created (`epidispatch create_api_token USERNAME`).
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=60)
+    digest = models.CharField(_("token digest"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("token prefix"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.name} ({self.prefix}…)"

@@ -1,10 +1,14 @@
-"""Writes to users and their role assignments."""
+"""Writes to users, their role assignments and their API tokens."""
+
+import hashlib
+import secrets
 
 from django.db import transaction
+from django.utils import timezone
 
 from epidispatch.orgunits.models import OrgUnit
 
-from .models import RoleAssignment, User
+from .models import ApiToken, RoleAssignment, User
 
 
 @transaction.atomic
@@ -28,3 +32,30 @@ def user_create(
     for role, unit in roles:
         role_assign(user=user, role=role, unit=unit)
     return user
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new API token for `user`; returns the record and the token, shown only now."""
+    token = secrets.token_urlsafe(32)
+    record = ApiToken.objects.create(
+        user=user, name=name, digest=_token_digest(token), prefix=token[:8]
+    )
+    return record, token
+
+
+def api_token_user(token: str) -> User | None:
+    """The active user a live token belongs to, or None; notes when it was last used."""
+    record = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=_token_digest(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if record is None:
+        return None
+    ApiToken.objects.filter(pk=record.pk).update(last_used_at=timezone.now())
+    return record.user

@@ -1,4 +1,5 @@
-"""Reads composed for the web pages, built only from the domain apps' scoped selectors."""
+"""Reads composed for the pages and the API, built only from the domain apps' scoped
+selectors."""
 
 from dataclasses import dataclass, field
 

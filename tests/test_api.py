@@ -1,0 +1,141 @@
+"""The JSON API: token or session auth, the same scoping as the pages."""
+
+import pytest
+from django.utils import timezone
+
+from epidispatch.accounts.models import Role
+from epidispatch.accounts.services import api_token_create
+from epidispatch.registry.services import resident_create
+
+from .cli import run
+
+pytestmark = pytest.mark.django_db
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def official_token(tree, make_user):
+    official = make_user(Role.TOWN_OFFICIAL, tree.town)
+    _record, token = api_token_create(user=official, name="daily report script")
+    return token
+
+
+def test_without_credentials_the_api_answers_401(tree, client):
+    assert client.get("/api/v1/units").status_code == 401
+
+
+def test_an_unknown_or_revoked_token_answers_401(tree, client, official_token):
+    assert client.get("/api/v1/units", headers=bearer("not-a-token")).status_code == 401
+    from epidispatch.accounts.models import ApiToken
+
+    ApiToken.objects.update(revoked_at=timezone.now())
+    assert client.get("/api/v1/units", headers=bearer(official_token)).status_code == 401
+
+
+def test_a_token_of_a_deactivated_user_answers_401(tree, client, official_token):
+    from epidispatch.accounts.models import User
+
+    User.objects.update(is_active=False)
+    assert client.get("/api/v1/units", headers=bearer(official_token)).status_code == 401
+
+
+def test_units_list_holds_only_the_callers_subtree(tree, client, official_token):
+    response = client.get("/api/v1/units", headers=bearer(official_token))
+    assert response.status_code == 200
+    codes = [unit["code"] for unit in response.json()]
+    assert codes == [
+        tree.town.code,
+        tree.village.code,
+        tree.grid.code,
+        tree.sibling_grid.code,
+        tree.site.code,
+    ]
+    assert response.json()[0] == {
+        "code": tree.town.code,
+        "name": "平襄镇",
+        "kind": "town",
+        "parent": "621121",
+    }
+
+
+def test_units_under_a_unit_outside_the_scope_is_404(tree, client, official_token):
+    response = client.get(
+        f"/api/v1/units?under={tree.other_town.code}", headers=bearer(official_token)
+    )
+    assert response.status_code == 404
+
+
+def test_unit_detail_outside_the_scope_is_404_and_inside_has_counts(tree, client, official_token):
+    resident_create(name="甲", id_number="622424198001010013", grid=tree.grid)
+    resident_create(name="乙", id_number="62242419800101003X", grid=tree.other_grid)
+    assert (
+        client.get(
+            f"/api/v1/units/{tree.other_town.code}", headers=bearer(official_token)
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(f"/api/v1/units/{tree.county.code}", headers=bearer(official_token)).status_code
+        == 404
+    )
+    detail = client.get(f"/api/v1/units/{tree.town.code}", headers=bearer(official_token)).json()
+    assert (detail["residents"], detail["grids"]) == (1, 2)
+    assert [child["code"] for child in detail["children"]] == [tree.village.code, tree.site.code]
+
+
+@pytest.mark.parametrize("role", [Role.GRID_WORKER, Role.SITE_STAFF, Role.LEADER])
+def test_every_role_gets_its_own_units_through_the_session_too(tree, client, make_user, role):
+    bound = {Role.GRID_WORKER: tree.grid, Role.SITE_STAFF: tree.site, Role.LEADER: tree.county}[
+        role
+    ]
+    client.force_login(make_user(role, bound))
+    codes = {unit["code"] for unit in client.get("/api/v1/units").json()}
+    assert bound.code in codes
+    assert tree.far_grid.code not in codes
+    assert client.get(f"/api/v1/units/{tree.far_town.code}").status_code == 404
+
+
+def test_units_list_query_count_does_not_grow_with_the_tree(
+    tree, client, official_token, django_assert_num_queries
+):
+    from epidispatch.orgunits.services import unit_create
+
+    client.get("/api/v1/units", headers=bearer(official_token))
+    with django_assert_num_queries(4) as small:
+        client.get("/api/v1/units", headers=bearer(official_token))
+    for number in range(10, 40):
+        unit_create(
+            code=f"621121100{number:03d}",
+            name=f"村{number}",
+            kind="village",
+            parent_code=tree.town.code,
+        )
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get("/api/v1/units", headers=bearer(official_token))
+    assert len(response.json()) == 5 + 30
+
+
+def test_openapi_docs_use_the_bundled_assets(tree, client, dispatcher):
+    client.force_login(dispatcher)
+    page = client.get("/api/docs", follow=True).content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_create_api_token_prints_a_token_that_works(tree, make_user, client):
+    make_user(Role.DISPATCHER, tree.county, username="county-it")
+    result = run("create_api_token", "county-it", "--name", "nightly import")
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert client.get(f"/api/v1/units/{tree.county.code}", headers=bearer(token)).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_create_api_token_for_an_unknown_user_fails(tree):
+    result = run("create_api_token", "nobody")
+    assert result.returncode != 0
+    assert "nobody" in result.stderr
