@@ -3,8 +3,9 @@
 import pytest
 from django.utils import timezone
 
-from epidispatch.accounts.models import Role
+from epidispatch.accounts.models import ApiToken, Role, User
 from epidispatch.accounts.services import api_token_create
+from epidispatch.orgunits.services import unit_create
 from epidispatch.registry.services import resident_create
 
 from .cli import run
@@ -29,15 +30,11 @@ def test_without_credentials_the_api_answers_401(tree, client):
 
 def test_an_unknown_or_revoked_token_answers_401(tree, client, official_token):
     assert client.get("/api/v1/units", headers=bearer("not-a-token")).status_code == 401
-    from epidispatch.accounts.models import ApiToken
-
     ApiToken.objects.update(revoked_at=timezone.now())
     assert client.get("/api/v1/units", headers=bearer(official_token)).status_code == 401
 
 
 def test_a_token_of_a_deactivated_user_answers_401(tree, client, official_token):
-    from epidispatch.accounts.models import User
-
     User.objects.update(is_active=False)
     assert client.get("/api/v1/units", headers=bearer(official_token)).status_code == 401
 
@@ -101,8 +98,6 @@ def test_every_role_gets_its_own_units_through_the_session_too(tree, client, mak
 def test_units_list_query_count_does_not_grow_with_the_tree(
     tree, client, official_token, django_assert_num_queries
 ):
-    from epidispatch.orgunits.services import unit_create
-
     client.get("/api/v1/units", headers=bearer(official_token))
     with django_assert_num_queries(4) as small:
         client.get("/api/v1/units", headers=bearer(official_token))

@@ -4,6 +4,7 @@ DATABASE_URL           default: SQLite file in the data folder (the embedded dem
 EPIDISPATCH_DATA_DIR   default: $XDG_DATA_HOME/epidispatch or ~/.local/share/epidispatch;
                        holds the SQLite file, generated keys and uploads.
 EPIDISPATCH_DEBUG      "1" for development error pages.
+EPIDISPATCH_HTTPS      "1" behind a TLS-terminating proxy: secure cookies, HSTS.
 EPIDISPATCH_ALLOWED_HOSTS  comma-separated host names.
 DJANGO_SECRET_KEY      session signing key; generated into the data folder when unset.
 EPIDISPATCH_DATA_KEY   key that encrypts ID numbers and phones at rest; generated into the
@@ -151,3 +152,7 @@ MEDIA_ROOT = DATA_DIR / "uploads"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
 X_FRAME_OPTIONS = "DENY"
+if os.environ.get("EPIDISPATCH_HTTPS") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
