@@ -144,9 +144,11 @@ def _parents_first(rows: list[UnitRow], header, result: UnitImportResult) -> lis
     children: dict[str, list[UnitRow]] = {}
     ready = deque()
     for row in rows:
-        if row.parent_code in by_code and row.parent_code != row.code:
+        if row.parent_code == row.code:
+            continue  # its own parent: a cycle of one, reported below
+        if row.parent_code in by_code:
             children.setdefault(row.parent_code, []).append(row)
-        elif row.parent_code != row.code:
+        else:
             ready.append(row)
     ordered: list[UnitRow] = []
     while ready:
@@ -193,9 +195,11 @@ def _apply(rows: list[UnitRow], header, result: UnitImportResult) -> None:
 
 
 def _apply_row(row: UnitRow, existing: dict[str, OrgUnit]) -> str:
+    """Create or update one unit; `existing` is the tree as it stood before the import
+    (a code is applied once per file, so it never needs refreshing)."""
     unit = existing.get(row.code)
     if unit is None:
-        existing[row.code] = services.unit_create(
+        services.unit_create(
             code=row.code, name=row.name, kind=row.kind, parent_code=row.parent_code or None
         )
         return "created"
@@ -213,8 +217,7 @@ def _apply_row(row: UnitRow, existing: dict[str, OrgUnit]) -> str:
             raise ValidationError({"parent": _("This cell is empty.")})
         unit = services.unit_move(unit=unit, new_parent=services.unit_by_code(row.parent_code))
     if unit.name != row.name:
-        unit = services.unit_update(unit=unit, name=row.name)
-    existing[row.code] = OrgUnit.objects.select_related("parent").get(pk=unit.pk)
+        services.unit_update(unit=unit, name=row.name)
     return "updated"
 
 
