@@ -11,7 +11,7 @@ from ninja.security import HttpBearer, django_auth
 
 from epidispatch.accounts.services import api_token_user
 from epidispatch.orgunits.models import OrgUnit, UnitKind
-from epidispatch.orgunits.selectors import unit_for_user, units_visible_to
+from epidispatch.orgunits.selectors import unit_for_user, units_below, units_visible_to
 from epidispatch.web.selectors import unit_overview
 
 
@@ -79,8 +79,7 @@ def list_units(request, filters: Query[UnitFilters]):
     """Units within the caller's scope in tree order; `under` keeps those below a unit."""
     units = units_visible_to(request.user, kind=filters.kind).select_related("parent")
     if filters.under:
-        root = unit_for_user(request.user, filters.under)
-        units = units.filter(path__startswith=root.path).exclude(pk=root.pk)
+        units = units_below(units, unit_for_user(request.user, filters.under))
     return units
 
 

@@ -19,6 +19,11 @@ def units_visible_to(user, *, kind: str | None = None):
     return units
 
 
+def units_below(units, root: OrgUnit):
+    """Those of `units` that lie strictly below `root` (the `--under` / `?under=` filter)."""
+    return units.filter(path__startswith=root.path).exclude(pk=root.pk)
+
+
 def unit_for_user(user, code: str) -> OrgUnit:
     """The unit with this code if the user may see it; 404 otherwise, so that a unit
     outside the scope cannot even be told apart from one that does not exist."""

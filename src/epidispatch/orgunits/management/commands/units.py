@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from epidispatch.orgunits.models import OrgUnit, UnitKind
+from epidispatch.orgunits.selectors import units_below
 from epidispatch.orgunits.services import unit_by_code
 
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
                 root = unit_by_code(under)
             except ValidationError as error:
                 raise CommandError(error.messages[0]) from None
-            units = units.filter(path__startswith=root.path).exclude(pk=root.pk)
+            units = units_below(units, root)
         if kind:
             units = units.filter(kind=kind)
         rows = [
