@@ -99,7 +99,7 @@ def test_units_list_query_count_does_not_grow_with_the_tree(
     tree, client, official_token, django_assert_num_queries
 ):
     client.get("/api/v1/units", headers=bearer(official_token))
-    with django_assert_num_queries(4) as small:
+    with django_assert_num_queries(3) as small:
         client.get("/api/v1/units", headers=bearer(official_token))
     for number in range(10, 40):
         unit_create(
@@ -134,3 +134,11 @@ def test_create_api_token_for_an_unknown_user_fails(tree):
     result = run("create_api_token", "nobody")
     assert result.returncode != 0
     assert "nobody" in result.stderr
+
+
+def test_token_use_is_noted_without_a_write_on_every_call(tree, client, official_token):
+    client.get("/api/v1/units", headers=bearer(official_token))
+    first_use = ApiToken.objects.get().last_used_at
+    assert first_use is not None
+    client.get("/api/v1/units", headers=bearer(official_token))
+    assert ApiToken.objects.get().last_used_at == first_use
