@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "epidispatch.orgunits",
     "epidispatch.accounts",
     "epidispatch.registry",
+    "epidispatch.vaccination",
+    "epidispatch.audit",
     "epidispatch.demo",
     "epidispatch.web",
     "epidispatch.api",

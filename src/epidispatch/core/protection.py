@@ -44,3 +44,9 @@ def decrypt(token: str) -> str:
 def lookup_digest(value: str) -> str:
     """Keyed digest of a normalised value, for exact-match lookups."""
     return hmac.new(_lookup_key(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def lookup_digests(values: list[str]) -> list[str]:
+    """`lookup_digest` of many values (an import's worth), without repeated key lookups."""
+    key = _lookup_key()
+    return [hmac.new(key, value.encode(), hashlib.sha256).hexdigest() for value in values]

@@ -33,10 +33,12 @@ def scope_paths(user) -> tuple[str, ...]:
 
 def scope_q(user, path_field: str = "path") -> Q:
     """A filter keeping the rows whose `path_field` lies inside the user's scope."""
-    paths = scope_paths(user)
-    if not paths:
-        return Q(pk__in=[])
-    condition = Q()
+    return paths_q(scope_paths(user), path_field)
+
+
+def paths_q(paths, path_field: str = "path") -> Q:
+    """Rows whose `path_field` lies under one of `paths` (none when `paths` is empty)."""
+    condition = Q(pk__in=[])
     for path in paths:
         condition |= Q(**{f"{path_field}__startswith": path})
     return condition

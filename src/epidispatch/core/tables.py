@@ -7,15 +7,21 @@ message can point at the cell the user has to fix.
 
 import codecs
 import csv
+import datetime
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import python_calamine
 from django.utils.translation import gettext as _
 
 ZIP_MAGIC = b"PK\x03\x04"
+#: Legacy binary Excel (.xls), which calamine reads too.
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+#: The column of a frame that holds each row's number as a spreadsheet shows it.
+ROW = "_row"
 #: How much of a text file is probed to tell UTF-8 from GB18030.
 ENCODING_PROBE_BYTES = 1 << 20
 
@@ -35,20 +41,28 @@ def normalize_header(text) -> str:
     return "".join(unicodedata.normalize("NFKC", str(text or "")).split()).strip("*")
 
 
-def read_table(path: str | Path) -> Table:
-    path = Path(path)
+def _probe(path: Path) -> bytes:
     if not path.is_file():
         raise UnreadableFile(_("File not found: %(path)s") % {"path": path})
     with path.open("rb") as handle:
         head = handle.read(ENCODING_PROBE_BYTES)
     if not head.strip():
         raise UnreadableFile(_("The file is empty."))
-    if head.startswith(ZIP_MAGIC):
-        rows = _xlsx_rows(path)
-    elif path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
+    return head
+
+
+def _is_workbook(path: Path, head: bytes) -> bool:
+    if head.startswith((ZIP_MAGIC, OLE_MAGIC)):
+        return True
+    if path.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
         raise UnreadableFile(_("%(name)s is not a valid Excel file.") % {"name": path.name})
-    else:
-        rows = _csv_rows(path, _text_encoding(head))
+    return False
+
+
+def read_table(path: str | Path) -> Table:
+    path = Path(path)
+    head = _probe(path)
+    rows = _xlsx_rows(path) if _is_workbook(path, head) else _csv_rows(path, _text_encoding(head))
     try:
         _number, header_cells = next(rows)
     except StopIteration:
@@ -146,3 +160,78 @@ def match_columns(headers: list[str], columns: dict[str, tuple[str, ...]]) -> di
                 found[field] = headers.index(name)
                 break
     return found
+
+
+@dataclass
+class Frame:
+    """A whole table as text columns, for vectorised validation of big files (polars).
+
+    `data` has one String column per header, named by its position ("0", "1", ...) because
+    headers may repeat or be blank, plus ROW; blank rows are dropped.
+    """
+
+    headers: list[str]
+    data: pl.DataFrame
+
+    def column(self, index: int) -> pl.Expr:
+        return pl.col(str(index))
+
+
+def read_frame(path: str | Path) -> Frame:
+    """Read a whole `.xlsx`/`.xls`/`.csv` file; raises UnreadableFile if it cannot be read."""
+    path = Path(path)
+    head = _probe(path)
+    if _is_workbook(path, head):
+        records = [[_cell_string(cell) for cell in cells] for _n, cells in _xlsx_rows(path)]
+        width = max((len(cells) for cells in records), default=0)
+        records = [cells + [None] * (width - len(cells)) for cells in records]
+        data = pl.DataFrame(records, schema=[str(i) for i in range(width)], orient="row")
+    else:
+        data = _csv_frame(path, _text_encoding(head))
+    if data.height == 0:
+        raise UnreadableFile(_("The file is empty."))
+    headers = [normalize_header(cell) for cell in data.row(0)]
+    if not any(headers):
+        raise UnreadableFile(_("The first row holds no column headers."))
+    data = data.with_row_index(ROW, offset=1).slice(1)
+    cells = [pl.col(name) for name in data.columns if name != ROW]
+    data = data.with_columns(pl.col(ROW).cast(pl.Int64)).filter(
+        pl.any_horizontal([cell.str.strip_chars().str.len_chars() > 0 for cell in cells])
+    )
+    return Frame(headers=headers, data=data)
+
+
+def _csv_frame(path: Path, encoding: str) -> pl.DataFrame:
+    raw = path.read_bytes()
+    if encoding == "utf-8-sig":
+        raw = raw[len(codecs.BOM_UTF8) :]
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise UnreadableFile(
+            _(
+                "Row %(row)d cannot be decoded as %(encoding)s; "
+                "save the file as UTF-8 or GB18030 instead."
+            )
+            % {"row": raw.count(b"\n", 0, error.start) + 1, "encoding": encoding}
+        ) from None
+    try:
+        data = pl.read_csv(
+            text.encode(), has_header=False, infer_schema=False, truncate_ragged_lines=True
+        )
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
+        raise UnreadableFile(
+            _("The file is not valid CSV: %(error)s") % {"error": str(error).splitlines()[0]}
+        ) from None
+    return data.rename(dict(zip(data.columns, map(str, range(data.width)), strict=True)))
+
+
+def _cell_string(value) -> str | None:
+    """An Excel cell as the text a CSV export would hold."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return cell_text(value)

@@ -1,0 +1,187 @@
+"""Writes of doses: a site recording one (`dose_record`) and every path that adds doses
+(`doses_settle`, which imports use too)."""
+
+from datetime import date, datetime
+
+import polars as pl
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from epidispatch.core import bulk
+from epidispatch.orgunits.models import OrgUnit
+from epidispatch.registry.models import Resident, ResidentStatus
+
+from .models import Dose, DoseSource, VaccinationStatus, VaccineProduct
+from .rules import DOSE_COLUMNS, DOSE_FIELDS, Rules, derive, load_rules
+
+#: The schema of the existing doses `doses_settle` compares against.
+STORED_DOSE_SCHEMA = {
+    "id": pl.Int64,
+    "resident_id": pl.Int64,
+    "dose_number": pl.Int64,
+    "product_id": pl.Int64,
+    "given_on": pl.Date,
+    "booster_number": pl.Int64,
+    "completes_series": pl.Boolean,
+    "sequential": pl.Boolean,
+    "next_due_by": pl.Date,
+}
+RESIDENT_SCHEMA = {"id": pl.Int64, "birth_date": pl.Date, "county_code": pl.String}
+
+
+def stored_doses(resident_ids) -> pl.DataFrame:
+    return bulk.select_in(Dose, "resident_id", resident_ids, STORED_DOSE_SCHEMA)
+
+
+def doses_settle(
+    *, new: pl.DataFrame, existing: pl.DataFrame, residents: pl.DataFrame, rules: Rules
+) -> None:
+    """Insert the `new` doses and bring every derived figure of their residents up to date.
+
+    `new` holds Dose fields (DOSE_COLUMNS among them) of doses not yet stored; `existing`
+    every stored dose of the same residents (STORED_DOSE_SCHEMA); `residents` their id,
+    birth_date and county_code. Call inside a transaction.
+    """
+    if new.is_empty():
+        return
+    fields, statuses = derive(
+        pl.concat([new.select(DOSE_COLUMNS), existing.select(DOSE_COLUMNS)]),
+        residents.select(pl.col("id").alias("resident_id"), "birth_date"),
+        rules,
+    )
+    keys = ["resident_id", "dose_number"]
+    new = new.with_columns(pl.col(key).cast(pl.Int64) for key in keys)
+    bulk.insert_frame(Dose, new.drop(DOSE_FIELDS, strict=False).join(fields, on=keys))
+    changed = existing.join(fields, on=keys, suffix="_derived").filter(
+        pl.any_horizontal(
+            pl.col(name).ne_missing(pl.col(f"{name}_derived")) for name in DOSE_FIELDS
+        )
+    )
+    bulk.update_frame(
+        Dose,
+        changed.select("id", *(pl.col(f"{name}_derived").alias(name) for name in DOSE_FIELDS)),
+    )
+    touched = statuses.get_column("resident_id").to_list()
+    bulk.delete_in(VaccinationStatus, "resident_id", touched)
+    counties = residents.select(pl.col("id").alias("resident_id"), "county_code")
+    bulk.insert_frame(VaccinationStatus, statuses.join(counties, on="resident_id"))
+
+
+@transaction.atomic
+def dose_record(
+    *,
+    resident: Resident,
+    product: VaccineProduct | None,
+    given_on: date,
+    site: OrgUnit,
+    by,
+    lot_number: str = "",
+    trace_code: str = "",
+    given_at: datetime | None = None,
+) -> Dose:
+    """Record one dose given at a site (接种登记), checked against the schedule rules."""
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    if product is None or not product.active:
+        raise ValidationError(_("Unknown vaccine product."), code="unknown_product")
+    if given_on > timezone.localdate():
+        raise ValidationError(
+            _("The vaccination date %(day)s is in the future.") % {"day": given_on},
+            code="future_date",
+        )
+    if resident.status == ResidentStatus.DECEASED:
+        raise ValidationError(
+            _("%(name)s is registered as deceased; no dose can be recorded.")
+            % {"name": resident.name},
+            code="deceased",
+        )
+    rules = load_rules()
+    existing = stored_doses([resident.pk])
+    status = VaccinationStatus.objects.filter(resident=resident).first()
+    number = _check_next_dose(resident, status, product, given_on, rules)
+    new = pl.DataFrame(
+        [
+            {
+                "resident_id": resident.pk,
+                "dose_number": number,
+                "product_id": product.pk,
+                "given_on": given_on,
+                "given_at": given_at,
+                "lot_number": lot_number.strip(),
+                "trace_code": trace_code.strip(),
+                "site_id": site.pk,
+                "site_name": site.name,
+                "source": DoseSource.SITE.value,
+                "recorded_by_id": by.pk,
+                "county_code": resident.county_code,
+                "created_at": timezone.now(),
+            }
+        ]
+    )
+    residents = pl.DataFrame(
+        [
+            {
+                "id": resident.pk,
+                "birth_date": resident.birth_date,
+                "county_code": resident.county_code,
+            }
+        ],
+        schema=RESIDENT_SCHEMA,
+    )
+    try:
+        with transaction.atomic():
+            doses_settle(new=new, existing=existing, residents=residents, rules=rules)
+    except IntegrityError:
+        raise ValidationError(
+            _("Dose %(number)d of this person was recorded a moment ago by someone else.")
+            % {"number": number},
+            code="concurrent",
+        ) from None
+    return Dose.objects.get(resident=resident, dose_number=number)
+
+
+def _check_next_dose(
+    resident: Resident,
+    status: VaccinationStatus | None,
+    product: VaccineProduct,
+    given_on: date,
+    rules: Rules,
+) -> int:
+    """The number the new dose gets, or a ValidationError saying why it may not be given."""
+    if status is None:
+        return 1
+    if given_on <= status.last_dose_on:
+        raise ValidationError(
+            _("The previous dose was given on %(day)s; a new one must come later.")
+            % {"day": status.last_dose_on},
+            code="before_previous",
+        )
+    if status.next_dose_number is None:
+        raise ValidationError(
+            _("%(name)s has had the full series and every booster the rules allow.")
+            % {"name": resident.name},
+            code="beyond_series",
+        )
+    in_series = status.series_complete_on is None
+    series_platform = rules.platforms[status.series_product_id]
+    if in_series and rules.platforms[product.pk] != series_platform:
+        raise ValidationError(
+            _(
+                "Dose %(number)d completes a series begun with %(product)s: "
+                "use a vaccine of the same kind."
+            )
+            % {"number": status.next_dose_number, "product": status.series_product.name},
+            code="series_platform",
+        )  # fmt: skip
+    if status.next_due_from and given_on < status.next_due_from:
+        message = (
+            _("Too soon: dose %(number)d may be given from %(day)s on.")
+            if in_series
+            else _("Too soon for a booster: it may be given from %(day)s on.")
+        )
+        raise ValidationError(
+            message % {"number": status.next_dose_number, "day": status.next_due_from},
+            code="too_soon",
+        )
+    return status.next_dose_number
