@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
+    "huey.contrib.djhuey",
     "epidispatch.orgunits",
     "epidispatch.accounts",
     "epidispatch.registry",
@@ -138,6 +139,18 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
+# Background work (file imports from the web; later the daily cutoff): huey, with its
+# queue in an SQLite file in the data folder, or in Redis when EPIDISPATCH_REDIS_URL is set.
+# EPIDISPATCH_TASKS_IMMEDIATE=1 runs tasks inside the request instead (tests, debugging).
+_REDIS_URL = os.environ.get("EPIDISPATCH_REDIS_URL")
+HUEY = {
+    "huey_class": "huey.RedisHuey" if _REDIS_URL else "huey.SqliteHuey",
+    "name": "epidispatch",
+    "immediate": os.environ.get("EPIDISPATCH_TASKS_IMMEDIATE") == "1",
+    **({"url": _REDIS_URL} if _REDIS_URL else {"filename": str(DATA_DIR / "tasks.db")}),
+    "consumer": {"workers": 2, "worker_type": "thread"},
+}
+
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True
 

@@ -4,6 +4,9 @@ Scripts authenticate with `Authorization: Bearer <token>` (epidispatch create_ap
 a logged-in browser session works too, for read-only calls.
 """
 
+from datetime import date
+
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Query, Schema
 from ninja.renderers import JSONRenderer
@@ -12,6 +15,7 @@ from ninja.security import HttpBearer, django_auth
 from epidispatch.accounts.services import api_token_user
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.selectors import unit_for_user, units_below, units_visible_to
+from epidispatch.vaccination.selectors import unit_coverage
 from epidispatch.web.selectors import unit_overview
 
 
@@ -107,3 +111,21 @@ def get_unit(request, code: str):
             for row in overview.children
         ],
     }
+
+
+class CoverageOut(Schema):
+    residents: int
+    adults: int
+    first_dose: int
+    series_complete: int
+    booster: int
+    to_clear: int
+    overdue_second: int
+
+
+@api.get("/units/{code}/coverage", response=CoverageOut, tags=["vaccination"])
+def get_unit_coverage(request, code: str, as_of: date | None = None):
+    """The unit's figures on `as_of` (default today), as `epidispatch coverage` prints them:
+    only doses given on or before that day count; adults are 18 or older on it."""
+    unit = unit_for_user(request.user, code)
+    return unit_coverage(unit, as_of or timezone.localdate())

@@ -75,6 +75,7 @@ def doses_import(
     batch: ImportBatch,
     scope_paths: tuple[str, ...] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    finish: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
     """Import a dose file into `batch`. `scope_paths` limits the residents it may touch
     (None: all, for the command line). Raises UnreadableFile when the file cannot be read."""
@@ -104,6 +105,8 @@ def doses_import(
             rules=load_rules(),
         )
         summary.stored = new.height
+        if finish:
+            finish(summary)
     return summary
 
 
