@@ -1,8 +1,12 @@
 """Reads of the resident registry, scoped to the acting user. Masked fields only."""
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.shortcuts import get_object_or_404
 
-from epidispatch.core.scoping import scope_q
+from epidispatch.core import protection
+from epidispatch.core.ids import parse_id_number
+from epidispatch.core.scoping import path_in_scope, scope_q
 from epidispatch.orgunits.models import OrgUnit
 
 from .models import Resident
@@ -21,4 +25,39 @@ def resident_counts_by_grid(user, unit: OrgUnit) -> list[tuple[str, int]]:
         .values_list("grid__path")
         .annotate(residents=Count("id"))
         .order_by()
+    )
+
+
+def resident_for_user(user, resident_id: int) -> Resident:
+    """One resident in the user's scope, or Http404 (never saying whether it exists)."""
+    return get_object_or_404(residents_visible_to(user).select_related("grid"), pk=resident_id)
+
+
+def resident_find(user, id_number: str) -> Resident | None:
+    """The resident in the user's scope with this exact ID number (by its lookup digest)."""
+    try:
+        number = parse_id_number(id_number).number
+    except ValidationError:
+        return None
+    return (
+        residents_visible_to(user)
+        .select_related("grid")
+        .filter(id_number_digest=protection.lookup_digest(number))
+        .first()
+    )
+
+
+def resident_find_for_site(user, site: OrgUnit, id_number: str) -> Resident | None:
+    """Site staff vaccinate whoever comes, so at a site they may find any resident of the
+    site's county by the exact ID number (never by browsing), to record a dose."""
+    if not path_in_scope(user, site.path):
+        return None
+    try:
+        number = parse_id_number(id_number).number
+    except ValidationError:
+        return None
+    return (
+        Resident.objects.select_related("grid")
+        .filter(id_number_digest=protection.lookup_digest(number), county_code=site.county_code)
+        .first()
     )

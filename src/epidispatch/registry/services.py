@@ -1,9 +1,14 @@
 """Writes to the resident registry."""
 
-from django.core.exceptions import ValidationError
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from epidispatch.accounts.models import Role, RoleAssignment
+from epidispatch.audit.models import AuditAction
+from epidispatch.audit.services import audit_record
 from epidispatch.core import protection
 from epidispatch.core.ids import mask_id_number, mask_phone, parse_id_number
 from epidispatch.orgunits.models import OrgUnit, UnitKind
@@ -48,3 +53,44 @@ def resident_create(*, name: str, id_number: str, phone: str = "", grid: OrgUnit
         )
     resident.save()
     return resident
+
+
+#: Roles whose work needs a resident's ID number or phone in clear: the dispatcher, town
+#: officials and grid workers who phone people, site staff who check an ID at the table.
+UNMASK_ROLES = (
+    Role.DISPATCHER,
+    Role.TOWN_OFFICIAL,
+    Role.GRID_WORKER,
+    Role.SITE_STAFF,
+    Role.CONTROL_OFFICER,
+)
+
+
+@dataclass(frozen=True)
+class Unmasked:
+    id_number: str
+    phone: str
+
+
+def resident_unmask(*, user, resident: Resident, ip_address: str | None = None) -> Unmasked:
+    """The resident's ID number and phone in clear, written to the audit log first.
+
+    Raises PermissionDenied unless one of the user's roles that may unmask covers the
+    resident's grid (a grid worker of another grid gets nothing, and nothing is logged).
+    """
+    paths = RoleAssignment.objects.filter(user=user, role__in=UNMASK_ROLES).values_list(
+        "unit__path", flat=True
+    )
+    if not (user.is_active and any(resident.grid.path.startswith(p) for p in paths)):
+        raise PermissionDenied(_("You may not see this resident's personal data."))
+    audit_record(
+        user=user,
+        action=AuditAction.UNMASK_RESIDENT,
+        subject=str(resident),
+        unit_path=resident.grid.path,
+        ip_address=ip_address,
+    )
+    return Unmasked(
+        id_number=protection.decrypt(resident.id_number_encrypted),
+        phone=protection.decrypt(resident.phone_encrypted) if resident.phone_encrypted else "",
+    )
