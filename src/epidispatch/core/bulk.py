@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import polars as pl
 from django.db import connection
+from django.utils import timezone
 
 #: Keys per query on the portable path (SQLite allows 32,766 parameters).
 CHUNK = 10_000
@@ -56,6 +57,7 @@ def insert_frame(model, frame: pl.DataFrame) -> None:
             (model(**row) for row in frame.iter_rows(named=True)), batch_size=1000
         )
         return
+    frame = _with_defaults(model, frame)
     columns = ", ".join(connection.ops.quote_name(_column(model, f)) for f in frame.columns)
     buffer = io.BytesIO()
     frame.write_csv(buffer, include_header=False, null_value=COPY_NULL)
@@ -64,6 +66,18 @@ def insert_frame(model, frame: pl.DataFrame) -> None:
         sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv, NULL '{COPY_NULL}')"
         with cursor.cursor.copy(sql) as copy:
             copy.write(buffer.getvalue())
+
+
+def _with_defaults(model, frame: pl.DataFrame) -> pl.DataFrame:
+    """COPY bypasses the model, so the fields a frame leaves out get their defaults here."""
+    now = timezone.now()
+    missing = {}
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.attname in frame.columns:
+            continue
+        auto_now = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        missing[field.attname] = now if auto_now else field.get_default()
+    return frame.with_columns(pl.lit(value).alias(name) for name, value in missing.items())
 
 
 def delete_in(model, key: str, values: Iterable) -> None:

@@ -11,7 +11,9 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import polars as pl
 from django.db import transaction
+from django.utils import timezone
 from stdnum.cn import ric
 
 from epidispatch.accounts.models import Role, User
@@ -20,6 +22,9 @@ from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.services import unit_create
 from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_build
+from epidispatch.vaccination.models import DoseSource, VaccineProduct
+from epidispatch.vaccination.rules import load_rules
+from epidispatch.vaccination.services import RESIDENT_SCHEMA, STORED_DOSE_SCHEMA, doses_settle
 
 CITY = ("621100", "定西市")
 COUNTY = ("621121", "通渭县")
@@ -294,3 +299,74 @@ def load_residents(count: int, *, batch_size: int = 2000) -> int:
     if batch:
         Resident.objects.bulk_create(batch, ignore_conflicts=True)
     return Resident.objects.count() - before
+
+
+#: Share of each age band vaccinated by the reference day (a county behind its targets).
+VACCINATED_SHARE = {3: 0.55, 12: 0.85, 18: 0.9, 60: 0.78, 80: 0.5}
+#: Products by share of doses given in the county.
+PRODUCT_SHARES = {"coronavac": 40, "bibp": 35, "wibp": 10, "zf2001": 5, "ad5-ncov": 5, "kconvac": 5}
+CAMPAIGN_DAY_ONE = date(2021, 3, 29)
+#: People unwilling, contraindicated or gone get no dose.
+UNVACCINATED_STATUSES = (
+    ResidentStatus.REFUSED,
+    ResidentStatus.CONTRAINDICATED,
+    ResidentStatus.DECEASED,
+    ResidentStatus.MOVED_OUT,
+)
+
+
+@transaction.atomic
+def load_doses() -> int:
+    """Give the demo residents who have no dose yet the doses a county had by the reference
+    day: most a full series, some a first dose only (some of those now past day 56), none
+    for refusers. Drawn per resident from a seeded generator, so a re-run adds nothing."""
+    rules = load_rules()
+    products = dict(VaccineProduct.objects.values_list("code", "id"))
+    series = {code: rules.schedule_for(pk, CAMPAIGN_DAY_ONE)[1] for code, pk in products.items()}
+    sites = list(OrgUnit.objects.filter(kind=UnitKind.SITE, county_code=COUNTY[0]))
+    residents = (
+        Resident.objects.filter(county_code=COUNTY[0], doses__isnull=True)
+        .exclude(status__in=UNVACCINATED_STATUSES)
+        .values_list("id", "id_number_masked", "name", "birth_date", "county_code")
+    )
+    doses, people = [], []
+    now = timezone.now()
+    for resident_id, masked, name, birth, county in residents:
+        rng = random.Random(f"{masked}{name}{birth}")
+        age = (REFERENCE_DAY - birth).days // 365
+        band = max(low for low in VACCINATED_SHARE if low <= age) if age >= 3 else None
+        if band is None or rng.random() > VACCINATED_SHARE[band]:
+            continue
+        code = rng.choices(list(PRODUCT_SHARES), list(PRODUCT_SHARES.values()))[0]
+        day = CAMPAIGN_DAY_ONE + timedelta(days=rng.randint(0, 110))
+        site = rng.choice(sites)
+        people.append((resident_id, birth, county))
+        for number in range(1, series[code] + 1):
+            if number > 1:
+                day += timedelta(days=rng.randint(21 if code != "zf2001" else 28, 45))
+                if day > REFERENCE_DAY or rng.random() < 0.06:
+                    break
+            doses.append(
+                (resident_id, number, products[code], day, site.pk, site.name, county, now)
+            )
+    new = pl.DataFrame(
+        doses,
+        schema={
+            "resident_id": pl.Int64,
+            "dose_number": pl.Int64,
+            "product_id": pl.Int64,
+            "given_on": pl.Date,
+            "site_id": pl.Int64,
+            "site_name": pl.String,
+            "county_code": pl.String,
+            "created_at": pl.Datetime(time_zone="UTC"),
+        },
+        orient="row",
+    ).with_columns(source=pl.lit(DoseSource.SITE.value))
+    doses_settle(
+        new=new,
+        existing=pl.DataFrame(schema=STORED_DOSE_SCHEMA),
+        residents=pl.DataFrame(people, schema=RESIDENT_SCHEMA, orient="row"),
+        rules=rules,
+    )
+    return len(doses)

@@ -6,8 +6,8 @@ from epidispatch.demo import generator
 
 class Command(BaseCommand):
     help = (
-        "Load the demo county (org tree, sites, users for every role and N synthetic "
-        "residents). Safe to run again: nothing is added twice."
+        "Load the demo county (org tree, sites, vaccine products, users for every role and N "
+        "synthetic residents with their doses). Safe to run again: nothing is added twice."
     )
 
     def add_arguments(self, parser):
@@ -21,9 +21,13 @@ class Command(BaseCommand):
         units = generator.load_units()
         users = generator.load_users()
         added = generator.load_residents(residents)
+        doses = generator.load_doses()
         self.stdout.write(
-            _("Demo county loaded: %(units)d units and %(residents)d residents added.")
-            % {"units": units, "residents": added}
+            _(
+                "Demo county loaded: %(units)d units, %(residents)d residents "
+                "and %(doses)d doses added."
+            )
+            % {"units": units, "residents": added, "doses": doses}
         )
         self.stdout.write(
             _("Demo logins (password %(password)s for all):")
