@@ -9,7 +9,7 @@ from epidispatch.orgunits.services import unit_create
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
-            item.add_marker(pytest.mark.django_db(transaction=True))
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
 
 
 def pytest_sessionstart(session):
