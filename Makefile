@@ -27,8 +27,12 @@ demo: install
 	@echo
 	@echo "epidispatch demo: http://$(HOST):$(PORT)/   (admin: http://$(HOST):$(PORT)/admin/, as dispatcher)"
 	@echo "Database: $$($(BIN)/python -c 'import django,os;os.environ.setdefault("DJANGO_SETTINGS_MODULE","epidispatch.settings");django.setup();from django.db import connection;print(connection.settings_dict["NAME"])')"
+	@echo "Background tasks (web imports): log in var/tasks.log"
 	@echo
-	$(BIN)/epidispatch runserver $(HOST):$(PORT) --noreload
+	@mkdir -p var
+	$(BIN)/epidispatch run_huey > var/tasks.log 2>&1 & tasks=$$!; \
+		trap 'kill $$tasks' EXIT INT TERM; \
+		$(BIN)/epidispatch runserver $(HOST):$(PORT) --noreload
 
 ## Install what the tests need (Debian's chromium included), find or start PostgreSQL, lint, run pytest.
 test: install
