@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 
 from epidispatch.accounts.models import Role
@@ -9,7 +11,7 @@ from epidispatch.orgunits.services import unit_create
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
-            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+            item.add_marker(pytest.mark.django_db(transaction=True))
 
 
 def pytest_sessionstart(session):
@@ -21,6 +23,23 @@ def pytest_sessionstart(session):
             "Tests need PostgreSQL: run `make test`, or set DATABASE_URL=postgres://...",
             returncode=2,
         )
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests flush the database, taking the vaccine products and schedules a
+    data migration seeded with it; put them back the way that migration does."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    from epidispatch.vaccination.models import VaccineProduct
+
+    if not VaccineProduct.objects.exists():
+        seed = importlib.import_module("epidispatch.vaccination.migrations.0002_reference_data")
+        seed.seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

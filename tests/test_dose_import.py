@@ -156,7 +156,7 @@ def test_error_report_keeps_formulas_as_text(people, tmp_path):
     assert name_cell.data_type == "s" and name_cell.value.startswith("'=")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_killed_import_stores_no_partial_batch(tree, tmp_path):
     """SIGKILL while the import runs: not one dose or status of the file is stored."""
     grid_residents = [

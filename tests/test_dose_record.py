@@ -94,7 +94,7 @@ def test_series_continues_with_a_vaccine_of_the_same_kind(setting):
     record(date(2021, 6, 1), "bibp")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_sites_recording_the_same_dose_at_once_store_it_once(setting):
     _resident, record = setting
     outcomes = []

@@ -17,8 +17,7 @@ from epidispatch.vaccination.models import Dose, VaccinationStatus
 from .cli import run
 from .dose_files import DOSE_HEADERS, FORMATS, RESIDENT_HEADERS, dose_row, id_number, write_table
 
-# serialized_rollback keeps the vaccine products a data migration seeds across flushes.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 AS_OF = date(2021, 8, 1)
 #: Series length of the products the fixture uses (from the 2021 guide, written out here
