@@ -4,7 +4,7 @@ import threading
 from datetime import date, timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import override
@@ -118,3 +118,18 @@ def test_two_sites_recording_the_same_dose_at_once_store_it_once(setting):
 
     assert Dose.objects.count() == 1
     assert sorted(outcomes) == ["refused", "stored"]
+
+
+@pytest.mark.django_db
+def test_staff_of_another_site_may_not_record_here(setting, tree, make_user):
+    resident, _record = setting
+    elsewhere = make_user(Role.SITE_STAFF, tree.other_site)
+    with pytest.raises(PermissionDenied):
+        dose_record(
+            resident=resident,
+            product=VaccineProduct.objects.get(code="coronavac"),
+            given_on=date(2021, 5, 1),
+            site=tree.site,
+            by=elsewhere,
+        )
+    assert not Dose.objects.exists()

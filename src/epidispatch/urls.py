@@ -4,12 +4,28 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from epidispatch.api.api import api
-from epidispatch.web import views
+from epidispatch.web import registry_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("units/", views.unit_index, name="unit_index"),
     path("units/<str:code>/", views.unit_detail, name="unit_detail"),
+    path("units/<str:code>/residents/", registry_views.resident_list, name="resident_list"),
+    path("units/<str:code>/clearance/", registry_views.clearance, name="clearance"),
+    path("units/<str:code>/due/", registry_views.due, name="due"),
+    path("residents/", registry_views.residents_home, name="residents_home"),
+    path("residents/<int:pk>/", registry_views.resident_detail, name="resident_detail"),
+    path(
+        "residents/<int:pk>/unmask/",
+        registry_views.resident_unmask_view,
+        name="resident_unmask",
+    ),
+    path("sites/<str:code>/doses/new/", registry_views.dose_new, name="dose_new"),
+    path("imports/", registry_views.import_list, name="import_list"),
+    path("imports/<int:pk>/", registry_views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/progress/", registry_views.import_progress, name="import_progress"),
+    path("imports/<int:pk>/errors.xlsx", registry_views.import_errors, name="import_errors"),
+    path("audit/", registry_views.audit_log, name="audit_log"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", api.urls),

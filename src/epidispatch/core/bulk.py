@@ -1,20 +1,26 @@
 """Moving polars frames in and out of the database in bulk.
 
-On PostgreSQL: `COPY ... FROM STDIN` to write and `= ANY(array)` to select by a long list
-of keys, each one statement however many rows. Elsewhere (the SQLite demo) the portable
-ORM calls in chunks: slower, same result.
+On PostgreSQL: `COPY ... FROM STDIN` to write, and to select or delete by a list of keys
+`= ANY(array)`, or for a long list (an import's) the keys copied into a temporary table
+and the rows copied out with `COPY (SELECT ...) TO STDOUT`: a handful of statements however
+many rows, and no Python object per row. Elsewhere (the SQLite demo) the portable ORM calls
+in chunks: slower, same result.
 """
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import polars as pl
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 #: Keys per query on the portable path (SQLite allows 32,766 parameters).
 CHUNK = 10_000
 COPY_NULL = r"\N"
+#: From this many keys on, PostgreSQL selects and deletes through a temporary key table.
+KEY_TABLE_FROM = 10_000
+KEY_TABLE = "bulk_keys"
 
 
 def _postgres() -> bool:
@@ -31,6 +37,8 @@ def select_in(model, key: str, values: Iterable, schema: dict[str, pl.DataType])
     fields = list(schema)
     if not values:
         return pl.DataFrame(schema=schema)
+    if _postgres() and len(values) >= KEY_TABLE_FROM:
+        return _copy_select_in(model, key, values, schema)
     if _postgres():
         columns = ", ".join(connection.ops.quote_name(_column(model, f)) for f in fields)
         with connection.cursor() as cursor:
@@ -46,6 +54,53 @@ def select_in(model, key: str, values: Iterable, schema: dict[str, pl.DataType])
             chunk = values[start : start + CHUNK]
             rows.extend(model.objects.filter(**{f"{key}__in": chunk}).values_list(*fields))
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+@contextmanager
+def _key_table(model, key: str, values: list) -> Iterator[str]:
+    """A temporary table of `values` (typed as `model`'s `key`), loaded with one COPY and
+    analysed; yields the SQL condition on `model`'s table that selects by it."""
+    field = model._meta.get_field(key)
+    table = connection.ops.quote_name(KEY_TABLE)
+    buffer = io.BytesIO()
+    pl.DataFrame({"key": values}).write_csv(buffer, include_header=False)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {table} (key {field.db_type(connection)}) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(f"COPY {table} FROM STDIN (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+        cursor.execute(f"ANALYZE {table}")
+        yield f"{connection.ops.quote_name(field.column)} IN (SELECT key FROM {table})"
+        cursor.execute(f"DROP TABLE {table}")
+
+
+def _copy_select_in(model, key: str, values: list, schema: dict[str, pl.DataType]):
+    """`select_in` for a long list: the rows leave PostgreSQL as CSV, straight into polars."""
+    columns = ", ".join(_as_csv_text(_column(model, f), dtype) for f, dtype in schema.items())
+    table = connection.ops.quote_name(model._meta.db_table)
+    output = io.BytesIO()
+    with _key_table(model, key, values) as condition, connection.cursor() as cursor:
+        sql = f"COPY (SELECT {columns} FROM {table} WHERE {condition}) TO STDOUT (FORMAT csv)"
+        with cursor.cursor.copy(sql) as copy:
+            for block in copy:
+                output.write(block)
+    if not output.getbuffer().nbytes:
+        return pl.DataFrame(schema=schema)
+    output.seek(0)
+    return pl.read_csv(output, has_header=False, schema=schema)
+
+
+def _as_csv_text(column: str, dtype: pl.DataType) -> str:
+    """A column as polars reads it back from CSV (unquoted empty: null; "": empty text)."""
+    column = connection.ops.quote_name(column)
+    if dtype == pl.Boolean:
+        return f"{column}::text"  # true / false
+    if dtype == pl.Date:
+        return f"to_char({column}, 'YYYY-MM-DD')"  # whatever the DateStyle
+    if dtype.is_integer() or dtype == pl.String:
+        return column
+    raise TypeError(f"select_in cannot copy a {dtype} column out of PostgreSQL")
 
 
 def insert_frame(model, frame: pl.DataFrame) -> None:
@@ -83,9 +138,14 @@ def _with_defaults(model, frame: pl.DataFrame) -> pl.DataFrame:
 def delete_in(model, key: str, values: Iterable) -> None:
     values = list(values)
     if _postgres():
+        table = connection.ops.quote_name(model._meta.db_table)
+        if len(values) >= KEY_TABLE_FROM:
+            with _key_table(model, key, values) as condition, connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {table} WHERE {condition}")
+            return
         with connection.cursor() as cursor:
             cursor.execute(
-                f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} "
+                f"DELETE FROM {table} "
                 f"WHERE {connection.ops.quote_name(_column(model, key))} = ANY(%s)",
                 [values],
             )

@@ -147,11 +147,14 @@ def cell_text(value) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
-def match_columns(headers: list[str], columns: dict[str, tuple[str, ...]]) -> dict[str, int]:
+def match_columns(
+    headers: list[str], columns: dict[str, tuple[str, ...]], required: tuple[str, ...] = ()
+) -> dict[str, int]:
     """Map each field to its column: an exact header first, then the known aliases.
 
     `columns` maps a field to its header names, the official one first. Fields whose
-    header is absent are left out of the result.
+    header is absent are left out of the result; UnreadableFile names the `required` ones
+    that are absent.
     """
     found: dict[str, int] = {}
     for field, names in columns.items():
@@ -159,6 +162,11 @@ def match_columns(headers: list[str], columns: dict[str, tuple[str, ...]]) -> di
             if name in headers:
                 found[field] = headers.index(name)
                 break
+    missing = [columns[field][0] for field in required if field not in found]
+    if missing:
+        raise UnreadableFile(
+            _("Required column missing: %(columns)s.") % {"columns": "、".join(missing)}
+        )
     return found
 
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from epidispatch.core.tables import UnreadableFile, cell_text, match_columns, read_table
+from epidispatch.core.tables import cell_text, match_columns, read_table
 
 from . import services
 from .models import OrgUnit, UnitKind
@@ -80,12 +80,7 @@ class UnitImportResult:
 def units_import(path: str | Path) -> UnitImportResult:
     """Import the units of a file; raises UnreadableFile when it cannot be read at all."""
     table = read_table(path)
-    columns = match_columns(table.headers, COLUMNS)
-    missing = [COLUMNS[name][0] for name in REQUIRED if name not in columns]
-    if missing:
-        raise UnreadableFile(
-            _("Required column missing: %(columns)s.") % {"columns": "、".join(missing)}
-        )
+    columns = match_columns(table.headers, COLUMNS, REQUIRED)
     header = {name: table.headers[index] for name, index in columns.items()}
     header.setdefault("parent", COLUMNS["parent"][0])
     result = UnitImportResult()

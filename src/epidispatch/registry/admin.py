@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from epidispatch.core.admin import ReadOnlyAdminMixin
+
 from .models import ImportBatch
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The import ledger, read-only: it records what happened."""
 
     list_display = (
@@ -13,12 +15,3 @@ class ImportBatchAdmin(admin.ModelAdmin):
     )  # fmt: skip
     list_filter = ("kind", "state")
     search_fields = ("file_name", "file_sha256")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

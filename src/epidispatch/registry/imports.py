@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from epidispatch.core.ids import mask_id_number
 from epidispatch.core.importing import ImportSummary, RowError
 from epidispatch.core.scoping import paths_q
-from epidispatch.core.tables import UnreadableFile, cell_text, match_columns, read_table
+from epidispatch.core.tables import cell_text, match_columns, read_table
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 
 from .models import ImportBatch, Resident, ResidentStatus, UnvaccinatedReason
@@ -67,12 +67,7 @@ def residents_import(
 ) -> ImportSummary:
     """Import a resident file; `scope_paths` limits the grids it may write (None: all)."""
     table = read_table(path)
-    columns = match_columns(table.headers, COLUMNS)
-    missing = [COLUMNS[name][0] for name in REQUIRED if name not in columns]
-    if missing:
-        raise UnreadableFile(
-            _("Required column missing: %(columns)s.") % {"columns": "、".join(missing)}
-        )
+    columns = match_columns(table.headers, COLUMNS, REQUIRED)
     header = {field: table.headers[index] for field, index in columns.items()}
     summary = ImportSummary(
         extra_columns=[h for i, h in enumerate(table.headers) if h and i not in columns.values()]

@@ -23,7 +23,7 @@ from epidispatch.core import bulk, protection
 from epidispatch.core.ids import FULL_WIDTH_ID_CHARACTERS, check_id_numbers, mask_id_number
 from epidispatch.core.importing import ImportSummary, RowError
 from epidispatch.core.scoping import paths_q
-from epidispatch.core.tables import ROW, Frame, UnreadableFile, match_columns, read_frame
+from epidispatch.core.tables import ROW, Frame, match_columns, read_frame
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.registry.models import ImportBatch, Resident
 
@@ -111,13 +111,7 @@ def doses_import(
 
 
 def _columns(frame: Frame) -> dict[str, int]:
-    columns = match_columns(frame.headers, COLUMNS)
-    missing = [COLUMNS[name][0] for name in REQUIRED if name not in columns]
-    if missing:
-        raise UnreadableFile(
-            _("Required column missing: %(columns)s.") % {"columns": "、".join(missing)}
-        )
-    return columns
+    return match_columns(frame.headers, COLUMNS, REQUIRED)
 
 
 def _product_lookup() -> dict[str, int]:

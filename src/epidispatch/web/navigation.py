@@ -23,7 +23,7 @@ class Module:
 MODULES = (
     Module(_("Home"), "home"),
     Module(_("Org units"), "unit_index"),
-    Module(_("Residents"), None),
+    Module(_("Residents"), "residents_home"),
     Module(_("Dispatch"), None),
     Module(_("Field work"), None),
     Module(_("Vaccine supply"), None),

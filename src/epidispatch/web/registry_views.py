@@ -1,0 +1,368 @@
+"""The registry's pages: residents of a unit, one resident (with unmasking), recording a
+dose at a site, file imports, the 清零 and due lists with their exports, the audit log.
+
+Adapters only: reads go through the domain apps' scoped selectors, writes through their
+services. A unit, resident or batch outside the user's scope is a 404, as everywhere.
+"""
+
+import io
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from epidispatch.accounts.models import Role, RoleAssignment
+from epidispatch.audit.selectors import audit_entries_visible_to
+from epidispatch.core.exports import write_xlsx
+from epidispatch.core.scoping import scope_q
+from epidispatch.orgunits.models import UnitKind
+from epidispatch.orgunits.selectors import scope_roots, unit_for_user, units_visible_to
+from epidispatch.registry.ledger import import_batch_create
+from epidispatch.registry.models import ImportBatch, UnvaccinatedReason
+from epidispatch.registry.selectors import (
+    resident_find,
+    resident_find_for_site,
+    resident_for_user,
+    residents_visible_to,
+)
+from epidispatch.registry.services import resident_unmask
+from epidispatch.registry.tasks import import_file_task
+from epidispatch.vaccination.selectors import (
+    clearance_counts_by_reason,
+    clearance_list,
+    due_list,
+)
+from epidispatch.vaccination.services import dose_record
+
+from .forms import (
+    NO_REASON,
+    ClearanceFilter,
+    DoseForm,
+    DueFilter,
+    ImportUploadForm,
+    ResidentFilter,
+)
+
+PAGE_SIZE = 50
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _grids(user, unit):
+    return units_visible_to(user, kind=UnitKind.GRID).filter(path__startswith=unit.path)
+
+
+def _xlsx_response(name: str, headers: list[str], rows, sheet_title: str) -> FileResponse:
+    """An .xlsx download; Django writes a non-ASCII name as RFC 5987 `filename*`."""
+    buffer = io.BytesIO()
+    write_xlsx(buffer, headers, rows, sheet_title)
+    buffer.seek(0)
+    return FileResponse(
+        buffer, as_attachment=True, filename=f"{name}-{timezone.localdate():%Y-%m-%d}.xlsx"
+    )
+
+
+def _wants_xlsx(request) -> bool:
+    return request.GET.get("format") == "xlsx"
+
+
+@login_required
+def residents_home(request):
+    roots = scope_roots(request.user)
+    if len(roots) == 1:
+        return redirect("resident_list", code=roots[0].code)
+    return render(request, "web/registry/residents_home.html", {"roots": roots})
+
+
+@login_required
+def resident_list(request, code: str):
+    unit = unit_for_user(request.user, code)
+    id_number = request.GET.get("id_number", "").strip()
+    if id_number:
+        found = resident_find(request.user, id_number)
+        if found:
+            return redirect("resident_detail", pk=found.pk)
+    filters = ResidentFilter(request.GET, grids=_grids(request.user, unit))
+    residents = residents_visible_to(request.user).filter(grid__path__startswith=unit.path)
+    if grid := filters.value("grid"):
+        residents = residents.filter(grid__code=grid)
+    if status := filters.value("status"):
+        residents = residents.filter(status=status)
+    residents = residents.select_related("grid", "vaccination").order_by("grid__code", "name", "pk")
+    return render(
+        request,
+        "web/registry/resident_list.html",
+        {
+            "unit": unit,
+            "filters": filters,
+            "id_number": id_number,
+            "page": _page(request, residents),
+        },
+    )
+
+
+@login_required
+def resident_detail(request, pk: int):
+    return _resident_page(request, resident_for_user(request.user, pk))
+
+
+@login_required
+@require_POST
+@never_cache
+def resident_unmask_view(request, pk: int):
+    """The clear ID number and phone, on this response only (never kept in the session);
+    the service refuses roles that may not see them and writes the audit entry."""
+    resident = resident_for_user(request.user, pk)
+    unmasked = resident_unmask(
+        user=request.user, resident=resident, ip_address=request.META.get("REMOTE_ADDR")
+    )
+    return _resident_page(request, resident, unmasked)
+
+
+def _resident_page(request, resident, unmasked=None):
+    status = getattr(resident, "vaccination", None)
+    return render(
+        request,
+        "web/registry/resident_detail.html",
+        {
+            "resident": resident,
+            "doses": resident.doses.select_related("product", "site").order_by("dose_number"),
+            "status": status,
+            "overdue": bool(
+                status and status.next_due_by and status.next_due_by < timezone.localdate()
+            ),
+            "unmasked": unmasked,
+        },
+    )
+
+
+@login_required
+def dose_new(request, code: str):
+    """接种登记 at a site: find the person by ID number, record the dose, ready for the next."""
+    site = unit_for_user(request.user, code)
+    if site.kind != UnitKind.SITE:
+        raise Http404
+    if not _records_doses_at(request.user, site):
+        raise PermissionDenied
+    form = DoseForm(request.POST) if request.method == "POST" else DoseForm()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        resident = resident_find_for_site(request.user, site, data["id_number"])
+        if resident is None:
+            form.add_error("id_number", _("No resident with this ID number in this county."))
+        else:
+            try:
+                dose = dose_record(
+                    resident=resident,
+                    product=data["product"],
+                    given_on=data["given_on"],
+                    site=site,
+                    by=request.user,
+                    lot_number=data["lot_number"],
+                    trace_code=data["trace_code"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    _("Dose %(number)d recorded for %(resident)s.")
+                    % {"number": dose.dose_number, "resident": resident},
+                )
+                return redirect("dose_new", code=site.code)
+    return render(request, "web/registry/dose_form.html", {"site": site, "form": form})
+
+
+def _records_doses_at(user, site) -> bool:
+    """Recording doses is the work of the site's own staff; others who can see the site
+    (a leader, the town) may not."""
+    return RoleAssignment.objects.filter(user=user, role=Role.SITE_STAFF, unit=site).exists()
+
+
+def _batches_visible_to(user):
+    """Import batches the user may see: their own uploads, and batches whose scope lies
+    inside the user's scope (so a county dispatcher sees every town's batches).
+
+    A batch without a scope (its uploader had several scope roots, or it came from the
+    command line) is seen by its uploader only: its error report names residents, and no
+    single scope covers it.
+    """
+    return ImportBatch.objects.filter(Q(uploaded_by=user) | scope_q(user, "scope_path"))
+
+
+def _batch_for_user(user, pk: int) -> ImportBatch:
+    return get_object_or_404(_batches_visible_to(user).select_related("uploaded_by"), pk=pk)
+
+
+@login_required
+def import_list(request):
+    if request.method == "POST":
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            path = form.save_file()
+            batch = import_batch_create(
+                kind=form.cleaned_data["kind"],
+                path=path,
+                file_name=form.cleaned_data["file"].name,
+                user=request.user,
+            )
+            import_file_task(batch.pk, str(path))
+            return redirect("import_detail", pk=batch.pk)
+    else:
+        form = ImportUploadForm()
+    batches = _batches_visible_to(request.user).select_related("uploaded_by")
+    return render(
+        request, "web/registry/import_list.html", {"form": form, "page": _page(request, batches)}
+    )
+
+
+@login_required
+def import_detail(request, pk: int):
+    return render(
+        request, "web/registry/import_detail.html", {"batch": _batch_for_user(request.user, pk)}
+    )
+
+
+@login_required
+def import_progress(request, pk: int):
+    """The batch's status panel alone, which the batch page polls while the import runs."""
+    return render(
+        request, "web/registry/_import_status.html", {"batch": _batch_for_user(request.user, pk)}
+    )
+
+
+@login_required
+def import_errors(request, pk: int):
+    batch = _batch_for_user(request.user, pk)
+    report = Path(batch.error_report) if batch.error_report else None
+    if report is None or not report.is_file():
+        raise Http404
+    return FileResponse(
+        report.open("rb"),
+        as_attachment=True,
+        filename=_("%(file)s rejected rows.xlsx") % {"file": Path(batch.file_name).stem},
+    )
+
+
+@login_required
+def clearance(request, code: str):
+    """清零 list of a unit: counts by 未接种原因, the people, and its .xlsx export."""
+    unit = unit_for_user(request.user, code)
+    filters = ClearanceFilter(request.GET, grids=_grids(request.user, unit))
+    grid = filters.value("grid")
+    residents = clearance_list(request.user, unit, grid_code=grid, reason=filters.selected_reason())
+    if _wants_xlsx(request):
+        return _xlsx_response(
+            _("Clearance list %(unit)s") % {"unit": unit.name},
+            [
+                _("Grid"),
+                _("Name"),
+                _("ID number"),
+                _("Phone"),
+                _("Birth date"),
+                _("Sex"),
+                _("Status"),
+                _("Reason not vaccinated"),
+            ],
+            (
+                (
+                    r.grid.name,
+                    r.name,
+                    r.id_number_masked,
+                    r.phone_masked,
+                    r.birth_date,
+                    r.get_sex_display(),
+                    r.get_status_display(),
+                    r.get_unvaccinated_reason_display(),
+                )
+                for r in residents.iterator(chunk_size=2000)
+            ),
+            _("Clearance list"),
+        )
+    counts = clearance_counts_by_reason(request.user, unit, grid_code=grid)
+    reasons = [(value, label, counts.get(value, 0)) for value, label in UnvaccinatedReason.choices]
+    reasons.append((NO_REASON, _("No reason recorded"), counts.get("", 0)))
+    return render(
+        request,
+        "web/registry/clearance.html",
+        {
+            "unit": unit,
+            "filters": filters,
+            "reasons": reasons,
+            "total": sum(counts.values()),
+            "page": _page(request, residents),
+        },
+    )
+
+
+@login_required
+def due(request, code: str):
+    """People whose next dose of the primary series is due, the overdue first."""
+    unit = unit_for_user(request.user, code)
+    filters = DueFilter(request.GET, grids=_grids(request.user, unit))
+    statuses = due_list(
+        request.user,
+        unit,
+        grid_code=filters.value("grid"),
+        overdue_only=filters.value("overdue"),
+    )
+    if _wants_xlsx(request):
+        return _xlsx_response(
+            _("Next doses due %(unit)s") % {"unit": unit.name},
+            [
+                _("Grid"),
+                _("Name"),
+                _("ID number"),
+                _("Phone"),
+                _("Doses so far"),
+                _("Last dose on"),
+                _("Next dose"),
+                _("From"),
+                _("By"),
+                _("Overdue"),
+            ],
+            (
+                (
+                    s.resident.grid.name,
+                    s.resident.name,
+                    s.resident.id_number_masked,
+                    s.resident.phone_masked,
+                    s.doses,
+                    s.last_dose_on,
+                    s.next_dose_number,
+                    s.next_due_from,
+                    s.next_due_by,
+                    _("Yes") if s.overdue else _("No"),
+                )
+                for s in statuses.iterator(chunk_size=2000)
+            ),
+            _("Next doses due"),
+        )
+    return render(
+        request,
+        "web/registry/due.html",
+        {"unit": unit, "filters": filters, "page": _page(request, statuses)},
+    )
+
+
+@login_required
+def audit_log(request):
+    """The audit log is the dispatcher's (防控办) to read; every other role is refused."""
+    if not RoleAssignment.objects.filter(user=request.user, role=Role.DISPATCHER).exists():
+        raise PermissionDenied
+    return render(
+        request,
+        "web/registry/audit_log.html",
+        {"page": _page(request, audit_entries_visible_to(request.user))},
+    )
