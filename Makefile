@@ -54,3 +54,10 @@ format: install
 messages: install
 	cd src/epidispatch && ../../$(BIN)/epidispatch makemessages --locale zh_Hans --no-obsolete --add-location file
 	cd src/epidispatch && ../../$(BIN)/epidispatch compilemessages --locale zh_Hans
+
+## Import benchmark, written to bench/RESULTS.md: 1,000,000 dose rows against 500,000 residents
+## (a few minutes; drops and recreates the database "bench" on the test suite's server).
+## Other sizes: make bench BENCH_ARGS="--residents 50000 --doses 100000 --xlsx-rows 10000"
+.PHONY: bench
+bench: install
+	DATABASE_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/python bench/import_doses.py $(BENCH_ARGS)

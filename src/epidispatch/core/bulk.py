@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import polars as pl
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.copy import QueuedLibpqWriter
 
 #: Keys per query on the portable path (SQLite allows 32,766 parameters).
 CHUNK = 10_000
@@ -21,6 +22,8 @@ COPY_NULL = r"\N"
 #: From this many keys on, PostgreSQL selects and deletes through a temporary key table.
 KEY_TABLE_FROM = 10_000
 KEY_TABLE = "bulk_keys"
+#: Rows formatted per piece of a COPY.
+COPY_SLICE = 50_000
 
 
 def _postgres() -> bool:
@@ -114,13 +117,16 @@ def insert_frame(model, frame: pl.DataFrame) -> None:
         return
     frame = _with_defaults(model, frame)
     columns = ", ".join(connection.ops.quote_name(_column(model, f)) for f in frame.columns)
-    buffer = io.BytesIO()
-    frame.write_csv(buffer, include_header=False, null_value=COPY_NULL)
     table = connection.ops.quote_name(model._meta.db_table)
+    sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv, NULL '{COPY_NULL}')"
     with connection.cursor() as cursor:
-        sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv, NULL '{COPY_NULL}')"
-        with cursor.cursor.copy(sql) as copy:
-            copy.write(buffer.getvalue())
+        # A thread sends each slice while the next one is formatted.
+        writer = QueuedLibpqWriter(cursor.cursor)
+        with cursor.cursor.copy(sql, writer=writer) as copy:
+            for rows in frame.iter_slices(COPY_SLICE):
+                buffer = io.BytesIO()
+                rows.write_csv(buffer, include_header=False, null_value=COPY_NULL)
+                copy.write(buffer.getvalue())
 
 
 def _with_defaults(model, frame: pl.DataFrame) -> pl.DataFrame:

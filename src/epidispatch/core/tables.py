@@ -223,10 +223,11 @@ def _csv_frame(path: Path, encoding: str) -> pl.DataFrame:
             )
             % {"row": raw.count(b"\n", 0, error.start) + 1, "encoding": encoding}
         ) from None
+    if encoding != "utf-8":  # polars reads UTF-8: a plain UTF-8 file's bytes are the text
+        raw = text.encode()
+    del text
     try:
-        data = pl.read_csv(
-            text.encode(), has_header=False, infer_schema=False, truncate_ragged_lines=True
-        )
+        data = pl.read_csv(raw, has_header=False, infer_schema=False, truncate_ragged_lines=True)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
         raise UnreadableFile(
             _("The file is not valid CSV: %(error)s") % {"error": str(error).splitlines()[0]}

@@ -125,8 +125,14 @@ class Dose(models.Model):
     """One dose given (接种记录). (resident, dose number) is the natural key, so a file
     imported twice, or a dose both imported and entered at a site, is counted once."""
 
+    # No index of its own: dose_natural_key (resident, dose_number) serves lookups by
+    # resident, and a second index would slow every import down.
     resident = models.ForeignKey(
-        Resident, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="doses"
+        Resident,
+        verbose_name=_("resident"),
+        on_delete=models.PROTECT,
+        related_name="doses",
+        db_index=False,
     )
     dose_number = models.PositiveSmallIntegerField(_("dose number"))
     product = models.ForeignKey(
