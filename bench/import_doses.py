@@ -736,16 +736,22 @@ def software_facts() -> dict[str, str]:
 
 
 def git_commit() -> str:
-    try:
+    """HEAD, and whether the code measured differs from it (read-only git calls)."""
+    environment = os.environ | {"GIT_OPTIONAL_LOCKS": "0"}
+
+    def git(*arguments: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+            ["git", *arguments], cwd=REPO, capture_output=True, text=True, env=environment
+        )
+
+    try:
+        head = git("rev-parse", "--short", "HEAD")
+        changed = git("diff", "--quiet", "HEAD", "--", "src", "pyproject.toml")
+    except OSError:
         return "unknown"
+    if head.returncode:
+        return "unknown"
+    return head.stdout.strip() + (" + uncommitted changes in src/" if changed.returncode else "")
 
 
 def rate(rows: int, seconds: float) -> str:
@@ -991,13 +997,19 @@ def effective_command(args) -> str:
         "--residents", str(args.residents), "--doses", str(args.doses),
         "--xlsx-rows", str(args.xlsx_rows), "--encoding", args.encoding, "--seed", str(args.seed),
     ]  # fmt: skip
+    defaults = parse_args([])
+    if args.database_url != defaults.database_url:
+        options += ["--database-url", args.database_url]
+    if args.data_dir.resolve() != defaults.data_dir.resolve():
+        options += ["--data-dir", str(args.data_dir)]
+    if args.profile:
+        options += ["--profile", str(args.profile)]
     python = Path(sys.executable)
     python = python.relative_to(REPO) if python.is_relative_to(REPO) else python
     script = Path(__file__).resolve().relative_to(REPO)
     command = shlex.join([str(python), str(script), *options])
-    defaults = parse_args([])
-    if all(getattr(args, n) == getattr(defaults, n) for n in ("residents", "doses", "xlsx_rows",
-                                                               "encoding", "seed")):  # fmt: skip
+    sized = ("residents", "doses", "xlsx_rows", "encoding", "seed", "database_url", "data_dir")
+    if all(getattr(args, name) == getattr(defaults, name) for name in sized) and not args.profile:
         command = f"make bench   # = {command}"
     return command
 
@@ -1072,7 +1084,7 @@ def main(argv=None) -> int:
         say(line)
     if not args.no_results:
         write_results(args, run)
-        say(f"written to {RESULTS.relative_to(REPO)}")
+        say(f"written to {RESULTS}")
     return 0
 
 
