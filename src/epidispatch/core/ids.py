@@ -105,6 +105,12 @@ _CHECK_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARACTERS = "10X98765432"
 
 
+def ascii_digits(column: pl.Expr) -> pl.Expr:
+    """Full-width digits (and Ｘ) as exports write them, turned into ASCII."""
+    full_width = list(FULL_WIDTH_ID_CHARACTERS)
+    return column.str.replace_many(full_width, [FULL_WIDTH_ID_CHARACTERS[c] for c in full_width])
+
+
 def check_id_numbers(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """The vectorised twin of `parse_id_number` for big files: adds `id_number` (normalised
     as `normalize_id_number` does) and `id_problem` (null when valid, else a reason).
@@ -113,13 +119,8 @@ def check_id_numbers(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     digits, check digit, birth date, and the region code as assigned in the birth year,
     which is looked up once per distinct (region, year) pair.
     """
-    full_width = list(FULL_WIDTH_ID_CHARACTERS)
     text = (
-        pl.col(column)
-        .fill_null("")
-        .str.replace_many(full_width, [FULL_WIDTH_ID_CHARACTERS[c] for c in full_width])
-        .str.replace_all(r"[\s\-]", "")
-        .str.to_uppercase()
+        ascii_digits(pl.col(column).fill_null("")).str.replace_all(r"[\s\-]", "").str.to_uppercase()
     )
     frame = frame.with_columns(_id_text=text)
     legacy_body = pl.col("_id_text").str.slice(0, 6) + "19" + pl.col("_id_text").str.slice(6)

@@ -147,6 +147,12 @@ def cell_text(value) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
+def unmatched_headers(headers: list[str], columns: dict[str, int]) -> list[str]:
+    """The file's headers that `match_columns` did not map: kept in the import ledger."""
+    used = set(columns.values())
+    return [header for index, header in enumerate(headers) if header and index not in used]
+
+
 def match_columns(
     headers: list[str], columns: dict[str, tuple[str, ...]], required: tuple[str, ...] = ()
 ) -> dict[str, int]:
@@ -180,9 +186,6 @@ class Frame:
 
     headers: list[str]
     data: pl.DataFrame
-
-    def column(self, index: int) -> pl.Expr:
-        return pl.col(str(index))
 
 
 def read_frame(path: str | Path) -> Frame:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from epidispatch.core.ids import mask_id_number
 from epidispatch.core.importing import ImportSummary, RowError
 from epidispatch.core.scoping import paths_q
-from epidispatch.core.tables import cell_text, match_columns, read_table
+from epidispatch.core.tables import cell_text, match_columns, read_table, unmatched_headers
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 
 from .models import ImportBatch, Resident, ResidentStatus, UnvaccinatedReason
@@ -69,9 +69,7 @@ def residents_import(
     table = read_table(path)
     columns = match_columns(table.headers, COLUMNS, REQUIRED)
     header = {field: table.headers[index] for field, index in columns.items()}
-    summary = ImportSummary(
-        extra_columns=[h for i, h in enumerate(table.headers) if h and i not in columns.values()]
-    )
+    summary = ImportSummary(extra_columns=unmatched_headers(table.headers, columns))
     grids = OrgUnit.objects.filter(kind=UnitKind.GRID)
     writable = grids if scope_paths is None else grids.filter(paths_q(scope_paths))
     grid_by_code = {grid.code: grid for grid in writable}

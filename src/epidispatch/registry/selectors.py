@@ -35,29 +35,28 @@ def resident_for_user(user, resident_id: int) -> Resident:
 
 def resident_find(user, id_number: str) -> Resident | None:
     """The resident in the user's scope with this exact ID number (by its lookup digest)."""
-    try:
-        number = parse_id_number(id_number).number
-    except ValidationError:
+    digest = _lookup_digest(id_number)
+    if digest is None:
         return None
-    return (
-        residents_visible_to(user)
-        .select_related("grid")
-        .filter(id_number_digest=protection.lookup_digest(number))
-        .first()
-    )
+    return residents_visible_to(user).select_related("grid").filter(id_number_digest=digest).first()
 
 
 def resident_find_for_site(user, site: OrgUnit, id_number: str) -> Resident | None:
     """Site staff vaccinate whoever comes, so at a site they may find any resident of the
     site's county by the exact ID number (never by browsing), to record a dose."""
-    if not path_in_scope(user, site.path):
-        return None
-    try:
-        number = parse_id_number(id_number).number
-    except ValidationError:
+    digest = _lookup_digest(id_number)
+    if digest is None or not path_in_scope(user, site.path):
         return None
     return (
         Resident.objects.select_related("grid")
-        .filter(id_number_digest=protection.lookup_digest(number), county_code=site.county_code)
+        .filter(id_number_digest=digest, county_code=site.county_code)
         .first()
     )
+
+
+def _lookup_digest(id_number: str) -> str | None:
+    """The lookup key of a typed ID number, or None when it is not a valid one."""
+    try:
+        return protection.lookup_digest(parse_id_number(id_number).number)
+    except ValidationError:
+        return None

@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epidispatch.core import bulk, protection
-from epidispatch.core.ids import FULL_WIDTH_ID_CHARACTERS, check_id_numbers, mask_id_number
+from epidispatch.core.ids import ascii_digits, check_id_numbers, mask_id_number
 from epidispatch.core.importing import ImportSummary, RowError
 from epidispatch.core.scoping import paths_q
-from epidispatch.core.tables import ROW, Frame, match_columns, read_frame
+from epidispatch.core.tables import ROW, match_columns, read_frame, unmatched_headers
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.registry.models import ImportBatch, Resident
 
@@ -65,10 +65,6 @@ CHINESE_NUMERALS = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5"}
 PROGRESS_STEP = 100_000
 
 
-class MissingColumns(Exception):
-    pass
-
-
 def doses_import(
     path,
     *,
@@ -80,10 +76,10 @@ def doses_import(
     """Import a dose file into `batch`. `scope_paths` limits the residents it may touch
     (None: all, for the command line). Raises UnreadableFile when the file cannot be read."""
     frame = read_frame(path)
-    columns = _columns(frame)
+    columns = match_columns(frame.headers, COLUMNS, REQUIRED)
     summary = ImportSummary(
         rows=frame.data.height,
-        extra_columns=[h for i, h in enumerate(frame.headers) if h and i not in columns.values()],
+        extra_columns=unmatched_headers(frame.headers, columns),
     )
     products = _product_lookup()
     parts = []
@@ -110,10 +106,6 @@ def doses_import(
     return summary
 
 
-def _columns(frame: Frame) -> dict[str, int]:
-    return match_columns(frame.headers, COLUMNS, REQUIRED)
-
-
 def _product_lookup() -> dict[str, int]:
     """Every spelling of a manufacturer (full name, short names, code) → product id."""
     lookup: dict[str, int] = {}
@@ -128,7 +120,7 @@ def _squeeze(text: str) -> str:
     return "".join(text.split()).replace("(", "（").replace(")", "）")
 
 
-def _text(frame: pl.DataFrame, columns: dict[str, int], field: str) -> pl.Expr:
+def _text(columns: dict[str, int], field: str) -> pl.Expr:
     if field not in columns:
         return pl.lit("", dtype=pl.String)
     return pl.col(str(columns[field])).fill_null("").str.strip_chars()
@@ -136,7 +128,7 @@ def _text(frame: pl.DataFrame, columns: dict[str, int], field: str) -> pl.Expr:
 
 def _checked(data: pl.DataFrame, columns: dict[str, int], products: dict[str, int]):
     """Each row's values parsed, and its first problem (column, reason) if it has one."""
-    text = {field: _text(data, columns, field) for field in COLUMNS}
+    text = {field: _text(columns, field) for field in COLUMNS}
     checked = data.select(
         pl.col(ROW),
         text["name"].alias("name"),
@@ -192,19 +184,16 @@ def _first_problem(cases: list[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
     return expression.otherwise(None)
 
 
-def _digits(column: pl.Expr) -> pl.Expr:
-    full_width = list(FULL_WIDTH_ID_CHARACTERS)
-    return column.str.replace_many(full_width, [FULL_WIDTH_ID_CHARACTERS[c] for c in full_width])
-
-
 def _parse_dose_number(column: pl.Expr) -> pl.Expr:
-    text = _digits(column).str.replace_many(list(CHINESE_NUMERALS), list(CHINESE_NUMERALS.values()))
+    text = ascii_digits(column).str.replace_many(
+        list(CHINESE_NUMERALS), list(CHINESE_NUMERALS.values())
+    )
     number = text.str.extract(r"^第?\s*(\d+)\s*[剂针次]?$").cast(pl.Int64, strict=False)
     return pl.when(number.is_between(1, MAX_DOSE_NUMBER)).then(number)
 
 
 def _parse_day(column: pl.Expr) -> pl.Expr:
-    text = _digits(column)
+    text = ascii_digits(column)
     day_part = text.str.extract(r"^(\S+)")
     excel_serial = text.str.extract(r"^(\d{5})(?:\.\d+)?$").cast(pl.Int64, strict=False)
     return pl.coalesce(
@@ -214,7 +203,7 @@ def _parse_day(column: pl.Expr) -> pl.Expr:
 
 
 def _parse_time(column: pl.Expr) -> pl.Expr:
-    text = _digits(column)
+    text = ascii_digits(column)
     return pl.coalesce(
         *(text.str.to_datetime(f, strict=False) for f in DATETIME_FORMATS)
     ).dt.replace_time_zone(timezone.get_current_timezone_name())

@@ -75,6 +75,12 @@ def doses_settle(
     )
 
 
+def records_doses_at(user, site: OrgUnit) -> bool:
+    """Recording doses is the work of the site's own staff; others who can see the site
+    (a leader, the town) may not."""
+    return RoleAssignment.objects.filter(user=user, role=Role.SITE_STAFF, unit=site).exists()
+
+
 @transaction.atomic
 def dose_record(
     *,
@@ -88,7 +94,7 @@ def dose_record(
     given_at: datetime | None = None,
 ) -> Dose:
     """Record one dose given at a site (接种登记), checked against the schedule rules."""
-    if not RoleAssignment.objects.filter(user=by, role=Role.SITE_STAFF, unit=site).exists():
+    if not records_doses_at(by, site):
         raise PermissionDenied(_("Only the staff of this site may record its doses."))
     resident = Resident.objects.select_for_update().get(pk=resident.pk)
     product = VaccineProduct.objects.filter(pk=product.pk).first() if product else None

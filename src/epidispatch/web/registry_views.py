@@ -20,8 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from epidispatch.accounts.models import Role, RoleAssignment
-from epidispatch.audit.selectors import audit_entries_visible_to
+from epidispatch.audit.selectors import audit_entries_visible_to, audit_log_readable_by
 from epidispatch.core.exports import write_xlsx
 from epidispatch.core.scoping import scope_q
 from epidispatch.orgunits.models import UnitKind
@@ -41,7 +40,7 @@ from epidispatch.vaccination.selectors import (
     clearance_list,
     due_list,
 )
-from epidispatch.vaccination.services import dose_record
+from epidispatch.vaccination.services import dose_record, records_doses_at
 
 from .forms import (
     NO_REASON,
@@ -153,7 +152,7 @@ def dose_new(request, code: str):
     site = unit_for_user(request.user, code)
     if site.kind != UnitKind.SITE:
         raise Http404
-    if not _records_doses_at(request.user, site):
+    if not records_doses_at(request.user, site):
         raise PermissionDenied
     form = DoseForm(request.POST) if request.method == "POST" else DoseForm()
     if form.is_bound and form.is_valid():
@@ -182,12 +181,6 @@ def dose_new(request, code: str):
                 )
                 return redirect("dose_new", code=site.code)
     return render(request, "web/registry/dose_form.html", {"site": site, "form": form})
-
-
-def _records_doses_at(user, site) -> bool:
-    """Recording doses is the work of the site's own staff; others who can see the site
-    (a leader, the town) may not."""
-    return RoleAssignment.objects.filter(user=user, role=Role.SITE_STAFF, unit=site).exists()
 
 
 def _batches_visible_to(user):
@@ -359,7 +352,7 @@ def due(request, code: str):
 @login_required
 def audit_log(request):
     """The audit log is the dispatcher's (防控办) to read; every other role is refused."""
-    if not RoleAssignment.objects.filter(user=request.user, role=Role.DISPATCHER).exists():
+    if not audit_log_readable_by(request.user):
         raise PermissionDenied
     return render(
         request,
