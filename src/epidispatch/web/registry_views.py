@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,12 +21,12 @@ from django.views.decorators.http import require_POST
 
 from epidispatch.audit.selectors import audit_entries_visible_to, audit_log_readable_by
 from epidispatch.core.exports import write_xlsx
-from epidispatch.core.scoping import scope_q
 from epidispatch.orgunits.models import UnitKind
 from epidispatch.orgunits.selectors import scope_roots, unit_for_user, units_visible_to
 from epidispatch.registry.ledger import import_batch_create
 from epidispatch.registry.models import ImportBatch, UnvaccinatedReason
 from epidispatch.registry.selectors import (
+    import_batches_visible_to,
     resident_find,
     resident_find_for_site,
     resident_for_user,
@@ -183,19 +182,8 @@ def dose_new(request, code: str):
     return render(request, "web/registry/dose_form.html", {"site": site, "form": form})
 
 
-def _batches_visible_to(user):
-    """Import batches the user may see: their own uploads, and batches whose scope lies
-    inside the user's scope (so a county dispatcher sees every town's batches).
-
-    A batch without a scope (its uploader had several scope roots, or it came from the
-    command line) is seen by its uploader only: its error report names residents, and no
-    single scope covers it.
-    """
-    return ImportBatch.objects.filter(Q(uploaded_by=user) | scope_q(user, "scope_path"))
-
-
 def _batch_for_user(user, pk: int) -> ImportBatch:
-    return get_object_or_404(_batches_visible_to(user).select_related("uploaded_by"), pk=pk)
+    return get_object_or_404(import_batches_visible_to(user).select_related("uploaded_by"), pk=pk)
 
 
 @login_required
@@ -214,7 +202,7 @@ def import_list(request):
             return redirect("import_detail", pk=batch.pk)
     else:
         form = ImportUploadForm()
-    batches = _batches_visible_to(request.user).select_related("uploaded_by")
+    batches = import_batches_visible_to(request.user).select_related("uploaded_by")
     return render(
         request, "web/registry/import_list.html", {"form": form, "page": _page(request, batches)}
     )
