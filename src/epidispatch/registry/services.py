@@ -94,3 +94,24 @@ def resident_unmask(*, user, resident: Resident, ip_address: str | None = None) 
         id_number=protection.decrypt(resident.id_number_encrypted),
         phone=protection.decrypt(resident.phone_encrypted) if resident.phone_encrypted else "",
     )
+
+
+@transaction.atomic
+def resident_status_change(
+    *, resident: Resident, status: str, unvaccinated_reason: str | None = None, by
+) -> Resident:
+    """Set a resident's status (and, when given, 未接种原因), locking the row first.
+
+    Every change of who is present, excused or refused goes through here, so the dispatch
+    figures move with it in the same transaction.
+    """
+    if status not in ResidentStatus.values:
+        raise ValidationError(_("Unknown status: %(value)s.") % {"value": status})
+    locked = Resident.objects.select_for_update().get(pk=resident.pk)
+    locked.status = status
+    fields = ["status", "updated_at"]
+    if unvaccinated_reason is not None:
+        locked.unvaccinated_reason = unvaccinated_reason
+        fields.append("unvaccinated_reason")
+    locked.save(update_fields=fields)
+    return locked

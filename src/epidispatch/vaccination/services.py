@@ -15,6 +15,7 @@ from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident, ResidentStatus
 
 from .models import Dose, DoseSource, VaccinationStatus, VaccineProduct
+from .signals import dose_recorded
 from .rules import DOSE_COLUMNS, DOSE_FIELDS, Rules, derive, load_rules
 
 #: The schema of the existing doses `doses_settle` compares against.
@@ -153,7 +154,9 @@ def dose_record(
             % {"number": number},
             code="concurrent",
         ) from None
-    return Dose.objects.get(resident=resident, dose_number=number)
+    dose = Dose.objects.get(resident=resident, dose_number=number)
+    dose_recorded.send(sender=Dose, dose=dose, by=by)
+    return dose
 
 
 def _check_next_dose(
