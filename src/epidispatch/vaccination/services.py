@@ -15,8 +15,8 @@ from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident, ResidentStatus
 
 from .models import Dose, DoseSource, VaccinationStatus, VaccineProduct
-from .signals import dose_recorded
 from .rules import DOSE_COLUMNS, DOSE_FIELDS, Rules, derive, load_rules
+from .signals import dose_recorded
 
 #: The schema of the existing doses `doses_settle` compares against.
 STORED_DOSE_SCHEMA = {
