@@ -7,6 +7,7 @@ EPIDISPATCH_DEBUG      "1" for development error pages.
 EPIDISPATCH_HTTPS      "1" behind a TLS-terminating proxy: secure cookies, HSTS.
 EPIDISPATCH_ALLOWED_HOSTS  comma-separated host names.
 DJANGO_SECRET_KEY      session signing key; generated into the data folder when unset.
+EPIDISPATCH_CUTOFF     the daily cutoff (日调度) as HH:MM, default 16:00.
 EPIDISPATCH_DATA_KEY   key that encrypts ID numbers and phones at rest; generated into the
                        data folder when unset. Losing it makes stored personal data unreadable.
 """
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "epidispatch.accounts",
     "epidispatch.registry",
     "epidispatch.vaccination",
+    "epidispatch.dispatch",
     "epidispatch.audit",
     "epidispatch.demo",
     "epidispatch.web",
@@ -150,6 +152,16 @@ HUEY = {
     **({"url": _REDIS_URL} if _REDIS_URL else {"filename": str(DATA_DIR / "tasks.db")}),
     "consumer": {"workers": 2, "worker_type": "thread"},
 }
+
+# The daily dispatch: the cutoff freezing every unit's figures, the deadline of next-day
+# targets (20:00 the day before) and when a unit becomes an accountability candidate
+# (in the bottom N of a ranking for K consecutive snapshots).
+EPIDISPATCH_CUTOFF = tuple(
+    int(part) for part in os.environ.get("EPIDISPATCH_CUTOFF", "16:00").split(":")
+)
+EPIDISPATCH_TARGET_DEADLINE = (20, 0)
+EPIDISPATCH_BOTTOM_N = 3
+EPIDISPATCH_BOTTOM_STREAK = 3
 
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True

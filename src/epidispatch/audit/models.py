@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 class AuditAction(models.TextChoices):
     UNMASK_RESIDENT = "unmask_resident", _("Viewed a resident's ID number and phone unmasked")
+    CORRECT_DOSE = "correct_dose", _("Corrected a dose")
+    DELETE_DOSE = "delete_dose", _("Deleted a dose")
 
 
 class AuditEntry(models.Model):

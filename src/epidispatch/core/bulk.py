@@ -168,3 +168,23 @@ def update_frame(model, frame: pl.DataFrame) -> None:
     model.objects.bulk_update(
         [model(**row) for row in frame.iter_rows(named=True)], fields, batch_size=1000
     )
+
+
+def lock_rows(model, ids: Iterable[int]) -> None:
+    """Lock `model`'s rows with these primary keys until the transaction ends, in key
+    order (so that two lockers of overlapping sets never deadlock).
+
+    A change computed from what a row's dependants looked like (a resident's doses, their
+    figures) must not interleave with another such change: the second waits here."""
+    ids = sorted(set(ids))
+    strength = "FOR NO KEY UPDATE" if _postgres() else ""
+    if not strength:
+        return  # SQLite writers are serialised by the database lock already.
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), KEY_TABLE_FROM * 10):
+            cursor.execute(
+                f"SELECT 1 FROM {table} WHERE {pk} = ANY(%s) ORDER BY {pk} {strength}",
+                [ids[start : start + KEY_TABLE_FROM * 10]],
+            )

@@ -17,6 +17,7 @@ from epidispatch.core.ids import mask_id_number
 from epidispatch.core.importing import ImportSummary, RowError
 from epidispatch.core.scoping import paths_q
 from epidispatch.core.tables import cell_text, match_columns, read_table, unmatched_headers
+from epidispatch.dispatch.rollups import rollups_count_new, rollups_track
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 
 from .models import ImportBatch, Resident, ResidentStatus, UnvaccinatedReason
@@ -185,11 +186,13 @@ def _store(residents: list[Resident], summary: ImportSummary) -> None:
             changed.append(resident)
         else:
             summary.unchanged += 1
+    with rollups_track(resident.pk for resident in changed):
+        Resident.objects.bulk_update(
+            changed,
+            ["name", "phone_digest", "phone_encrypted", "phone_masked", "grid", "county_code",
+             "status", "unvaccinated_reason", "updated_at"],
+            batch_size=1000,
+        )  # fmt: skip
     Resident.objects.bulk_create(new, batch_size=2000)
-    Resident.objects.bulk_update(
-        changed,
-        ["name", "phone_digest", "phone_encrypted", "phone_masked", "grid", "county_code",
-         "status", "unvaccinated_reason", "updated_at"],
-        batch_size=1000,
-    )  # fmt: skip
+    rollups_count_new(resident.pk for resident in new)
     summary.stored = len(new) + len(changed)

@@ -11,6 +11,7 @@ from epidispatch.audit.models import AuditAction
 from epidispatch.audit.services import audit_record
 from epidispatch.core import protection
 from epidispatch.core.ids import mask_id_number, mask_phone, parse_id_number
+from epidispatch.dispatch.rollups import rollups_count_new, rollups_track
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 
 from .models import Resident, ResidentStatus
@@ -52,6 +53,7 @@ def resident_create(*, name: str, id_number: str, phone: str = "", grid: OrgUnit
             % {"number": resident.id_number_masked}
         )
     resident.save()
+    rollups_count_new([resident.pk])
     return resident
 
 
@@ -113,5 +115,6 @@ def resident_status_change(
     if unvaccinated_reason is not None:
         locked.unvaccinated_reason = unvaccinated_reason
         fields.append("unvaccinated_reason")
-    locked.save(update_fields=fields)
+    with rollups_track([locked.pk]):
+        locked.save(update_fields=fields)
     return locked

@@ -293,6 +293,7 @@ def _against_stored(checked: pl.DataFrame, headers, summary: ImportSummary):
     and product agree, rejected when they do not)."""
     valid = checked.filter(pl.col("problem").is_null())
     resident_ids = valid.get_column("resident_id").unique().to_list()
+    bulk.lock_rows(Resident, resident_ids)
     existing = stored_doses(resident_ids)
     compared = valid.join(
         existing.select(

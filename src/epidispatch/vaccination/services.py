@@ -10,7 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epidispatch.accounts.models import Role, RoleAssignment
+from epidispatch.audit.models import AuditAction
+from epidispatch.audit.services import audit_record
 from epidispatch.core import bulk
+from epidispatch.dispatch.rollups import rollups_track
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident, ResidentStatus
 
@@ -48,17 +51,30 @@ def doses_settle(
     """
     if new.is_empty():
         return
-    fields, statuses = derive(
-        pl.concat([new.select(DOSE_COLUMNS), existing.select(DOSE_COLUMNS)]),
-        residents.select(pl.col("id").alias("resident_id"), "birth_date"),
-        rules,
-    )
+    with rollups_track(residents.get_column("id").to_list()):
+        fields, statuses = derive(
+            pl.concat([new.select(DOSE_COLUMNS), existing.select(DOSE_COLUMNS)]),
+            residents.select(pl.col("id").alias("resident_id"), "birth_date"),
+            rules,
+        )
+        keys = ["resident_id", "dose_number"]
+        new = new.with_columns(pl.col(key).cast(pl.Int64) for key in keys)
+        # Rows go in by resident, the order of the natural-key index and of the residents
+        # the deferred foreign-key checks visit at commit: in file order nearly every row
+        # lands on another page, and inserting and committing take half as long again
+        # (bench/RESULTS.md).
+        bulk.insert_frame(
+            Dose, new.drop(DOSE_FIELDS, strict=False).join(fields, on=keys).sort(keys)
+        )
+        _store_derived(existing, fields, statuses, residents)
+
+
+def _store_derived(
+    existing: pl.DataFrame, fields: pl.DataFrame, statuses: pl.DataFrame, residents: pl.DataFrame
+) -> None:
+    """Write the derived fields that changed on stored doses, and replace the residents'
+    VaccinationStatus rows (a resident left with no dose keeps none)."""
     keys = ["resident_id", "dose_number"]
-    new = new.with_columns(pl.col(key).cast(pl.Int64) for key in keys)
-    # Rows go in by resident, the order of the natural-key index and of the residents the
-    # deferred foreign-key checks visit at commit: in file order nearly every row lands on
-    # another page, and inserting and committing take half as long again (bench/RESULTS.md).
-    bulk.insert_frame(Dose, new.drop(DOSE_FIELDS, strict=False).join(fields, on=keys).sort(keys))
     changed = existing.join(fields, on=keys, suffix="_derived").filter(
         pl.any_horizontal(
             pl.col(name).ne_missing(pl.col(f"{name}_derived")) for name in DOSE_FIELDS
@@ -68,8 +84,7 @@ def doses_settle(
         Dose,
         changed.select("id", *(pl.col(f"{name}_derived").alias(name) for name in DOSE_FIELDS)),
     )
-    touched = statuses.get_column("resident_id").to_list()
-    bulk.delete_in(VaccinationStatus, "resident_id", touched)
+    bulk.delete_in(VaccinationStatus, "resident_id", residents.get_column("id").to_list())
     counties = residents.select(pl.col("id").alias("resident_id"), "county_code")
     bulk.insert_frame(
         VaccinationStatus, statuses.join(counties, on="resident_id").sort("resident_id")
@@ -135,16 +150,7 @@ def dose_record(
             }
         ]
     )
-    residents = pl.DataFrame(
-        [
-            {
-                "id": resident.pk,
-                "birth_date": resident.birth_date,
-                "county_code": resident.county_code,
-            }
-        ],
-        schema=RESIDENT_SCHEMA,
-    )
+    residents = _resident_frame(resident)
     try:
         with transaction.atomic():
             doses_settle(new=new, existing=existing, residents=residents, rules=rules)
@@ -203,3 +209,100 @@ def _check_next_dose(
             code="too_soon",
         )
     return status.next_dose_number
+
+
+def corrects_doses(user, dose: Dose) -> bool:
+    """A dose is corrected by the staff of the site that gave it or by a dispatcher whose
+    jurisdiction holds the resident."""
+    if dose.site_id and records_doses_at(user, dose.site):
+        return True
+    return RoleAssignment.objects.filter(
+        user=user,
+        role=Role.DISPATCHER,
+        unit__path__in=_ancestor_paths(dose.resident.grid.path),
+    ).exists()
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = path.rstrip("/").split("/")
+    return ["/".join(parts[:end]) + "/" for end in range(1, len(parts) + 1)]
+
+
+@transaction.atomic
+def dose_correct(*, dose: Dose, given_on: date, product: VaccineProduct, by, reason: str) -> Dose:
+    """Correct a dose's day or product (更正); the resident's status and the live figures
+    follow, the snapshots already taken do not."""
+    dose = _dose_for_change(dose, by, reason)
+    if given_on > timezone.localdate():
+        raise ValidationError(
+            _("The vaccination date %(day)s is in the future.") % {"day": given_on},
+            code="future_date",
+        )
+    neighbours = Dose.objects.filter(resident_id=dose.resident_id).exclude(pk=dose.pk)
+    earlier = neighbours.filter(dose_number__lt=dose.dose_number, given_on__gte=given_on)
+    later = neighbours.filter(dose_number__gt=dose.dose_number, given_on__lte=given_on)
+    if earlier.exists() or later.exists():
+        raise ValidationError(
+            _("Dose %(number)d must fall between the doses before and after it.")
+            % {"number": dose.dose_number},
+            code="out_of_order",
+        )
+    with rollups_track([dose.resident_id]):
+        Dose.objects.filter(pk=dose.pk).update(given_on=given_on, product=product)
+        _rederive(dose.resident)
+    _audit_change(by, AuditAction.CORRECT_DOSE, dose, reason)
+    return Dose.objects.get(pk=dose.pk)
+
+
+@transaction.atomic
+def dose_delete(*, dose: Dose, by, reason: str) -> None:
+    """Delete a dose recorded in error (删除). Only a resident's latest dose can go, so the
+    numbering of the others stays whole."""
+    dose = _dose_for_change(dose, by, reason)
+    if Dose.objects.filter(resident_id=dose.resident_id, dose_number__gt=dose.dose_number):
+        raise ValidationError(
+            _("Only the latest dose of a person can be deleted."), code="not_latest"
+        )
+    with rollups_track([dose.resident_id]):
+        dose.delete()
+        _rederive(dose.resident)
+    _audit_change(by, AuditAction.DELETE_DOSE, dose, reason)
+
+
+def _dose_for_change(dose: Dose, by, reason: str) -> Dose:
+    Resident.objects.select_for_update().get(pk=dose.resident_id)
+    dose = Dose.objects.select_related("resident__grid", "site").get(pk=dose.pk)
+    if not corrects_doses(by, dose):
+        raise PermissionDenied(_("You may not change this dose."))
+    if not reason.strip():
+        raise ValidationError(_("Say why the dose is changed."), code="no_reason")
+    return dose
+
+
+def _rederive(resident: Resident) -> None:
+    existing = stored_doses([resident.pk])
+    residents = _resident_frame(resident)
+    fields, statuses = derive(
+        existing.select(DOSE_COLUMNS),
+        residents.select(pl.col("id").alias("resident_id"), "birth_date"),
+        load_rules(),
+    )
+    _store_derived(existing, fields, statuses, residents)
+
+
+def _resident_frame(resident: Resident) -> pl.DataFrame:
+    row = {
+        "id": resident.pk,
+        "birth_date": resident.birth_date,
+        "county_code": resident.county_code,
+    }
+    return pl.DataFrame([row], schema=RESIDENT_SCHEMA)
+
+
+def _audit_change(by, action: str, dose: Dose, reason: str) -> None:
+    audit_record(
+        user=by,
+        action=action,
+        subject=f"{dose.resident} #{dose.dose_number} {dose.given_on} · {reason.strip()}"[:120],
+        unit_path=dose.resident.grid.path,
+    )
