@@ -150,6 +150,8 @@ HUEY = {
     "name": "epidispatch",
     "immediate": os.environ.get("EPIDISPATCH_TASKS_IMMEDIATE") == "1",
     **({"url": _REDIS_URL} if _REDIS_URL else {"filename": str(DATA_DIR / "tasks.db")}),
+    # Periodic tasks (the 16:00 cutoff) run on local time: Django sets TZ to TIME_ZONE.
+    "utc": False,
     "consumer": {"workers": 2, "worker_type": "thread"},
 }
 

@@ -9,7 +9,7 @@ generator, so loading the demo twice, or loading more residents later, adds noth
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import polars as pl
 from django.db import transaction
@@ -18,6 +18,9 @@ from stdnum.cn import ric
 
 from epidispatch.accounts.models import Role, User
 from epidispatch.accounts.services import user_create
+from epidispatch.dispatch.models import DailyTarget, Responsibility, Snapshot
+from epidispatch.dispatch.rollups import rollups_recount
+from epidispatch.dispatch.services import RANKED_KINDS, snapshot_backfill
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.services import unit_create
 from epidispatch.registry.models import Resident, ResidentStatus
@@ -370,3 +373,41 @@ def load_doses() -> int:
         rules=rules,
     )
     return len(doses)
+
+
+#: Days of dispatch history before the reference day: snapshots, targets and rankings.
+HISTORY_DAYS = 14
+
+
+@transaction.atomic
+def load_dispatch() -> int:
+    """Recount the live figures, give each department grids to answer for (包抓) and, once,
+    the HISTORY_DAYS cutoffs up to the reference day with the targets issued for them;
+    returns the snapshots added."""
+    rollups_recount()
+    county = OrgUnit.objects.get(code=COUNTY[0])
+    grids = list(OrgUnit.objects.filter(kind=UnitKind.GRID, county_code=county.code))
+    picker = random.Random("responsibilities")
+    for department in OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT, parent=county):
+        for grid in picker.sample(grids, min(3, len(grids))):
+            Responsibility.objects.get_or_create(unit=department, grid=grid)
+    if Snapshot.objects.exists():
+        return 0
+    dispatcher = User.objects.get(username="dispatcher")
+    towns = list(OrgUnit.objects.filter(kind__in=RANKED_KINDS.values(), parent=county))
+    first = REFERENCE_DAY - timedelta(days=HISTORY_DAYS - 1)
+    for offset in range(HISTORY_DAYS):
+        day = first + timedelta(days=offset)
+        evening = timezone.make_aware(datetime.combine(day - timedelta(days=1), time(19, 30)))
+        for town in towns:
+            late = picker.random() < 0.05
+            DailyTarget.objects.create(
+                unit=town,
+                day=day,
+                doses=picker.randint(1, 4),
+                issued_by=dispatcher,
+                issued_at=evening + timedelta(hours=1) if late else evening,
+                late=late,
+            )
+        snapshot_backfill(day=day)
+    return HISTORY_DAYS

@@ -22,6 +22,7 @@ class Command(BaseCommand):
         users = generator.load_users()
         added = generator.load_residents(residents)
         doses = generator.load_doses()
+        generator.load_dispatch()
         self.stdout.write(
             _(
                 "Demo county loaded: %(units)d units, %(residents)d residents "

@@ -1,0 +1,3 @@
+"""The 日通报 bulletin pages and downloads."""
+
+urlpatterns = []

@@ -1,0 +1,307 @@
+"""Reads of the daily dispatch. Live figures come from the leaves (Rollup), frozen ones
+from snapshots; neither ever reads raw doses, so a page costs the same for a county of
+200,000 as for a city of 10 million. Every read is scoped to the acting user."""
+
+from collections import defaultdict
+from datetime import date
+
+from django.db.models import Q, Sum
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from epidispatch.core.scoping import path_in_scope, scope_q
+from epidispatch.orgunits.models import OrgUnit, UnitKind
+from epidispatch.orgunits.selectors import unit_breadcrumb, unit_for_user
+
+from .models import (
+    ADULT_BANDS,
+    FIGURES,
+    SENIOR_BANDS,
+    AccountabilityCandidate,
+    AgeBand,
+    Bulletin,
+    DailyTarget,
+    Ranking,
+    RankingGroup,
+    RankingMeasure,
+    Responsibility,
+    Rollup,
+    Snapshot,
+    SnapshotFigure,
+)
+from .services import RANKED_KINDS, coverage_of
+
+#: Length of the code of a unit's children, where figures fold up by path prefix.
+CHILD_CODE_LENGTH = {
+    UnitKind.CITY: 6,
+    UnitKind.COUNTY: 12,
+    UnitKind.TOWN: 12,
+    UnitKind.VILLAGE: 15,
+}
+TREND_DAYS = 30
+SUMS = {name: Sum(name) for name in FIGURES}
+
+Bands = dict[str, dict[str, int]]
+
+
+def _leaves(unit: OrgUnit):
+    """The leaves whose figures are the unit's: below it, or a department's assigned grids."""
+    if unit.kind == UnitKind.DEPARTMENT:
+        return Rollup.objects.filter(
+            grid_id__in=Responsibility.objects.filter(unit=unit).values("grid_id")
+        )
+    return Rollup.objects.filter(path__startswith=unit.path)
+
+
+def _bands(rows) -> Bands:
+    bands: Bands = {band.value: dict.fromkeys(FIGURES, 0) for band in AgeBand}
+    for row in rows:
+        for name in FIGURES:
+            bands[row["band"]][name] += row[name] or 0
+    return bands
+
+
+def live_bands(unit: OrgUnit) -> Bands:
+    """The unit's live figures per age band."""
+    return _bands(_leaves(unit).values("band").annotate(**SUMS).order_by())
+
+
+def totals(bands: Bands) -> dict[str, int | float | None]:
+    """Figures summed over bands, with the rates a leader reads: coverage, series and
+    booster of the target population, and the same for 60+."""
+    result = {name: sum(values[name] for values in bands.values()) for name in FIGURES}
+    covered, target = coverage_of(bands)
+    seniors = {b: bands[b] for b in SENIOR_BANDS}
+    senior_covered, senior_target = coverage_of(seniors)
+    result.update(
+        covered=covered,
+        coverage=_rate(covered, target),
+        series_rate=_rate(result["series_complete"], target),
+        booster_rate=_rate(result["booster"], target),
+        adults_to_clear=sum(bands[b]["to_clear"] for b in ADULT_BANDS),
+        seniors_target=senior_target,
+        seniors_covered=senior_covered,
+        seniors_coverage=_rate(senior_covered, senior_target),
+        seniors_series=sum(bands[b]["series_complete"] for b in SENIOR_BANDS),
+        seniors_booster=sum(bands[b]["booster"] for b in SENIOR_BANDS),
+    )
+    return result
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def latest_snapshot() -> Snapshot | None:
+    return Snapshot.objects.order_by("-day").first()
+
+
+def dashboard(user, code: str) -> dict:
+    """Everything the dashboard shows for one unit, live: totals, bands, the increment
+    since the last cutoff, the trend of daily increments, and each child's figures."""
+    unit = unit_for_user(user, code)
+    bands = live_bands(unit)
+    figures = totals(bands)
+    snapshot = latest_snapshot()
+    frozen_doses = _snapshot_doses(snapshot, [unit.pk]).get(unit.pk, 0) if snapshot else 0
+    figures["doses_since_cutoff"] = figures["doses"] - frozen_doses
+    children = _children(user, unit, snapshot)
+    return {
+        "unit": _unit_json(unit),
+        "breadcrumb": [_unit_json(u) for u in unit_breadcrumb(user, unit)],
+        "as_of": timezone.localtime().isoformat(timespec="seconds"),
+        "last_cutoff": _snapshot_json(snapshot),
+        "totals": figures,
+        "bands": [
+            {"band": band.value, "label": str(band.label), **bands[band.value]} for band in AgeBand
+        ],
+        "trend": _trend(unit, figures["doses_since_cutoff"]),
+        "children": children,
+    }
+
+
+def _unit_json(unit: OrgUnit) -> dict:
+    return {"code": unit.code, "name": unit.name, "kind": unit.kind}
+
+
+def _snapshot_json(snapshot: Snapshot | None) -> dict | None:
+    if snapshot is None:
+        return None
+    return {
+        "day": snapshot.day.isoformat(),
+        "taken_at": timezone.localtime(snapshot.taken_at).isoformat(timespec="seconds"),
+    }
+
+
+def _snapshot_doses(snapshot: Snapshot, unit_ids) -> dict[int, int]:
+    rows = (
+        SnapshotFigure.objects.filter(snapshot=snapshot, unit_id__in=unit_ids)
+        .values("unit_id")
+        .annotate(doses=Sum("doses"))
+        .order_by()
+    )
+    return {row["unit_id"]: row["doses"] for row in rows}
+
+
+def _trend(unit: OrgUnit, live_increment: int) -> list[dict]:
+    """Doses added per cutoff over the last TREND_DAYS snapshots, then today's so far."""
+    rows = (
+        SnapshotFigure.objects.filter(unit=unit)
+        .values("snapshot__day")
+        .annotate(doses=Sum("doses_added"))
+        .order_by("-snapshot__day")[:TREND_DAYS]
+    )
+    trend = [{"day": row["snapshot__day"].isoformat(), "doses": row["doses"]} for row in rows]
+    trend.reverse()
+    today = timezone.localdate().isoformat()
+    if not trend or trend[-1]["day"] != today:
+        trend.append({"day": today, "doses": live_increment, "live": True})
+    return trend
+
+
+def _children(user, unit: OrgUnit, snapshot: Snapshot | None) -> list[dict]:
+    """Each child the user may see, with its live figures; the departments of a county
+    count their assigned grids."""
+    children = [
+        child
+        for child in OrgUnit.objects.filter(parent=unit).order_by("code")
+        if path_in_scope(user, child.path)
+    ]
+    bands_by_child: dict[int, Bands] = {}
+    length = CHILD_CODE_LENGTH.get(unit.kind)
+    if length:
+        start = len(unit.path) + 1
+        rows = (
+            Rollup.objects.filter(path__startswith=unit.path)
+            .annotate(child=Substr("path", start, length))
+            .values("child", "band")
+            .annotate(**SUMS)
+            .order_by()
+        )
+        grouped = defaultdict(list)
+        for row in rows:
+            grouped[row["child"]].append(row)
+        by_code = {child.code: child.pk for child in children}
+        bands_by_child = {by_code[c]: _bands(r) for c, r in grouped.items() if c in by_code}
+    departments = [child for child in children if child.kind == UnitKind.DEPARTMENT]
+    bands_by_child.update(_department_bands(departments))
+    frozen = _snapshot_doses(snapshot, [c.pk for c in children]) if snapshot else {}
+    result = []
+    for child in children:
+        if child.kind not in (*CHILD_CODE_LENGTH, UnitKind.GRID, UnitKind.DEPARTMENT):
+            continue  # sites and industry grids hold no residents
+        figures = totals(bands_by_child.get(child.pk) or _bands([]))
+        figures["doses_since_cutoff"] = figures["doses"] - frozen.get(child.pk, 0)
+        result.append({**_unit_json(child), **figures})
+    return result
+
+
+def _department_bands(departments: list[OrgUnit]) -> dict[int, Bands]:
+    if not departments:
+        return {}
+    grids = defaultdict(list)
+    for department, grid in Responsibility.objects.filter(unit__in=departments).values_list(
+        "unit_id", "grid_id"
+    ):
+        grids[grid].append(department)
+    rows = defaultdict(list)
+    for leaf in Rollup.objects.filter(grid_id__in=list(grids)).values("grid_id", "band", *FIGURES):
+        for department in grids[leaf["grid_id"]]:
+            rows[department].append(leaf)
+    return {department: _bands(leaves) for department, leaves in rows.items()}
+
+
+def ranking(
+    user, snapshot: Snapshot, *, county: OrgUnit, group: str, measure: str
+) -> list[Ranking]:
+    """The places of the county's towns (or departments) at a snapshot. A user whose scope
+    holds the county sees every place; a town official only their own units' places."""
+    rows = Ranking.objects.filter(
+        snapshot=snapshot, group=group, measure=measure, unit__county_code=county.county_code
+    ).select_related("unit")
+    if not path_in_scope(user, county.path):
+        rows = rows.filter(scope_q(user, "unit__path"))
+    return list(rows.order_by("place", "unit__code"))
+
+
+def rankings_of(user, snapshot: Snapshot, county: OrgUnit) -> dict[str, list[Ranking]]:
+    """Every ranking of a snapshot for a county, keyed "group:measure", in one query."""
+    rows = Ranking.objects.filter(
+        snapshot=snapshot, unit__county_code=county.county_code
+    ).select_related("unit")
+    if not path_in_scope(user, county.path):
+        rows = rows.filter(scope_q(user, "unit__path"))
+    keyed: dict[str, list[Ranking]] = {
+        f"{group}:{measure}": [] for group in RankingGroup for measure in RankingMeasure
+    }
+    for row in rows.order_by("place", "unit__code"):
+        keyed[f"{row.group}:{row.measure}"].append(row)
+    return keyed
+
+
+def snapshots_visible_to(user):
+    """Snapshots are taken for everyone; their figures are read through scoped selectors."""
+    if not user.is_authenticated:
+        return Snapshot.objects.none()
+    return Snapshot.objects.order_by("-day")
+
+
+def bulletins_visible_to(user):
+    """Bulletins go to those who hold a whole jurisdiction (dispatchers, leaders)."""
+    jurisdictions = OrgUnit.objects.filter(scope_q(user), kind__in=(UnitKind.CITY, UnitKind.COUNTY))
+    if not jurisdictions.exists():
+        return Bulletin.objects.none()
+    return Bulletin.objects.select_related("snapshot").order_by("-number")
+
+
+def candidates_visible_to(user, *, pending_only: bool = False):
+    candidates = AccountabilityCandidate.objects.filter(scope_q(user, "unit__path"))
+    if pending_only:
+        candidates = candidates.filter(state="pending")
+    return candidates.select_related("unit", "snapshot", "decided_by")
+
+
+def targets_for(user, day: date) -> list[dict]:
+    """The units the user may see that take targets, with their target for `day` and the
+    doses they have added since the last cutoff (live)."""
+    units = list(
+        OrgUnit.objects.filter(scope_q(user), kind__in=RANKED_KINDS.values()).order_by("code")
+    )
+    targets = {
+        t.unit_id: t
+        for t in DailyTarget.objects.filter(day=day, unit__in=units).select_related("issued_by")
+    }
+    snapshot = Snapshot.objects.filter(day__lt=day).order_by("-day").first()
+    frozen = _snapshot_doses(snapshot, [u.pk for u in units]) if snapshot else {}
+    live = _live_doses(units)
+    return [
+        {
+            "unit": unit,
+            "target": targets.get(unit.pk),
+            "added": live.get(unit.pk, 0) - frozen.get(unit.pk, 0),
+        }
+        for unit in units
+    ]
+
+
+def _live_doses(units: list[OrgUnit]) -> dict[int, int]:
+    """Live doses of each unit (towns by path, departments by their grids)."""
+    towns = [u for u in units if u.kind != UnitKind.DEPARTMENT]
+    result = {}
+    if towns:
+        condition = Q(pk__in=[])
+        for town in towns:
+            condition |= Q(path__startswith=town.path)
+        by_prefix = (
+            Rollup.objects.filter(condition)
+            .annotate(town=Substr("path", 1, len(towns[0].path)))
+            .values("town")
+            .annotate(doses=Sum("doses"))
+            .order_by()
+        )
+        paths = {town.path: town.pk for town in towns}
+        result = {paths[row["town"]]: row["doses"] for row in by_prefix if row["town"] in paths}
+    departments = [u for u in units if u.kind == UnitKind.DEPARTMENT]
+    for department, bands in _department_bands(departments).items():
+        result[department] = sum(values["doses"] for values in bands.values())
+    return result

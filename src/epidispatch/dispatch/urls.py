@@ -1,0 +1,3 @@
+"""Pages of the daily dispatch: dashboard, rankings, targets, accountability."""
+
+urlpatterns = []
