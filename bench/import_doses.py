@@ -942,7 +942,8 @@ def _empty_imports() -> None:
 
     tables = ", ".join(m._meta.db_table for m in (Dose, VaccinationStatus, ImportBatch))
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {tables}")
+        # CASCADE: what refers to doses (follow-ups) goes with them.
+        cursor.execute(f"TRUNCATE {tables} CASCADE")
     run_sql("VACUUM ANALYZE")
 
 

@@ -60,22 +60,29 @@ def select_in(model, key: str, values: Iterable, schema: dict[str, pl.DataType])
 
 
 @contextmanager
-def _key_table(model, key: str, values: list) -> Iterator[str]:
-    """A temporary table of `values` (typed as `model`'s `key`), loaded with one COPY and
-    analysed; yields the SQL condition on `model`'s table that selects by it."""
-    field = model._meta.get_field(key)
+def key_table(values: list, db_type: str = "bigint") -> Iterator[str]:
+    """A temporary table of `values` in a column `key`, loaded with one COPY and analysed
+    (PostgreSQL only); yields its quoted name. Dropped when the block or the transaction
+    ends."""
     table = connection.ops.quote_name(KEY_TABLE)
     buffer = io.BytesIO()
     pl.DataFrame({"key": values}).write_csv(buffer, include_header=False)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {table} (key {field.db_type(connection)}) ON COMMIT DROP"
-        )
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} (key {db_type}) ON COMMIT DROP")
         with cursor.cursor.copy(f"COPY {table} FROM STDIN (FORMAT csv)") as copy:
             copy.write(buffer.getvalue())
         cursor.execute(f"ANALYZE {table}")
-        yield f"{connection.ops.quote_name(field.column)} IN (SELECT key FROM {table})"
+        yield table
         cursor.execute(f"DROP TABLE {table}")
+
+
+@contextmanager
+def _key_table(model, key: str, values: list) -> Iterator[str]:
+    """`key_table` typed as `model`'s `key`; yields the SQL condition on `model`'s table
+    that selects by it."""
+    field = model._meta.get_field(key)
+    with key_table(values, field.db_type(connection)) as table:
+        yield f"{connection.ops.quote_name(field.column)} IN (SELECT key FROM {table})"
 
 
 def _copy_select_in(model, key: str, values: list, schema: dict[str, pl.DataType]):

@@ -38,13 +38,18 @@ def leaf_figures(
     if resident_ids is None:
         return _figures_query(None, banded_on, as_of)
     ids = sorted(set(resident_ids))
+    if connection.vendor == "postgresql" and len(ids) > CHUNK:
+        with bulk.key_table(ids) as table:
+            return _figures_query(f"SELECT key FROM {table}", banded_on, as_of)
     totals: dict[Leaf, list[int]] = {}
     for start in range(0, len(ids), CHUNK):
         _add(totals, _figures_query(ids[start : start + CHUNK], banded_on, as_of))
     return totals
 
 
-def _figures_query(ids: list[int] | None, banded_on: date, as_of: date | None):
+def _figures_query(ids: list[int] | str | None, banded_on: date, as_of: date | None):
+    """The figures query; `ids` is a list of residents, a subquery selecting them, or
+    None for everyone."""
     quote = connection.ops.quote_name
     adapt = connection.ops.adapt_datefield_value
     resident, dose, unit = (quote(m._meta.db_table) for m in (Resident, Dose, OrgUnit))
@@ -105,7 +110,9 @@ def _figures_query(ids: list[int] | None, banded_on: date, as_of: date | None):
         return {tuple(row[:4]): [int(value) for value in row[4:]] for row in cursor.fetchall()}
 
 
-def _in(column: str, ids: list[int]) -> tuple[str, list]:
+def _in(column: str, ids: list[int] | str) -> tuple[str, list]:
+    if isinstance(ids, str):
+        return f"{column} IN ({ids})", []
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [ids]
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
