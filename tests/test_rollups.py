@@ -46,7 +46,9 @@ def live() -> dict:
 def recount() -> dict:
     return {
         (grid, band): values
-        for (grid, band, _path, _county), values in leaf_figures(None, banded_on=banded_on()).items()
+        for (grid, band, _path, _county), values in leaf_figures(
+            None, banded_on=banded_on()
+        ).items()
     }
 
 
@@ -176,3 +178,20 @@ def test_reband_moves_a_resident_on_their_60th_birthday(tree):
     assert Rollup.objects.get(grid=tree.grid, band="18-59").residents == 0
     assert Rollup.objects.get(grid=tree.grid, band="60-79").residents == 1
     assert rollups_reband(day=TODAY + timedelta(days=1)) == 0
+
+
+@pytest.mark.django_db
+def test_a_long_list_of_residents_is_counted_alike_through_the_key_table(tree, monkeypatch):
+    from epidispatch.dispatch import rollups
+
+    people = [
+        resident_create(name="丁", id_number=id_number(date(1940 + 7 * n, 1, 1)), grid=grid)
+        for n, grid in enumerate((tree.grid, tree.other_grid, tree.grid, tree.far_grid, tree.grid))
+    ]
+    for person in people[:3]:
+        add_dose(person, date(2021, 5, 1))
+    ids = [person.pk for person in people]
+    everyone = leaf_figures(None, banded_on=TODAY)
+    in_chunks = leaf_figures(ids, banded_on=TODAY)
+    monkeypatch.setattr(rollups, "CHUNK", 2)  # 5 ids > 2: one query through the key table
+    assert leaf_figures(ids, banded_on=TODAY) == in_chunks == everyone
