@@ -6,8 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from epidispatch.accounts.models import Role, RoleAssignment
 from epidispatch.core.importing import ImportSummary, write_error_report
 from epidispatch.core.scoping import scope_paths
 from epidispatch.core.tables import UnreadableFile
@@ -33,8 +36,20 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: Who may import files from the web: the dispatcher and town/department officials keep
+#: the register, the supply officer brings the provincial extract.
+IMPORT_ROLES = (Role.DISPATCHER, Role.TOWN_OFFICIAL, Role.SUPPLY_OFFICER)
+
+
+def imports_files(user) -> bool:
+    return RoleAssignment.objects.filter(user=user, role__in=IMPORT_ROLES).exists()
+
+
 def import_batch_create(*, kind: str, path: Path, file_name: str, user=None) -> ImportBatch:
-    """The ledger entry, written (and committed) before any row is read."""
+    """The ledger entry, written (and committed) before any row is read. `user` None is
+    the command line, run by whoever administers the server."""
+    if user is not None and not imports_files(user):
+        raise PermissionDenied(_("Only dispatchers, officials and supply officers import files."))
     roots = scope_paths(user) if user is not None else ()
     return ImportBatch.objects.create(
         kind=kind,

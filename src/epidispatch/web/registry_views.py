@@ -23,7 +23,7 @@ from epidispatch.audit.selectors import audit_entries_visible_to, audit_log_read
 from epidispatch.core.exports import write_xlsx
 from epidispatch.orgunits.models import UnitKind
 from epidispatch.orgunits.selectors import scope_roots, unit_for_user, units_visible_to
-from epidispatch.registry.ledger import import_batch_create
+from epidispatch.registry.ledger import import_batch_create, imports_files
 from epidispatch.registry.models import ImportBatch, UnvaccinatedReason
 from epidispatch.registry.selectors import (
     import_batches_visible_to,
@@ -188,6 +188,9 @@ def _batch_for_user(user, pk: int) -> ImportBatch:
 
 @login_required
 def import_list(request):
+    may_import = imports_files(request.user)
+    if request.method == "POST" and not may_import:
+        raise PermissionDenied
     if request.method == "POST":
         form = ImportUploadForm(request.POST, request.FILES)
         if form.is_valid():
@@ -204,7 +207,9 @@ def import_list(request):
         form = ImportUploadForm()
     batches = import_batches_visible_to(request.user).select_related("uploaded_by")
     return render(
-        request, "web/registry/import_list.html", {"form": form, "page": _page(request, batches)}
+        request,
+        "web/registry/import_list.html",
+        {"form": form if may_import else None, "page": _page(request, batches)},
     )
 
 
