@@ -129,3 +129,6 @@ def get_unit_coverage(request, code: str, as_of: date | None = None):
     only doses given on or before that day count; adults are 18 or older on it."""
     unit = unit_for_user(request.user, code)
     return unit_coverage(unit, as_of or timezone.localdate())
+
+
+api.add_router("/dispatch/", "epidispatch.dispatch.api.router")

@@ -24,7 +24,7 @@ MODULES = (
     Module(_("Home"), "home"),
     Module(_("Org units"), "unit_index"),
     Module(_("Residents"), "residents_home"),
-    Module(_("Dispatch"), None),
+    Module(_("Dispatch"), "dashboard"),
     Module(_("Field work"), None),
     Module(_("Vaccine supply"), None),
     Module(_("Inspections"), None),
