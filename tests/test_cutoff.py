@@ -318,3 +318,20 @@ class TestScheduledTasks:
         cutoff_task.call_local()
         cutoff_task.call_local()
         assert Snapshot.objects.count() == 1
+
+
+@pytest.mark.django_db
+class TestWhoFreezes:
+    def test_the_first_cutoff_counts_that_days_doses_not_the_whole_history(self, counted):
+        add_dose(adult(counted.grid), DAY - timedelta(days=40))
+        add_dose(adult(counted.grid), DAY)
+        snapshot = snapshot_take(at=local(DAY, 16))
+        assert figure(snapshot, counted.county, "doses") == 2
+        assert figure(snapshot, counted.county, "doses_added") == 1
+
+    def test_by_hand_only_a_dispatcher_of_every_county(self, counted, dispatcher, make_user):
+        for user in (dispatcher, make_user(Role.LEADER, counted.city)):
+            with pytest.raises(PermissionDenied):
+                snapshot_take(at=local(DAY, 16), by=user)
+        city_dispatcher = make_user(Role.DISPATCHER, counted.city)
+        assert snapshot_take(at=local(DAY, 16), by=city_dispatcher).taken_by == city_dispatcher

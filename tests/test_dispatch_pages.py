@@ -303,7 +303,11 @@ def test_only_the_dispatcher_decides(county, leader, official, other_official, c
 # The cutoff button.
 
 
-def test_the_dispatcher_freezes_the_figures_once_a_day(county, dispatcher, client):
+def test_the_dispatcher_freezes_the_figures_once_a_day(county, make_user, dispatcher, client):
+    client.force_login(dispatcher)  # of one county of two: a cutoff freezes both
+    assert 'action="/dispatch/cutoff/"' not in page_of(client.get("/dispatch/rankings/"))
+    assert client.post("/dispatch/cutoff/").status_code == 403
+    dispatcher = make_user(Role.DISPATCHER, county.city)
     client.force_login(dispatcher)
     assert 'action="/dispatch/cutoff/"' in page_of(client.get("/dispatch/rankings/"))
     response = client.post("/dispatch/cutoff/")

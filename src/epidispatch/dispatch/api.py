@@ -12,7 +12,6 @@ from ninja import Router, Schema
 
 from . import selectors
 from .models import RankingGroup, RankingMeasure
-from .views import ranking_county
 
 router = Router(tags=["dispatch"])
 
@@ -116,7 +115,7 @@ def rankings(request, county: str | None = None, day: date | None = None):
     """The places of a county's towns and departments at a cutoff (the latest unless `day`),
     by coverage and by target completion. A town official gets their own places only;
     a county outside your units is a 404, as is a day without a cutoff."""
-    unit = ranking_county(request.user, county)
+    unit = selectors.ranking_county(request.user, county)
     snapshots = selectors.snapshots_visible_to(request.user)
     snapshot = (snapshots.filter(day=day) if day else snapshots).first()
     if snapshot is None:

@@ -7,11 +7,13 @@ from datetime import date
 
 from django.db.models import Q, Sum
 from django.db.models.functions import Substr
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from epidispatch.core.scoping import path_in_scope, scope_q
 from epidispatch.orgunits.models import OrgUnit, UnitKind
-from epidispatch.orgunits.selectors import unit_breadcrumb, unit_for_user
+from epidispatch.orgunits.selectors import scope_roots, unit_breadcrumb, unit_for_user
 
 from .models import (
     ADULT_BANDS,
@@ -305,3 +307,26 @@ def _live_doses(units: list[OrgUnit]) -> dict[int, int]:
     for department, bands in _department_bands(departments).items():
         result[department] = sum(values["doses"] for values in bands.values())
     return result
+
+
+def ranking_county(user, code: str | None = None) -> OrgUnit:
+    """The county whose rankings the user reads: the one named, when it holds the user's
+    units or lies inside them, else the county of the user's first unit. A town official
+    reads their own county (the ranking selectors then keep only their own places); any
+    other county is a 404."""
+    roots = sorted(scope_roots(user), key=lambda unit: unit.path)
+    if code:
+        county = OrgUnit.objects.filter(code=code, kind=UnitKind.COUNTY).first()
+        if county and any(
+            root.path.startswith(county.path) or county.path.startswith(root.path) for root in roots
+        ):
+            return county
+        raise Http404(_("No county %(code)s within your units.") % {"code": code})
+    for root in roots:
+        if root.kind == UnitKind.CITY:
+            county = OrgUnit.objects.filter(parent=root, kind=UnitKind.COUNTY).order_by("code")
+        else:
+            county = OrgUnit.objects.filter(code=root.county_code, kind=UnitKind.COUNTY)
+        if found := county.first():
+            return found
+    raise Http404(_("Your account is not bound to any county."))

@@ -2,7 +2,7 @@
 candidates and bulletin number; next-day targets; the dispatcher's decisions."""
 
 from collections import defaultdict
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 
 from django.conf import settings
@@ -38,10 +38,21 @@ RANKED_KINDS = {RankingGroup.TOWNS: UnitKind.TOWN, RankingGroup.DEPARTMENTS: Uni
 
 def dispatches(user, unit: OrgUnit) -> bool:
     """Whether the user is a dispatcher (防控办) whose jurisdiction holds `unit`."""
+    return _holds(user, [unit])
+
+
+def freezes_figures(user) -> bool:
+    """A cutoff freezes every unit at once, so taking one by hand is for a dispatcher
+    whose jurisdiction holds every county."""
+    return _holds(user, OrgUnit.objects.filter(kind=UnitKind.COUNTY).only("path"))
+
+
+def _holds(user, units) -> bool:
     paths = RoleAssignment.objects.filter(user=user, role=Role.DISPATCHER).values_list(
         "unit__path", flat=True
     )
-    return user.is_active and any(unit.path.startswith(path) for path in paths)
+    paths = list(paths)
+    return user.is_active and all(any(u.path.startswith(p) for p in paths) for u in units)
 
 
 @transaction.atomic
@@ -49,6 +60,10 @@ def snapshot_take(*, at: datetime | None = None, by=None) -> Snapshot:
     """Freeze every unit's live figures at the cutoff (日调度), rank towns and
     departments, propose accountability candidates and number the bulletin. One snapshot
     per day, and days only move forward."""
+    if by is not None and not freezes_figures(by):
+        raise PermissionDenied(
+            _("Only the dispatcher of the whole jurisdiction freezes the figures.")
+        )
     at = at or timezone.now()
     day = timezone.localdate(at)
     _check_day_is_new(day)
@@ -87,7 +102,7 @@ def _freeze(*, day: date, at: datetime, by, leaves) -> Snapshot:
     previous = Snapshot.objects.order_by("-day").first()
     snapshot = Snapshot.objects.create(day=day, taken_at=at, taken_by=by, previous=previous)
     figures = _unit_figures(leaves)
-    before = _doses_by_unit_band(previous)
+    before = _doses_by_unit_band(previous) if previous else _doses_before(day)
     SnapshotFigure.objects.bulk_create(
         (
             SnapshotFigure(
@@ -124,6 +139,20 @@ def _unit_figures(leaves) -> dict[tuple[int, str], list[int]]:
             for index, value in enumerate(values):
                 current[index] += value
     return totals
+
+
+def _doses_before(day: date) -> dict[tuple[int, str], int]:
+    """Each unit's doses given before `day`, recounted from the doses: what the first
+    cutoff's "doses added" start from, so that it counts that day's doses and not the
+    whole history."""
+    leaves = [
+        (grid, path, band, *values)
+        for (grid, band, path, _county), values in leaf_figures(
+            None, banded_on=day, as_of=day - timedelta(days=1)
+        ).items()
+    ]
+    doses = FIGURES.index("doses")
+    return {key: values[doses] for key, values in _unit_figures(leaves).items()}
 
 
 def _doses_by_unit_band(snapshot: Snapshot | None) -> dict[tuple[int, str], int]:

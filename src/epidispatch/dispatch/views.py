@@ -30,7 +30,13 @@ from epidispatch.orgunits.selectors import scope_roots
 from . import selectors
 from .forms import CandidateDecisionForm, DayForm, TargetsForm
 from .models import CandidateState, DailyTarget, RankingGroup, RankingMeasure
-from .services import candidate_decide, dispatches, snapshot_take, target_issue
+from .services import (
+    candidate_decide,
+    dispatches,
+    freezes_figures,
+    snapshot_take,
+    target_issue,
+)
 
 #: How many past snapshots the rankings page offers to jump to.
 RECENT_SNAPSHOTS = 30
@@ -51,32 +57,6 @@ def _kind_label(kind: str) -> str:
     return str(UnitKind(kind).label) if kind in UnitKind.values else kind
 
 
-# Which county a user's rankings and targets are about.
-
-
-def ranking_county(user, code: str | None = None) -> OrgUnit:
-    """The county whose rankings the user reads: the one named, when it holds the user's
-    units or lies inside them, else the county of the user's first unit. A town official
-    reads their own county (the ranking selectors then keep only their own places); any
-    other county is a 404."""
-    roots = sorted(scope_roots(user), key=lambda unit: unit.path)
-    if code:
-        county = OrgUnit.objects.filter(code=code, kind=UnitKind.COUNTY).first()
-        if county and any(
-            root.path.startswith(county.path) or county.path.startswith(root.path) for root in roots
-        ):
-            return county
-        raise Http404(_("No county %(code)s within your units.") % {"code": code})
-    for root in roots:
-        if root.kind == UnitKind.CITY:
-            county = OrgUnit.objects.filter(parent=root, kind=UnitKind.COUNTY).order_by("code")
-        else:
-            county = OrgUnit.objects.filter(code=root.county_code, kind=UnitKind.COUNTY)
-        if found := county.first():
-            return found
-    raise Http404(_("Your account is not bound to any county."))
-
-
 # Dashboard (看板).
 
 
@@ -92,7 +72,6 @@ def dashboard(request):
 @login_required
 def dashboard_unit(request, code: str):
     data = selectors.dashboard(request.user, code)
-    _mark_baseline(request.user, data["trend"])
     totals = data["totals"]
     children = [
         {
@@ -122,15 +101,6 @@ def dashboard_unit(request, code: str):
             "last_cutoff": _cutoff_time(data["last_cutoff"]),
         },
     )
-
-
-def _mark_baseline(user, trend: list[dict]) -> None:
-    """The first cutoff ever has no previous one, so its "doses added" are every dose
-    given before it: marked, the chart leaves it out instead of dwarfing the other days."""
-    first = selectors.snapshots_visible_to(user).filter(previous__isnull=True).first()
-    for point in trend:
-        if first and point["day"] == first.day.isoformat():
-            point["baseline"] = True
 
 
 def _cutoff_time(snapshot: dict | None):
@@ -226,7 +196,7 @@ def _dashboard_chart_labels() -> dict:
 @login_required
 def rankings(request):
     """The rankings of the latest snapshot."""
-    county = ranking_county(request.user, request.GET.get("county"))
+    county = selectors.ranking_county(request.user, request.GET.get("county"))
     snapshot = selectors.snapshots_visible_to(request.user).select_related("bulletin").first()
     return _rankings_page(request, county, snapshot)
 
@@ -237,7 +207,7 @@ def snapshot_detail(request, day: str):
         frozen_on = date.fromisoformat(day)
     except ValueError:
         raise Http404 from None
-    county = ranking_county(request.user, request.GET.get("county"))
+    county = selectors.ranking_county(request.user, request.GET.get("county"))
     snapshot = get_object_or_404(
         selectors.snapshots_visible_to(request.user).select_related("bulletin"), day=frozen_on
     )
@@ -304,6 +274,7 @@ def _rankings_page(request, county: OrgUnit, snapshot):
             "candidates": [c for c in candidates if c.snapshot_id == snapshot.pk],
             "earlier_candidates": [c for c in candidates if c.snapshot_id != snapshot.pk],
             "can_dispatch": dispatches(user, county),
+            "can_freeze": freezes_figures(user),
             "decision_form": CandidateDecisionForm(),
             "ranking_data": [
                 {"id": measure["chart_id"], "units": _ranking_chart(measure["rows"])}
@@ -365,9 +336,6 @@ def candidate_decision(request, pk: int):
 @require_POST
 def cutoff(request):
     """Freeze the figures now (日调度 cutoff), for the dispatcher; once a day."""
-    county = ranking_county(request.user, request.POST.get("county"))
-    if not dispatches(request.user, county):
-        raise PermissionDenied(_("Only the dispatcher freezes the figures."))
     try:
         snapshot = snapshot_take(by=request.user)
     except ValidationError as error:
@@ -389,7 +357,7 @@ def targets(request):
     """The dispatcher issues the day's quota of every town and department in one form;
     towns and departments see theirs with the doses given since the last cutoff."""
     user = request.user
-    county = ranking_county(user)
+    county = selectors.ranking_county(user)
     can_issue = dispatches(user, county)
     today = timezone.localdate()
     default_day = today + timedelta(days=1) if can_issue else today

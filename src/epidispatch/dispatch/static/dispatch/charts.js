@@ -70,7 +70,7 @@
       ]
     });
 
-    var trend = data.trend.filter(function (p) { return !p.baseline; });
+    var trend = data.trend;
     chart("chart-trend", {
       grid: { left: 8, right: 8, top: 28, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis" },
