@@ -22,6 +22,7 @@ install: $(VENV)/.installed
 
 ## Install, migrate, load the demo county and serve it on http://$(HOST):$(PORT)/
 demo: install
+	scripts/ensure-fonts.sh
 	$(BIN)/epidispatch migrate --verbosity 0
 	$(BIN)/epidispatch load_demo --residents $(RESIDENTS)
 	@echo
