@@ -129,13 +129,13 @@ def rankings(request, county: str | None = None, day: date | None = None):
                 "group": row.group,
                 "measure": row.measure,
                 "code": row.unit.code,
-                "name": row.unit.name,
+                "name": row.unit_name,
                 "numerator": row.numerator,
                 "denominator": row.denominator,
                 "rate": row.rate,
                 "place": row.place,
                 "of": row.of,
-                "bottom": row.is_bottom,
+                "bottom": row.bottom,
             }
             for rows in keyed.values()
             for row in rows

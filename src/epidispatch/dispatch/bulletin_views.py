@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import bulletins as documents
 from .models import RankingGroup, RankingMeasure
-from .selectors import bulletins_visible_to
+from .selectors import bulletin_counties, bulletins_visible_to
 
 PAGE_SIZE = 50
 
@@ -47,7 +47,7 @@ TABLE_HEADINGS = {
 
 @login_required
 def bulletin_list(request):
-    counties = list(documents.bulletin_counties(request.user))
+    counties = list(bulletin_counties(request.user))
     if not counties:
         raise PermissionDenied(_("Bulletins go to those who hold a whole county or city."))
     page = Paginator(bulletins_visible_to(request.user), PAGE_SIZE).get_page(
@@ -62,7 +62,7 @@ def bulletin_list(request):
 
 def _bulletin_and_county(request, number: int):
     bulletin = get_object_or_404(bulletins_visible_to(request.user), number=number)
-    counties = list(documents.bulletin_counties(request.user))
+    counties = list(bulletin_counties(request.user))
     code = request.GET.get("county")
     county = next((c for c in counties if c.code == code), None) if code else None
     if county is None and not code and counties:

@@ -25,13 +25,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 
-from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
 from epidispatch.core.exports import safe_text
-from epidispatch.core.scoping import scope_q
-from epidispatch.orgunits.models import OrgUnit, UnitKind
+from epidispatch.orgunits.models import OrgUnit
 
 from .models import (
     FIGURES,
@@ -248,12 +246,6 @@ def percent_text(value: Decimal | None) -> str:
     return "—" if value is None else f"{value}%"
 
 
-def bulletin_counties(user):
-    """The counties whose bulletin the user may read: those inside a whole jurisdiction
-    (county or city) they hold, in code order."""
-    return OrgUnit.objects.filter(scope_q(user), kind=UnitKind.COUNTY).order_by("code")
-
-
 def bulletin_content(bulletin: Bulletin, county: OrgUnit) -> BulletinContent:
     """The county's bulletin of this snapshot, read from the snapshot's rows only."""
     snapshot = bulletin.snapshot
@@ -334,7 +326,6 @@ def _tables(rankings: list[Ranking], added: dict[int, int], area: str) -> tuple:
         (RankingGroup.DEPARTMENTS, RankingMeasure.COVERAGE): f"{area}直部门包抓网格接种率排名",
         (RankingGroup.DEPARTMENTS, RankingMeasure.TARGET): f"{area}直部门当日任务完成情况",
     }
-    bottom_n = settings.EPIDISPATCH_BOTTOM_N
     tables = []
     for group, measure in TABLE_ORDER:
         rows = grouped[(group, measure)]
@@ -352,11 +343,11 @@ def _tables(rankings: list[Ranking], added: dict[int, int], area: str) -> tuple:
                         of=row.of,
                         tied=places[row.place] > 1,
                         unit_code=row.unit.code,
-                        unit_name=row.unit.name,
+                        unit_name=row.unit_name,
                         numerator=row.numerator,
                         denominator=row.denominator,
                         doses_added=added.get(row.unit_id, 0),
-                        bottom=row.place > row.of - bottom_n,
+                        bottom=row.bottom,
                     )
                     for row in rows
                 ),

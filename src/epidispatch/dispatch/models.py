@@ -197,6 +197,10 @@ class Ranking(models.Model):
     rate = models.FloatField(_("rate"), null=True, help_text=_("empty when nothing to divide by"))
     place = models.PositiveIntegerField(_("place"))
     of = models.PositiveIntegerField(_("units ranked"))
+    # Frozen with the place, so that an old bulletin keeps the name and the bottom marks
+    # of its day whatever is renamed or reconfigured later.
+    unit_name = models.CharField(_("unit name"), max_length=100, default="")
+    bottom = models.BooleanField(_("in the bottom N"), default=False)
 
     class Meta:
         verbose_name = _("ranking")
@@ -210,10 +214,6 @@ class Ranking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.snapshot} {self.unit} {self.get_measure_display()} #{self.place}"
-
-    @property
-    def is_bottom(self) -> bool:
-        return self.place > self.of - settings.EPIDISPATCH_BOTTOM_N
 
 
 class CandidateState(models.TextChoices):

@@ -11,7 +11,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epidispatch.core.scoping import path_in_scope, scope_q
+from epidispatch.accounts.models import Role, RoleAssignment
+from epidispatch.core.scoping import path_in_scope, paths_q, scope_q
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.selectors import scope_roots, unit_breadcrumb, unit_for_user
 
@@ -248,10 +249,24 @@ def snapshots_visible_to(user):
     return Snapshot.objects.order_by("-day")
 
 
+#: Who reads the 日通报: the dispatchers and leaders of a jurisdiction.
+BULLETIN_ROLES = (Role.DISPATCHER, Role.LEADER)
+
+
+def bulletin_counties(user):
+    """The counties whose bulletins the user reads: those inside a city or county they
+    hold as dispatcher or leader, in code order."""
+    paths = RoleAssignment.objects.filter(
+        user=user, role__in=BULLETIN_ROLES, unit__kind__in=(UnitKind.CITY, UnitKind.COUNTY)
+    ).values_list("unit__path", flat=True)
+    if not user.is_active:
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.filter(paths_q(list(paths)), kind=UnitKind.COUNTY).order_by("code")
+
+
 def bulletins_visible_to(user):
-    """Bulletins go to those who hold a whole jurisdiction (dispatchers, leaders)."""
-    jurisdictions = OrgUnit.objects.filter(scope_q(user), kind__in=(UnitKind.CITY, UnitKind.COUNTY))
-    if not jurisdictions.exists():
+    """Every bulletin, for those with a county to read it for; none for anyone else."""
+    if not bulletin_counties(user).exists():
         return Bulletin.objects.none()
     return Bulletin.objects.select_related("snapshot").order_by("-number")
 

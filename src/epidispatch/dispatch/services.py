@@ -204,17 +204,21 @@ def _places(snapshot, group, measure, values: dict[int, tuple[int, int]]) -> lis
     divide by are not ranked."""
     rates = {unit: Fraction(n, d) for unit, (n, d) in values.items() if d > 0}
     ordered = sorted(rates.values(), reverse=True)
+    names = dict(OrgUnit.objects.filter(pk__in=list(rates)).values_list("pk", "name"))
+    bottom_from = len(ordered) - settings.EPIDISPATCH_BOTTOM_N  # places after this one
     return [
         Ranking(
             snapshot=snapshot,
             group=group,
             measure=measure,
             unit_id=unit,
+            unit_name=names[unit],
             numerator=values[unit][0],
             denominator=values[unit][1],
             rate=float(rate),
             place=ordered.index(rate) + 1,
             of=len(ordered),
+            bottom=ordered.index(rate) + 1 > bottom_from,
         )
         for unit, rate in rates.items()
     ]
@@ -224,7 +228,7 @@ def _propose_candidates(snapshot: Snapshot) -> None:
     """A unit in the bottom N for K consecutive snapshots, and again every K snapshots it
     stays there, becomes a candidate for a summons (约谈)."""
     streak_length = settings.EPIDISPATCH_BOTTOM_STREAK
-    bottom = [row for row in snapshot.rankings.all() if row.is_bottom]
+    bottom = [row for row in snapshot.rankings.all() if row.bottom]
     if not bottom:
         return
     history = defaultdict(dict)
@@ -232,7 +236,7 @@ def _propose_candidates(snapshot: Snapshot) -> None:
         unit_id__in=[row.unit_id for row in bottom],
         snapshot__day__lt=snapshot.day,
     ).select_related("snapshot"):
-        history[(row.unit_id, row.measure)][row.snapshot.day] = row.is_bottom
+        history[(row.unit_id, row.measure)][row.snapshot.day] = row.bottom
     days = list(
         Snapshot.objects.filter(day__lt=snapshot.day).order_by("-day").values_list("day", flat=True)
     )

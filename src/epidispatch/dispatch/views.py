@@ -295,9 +295,9 @@ def _ranking_chart(rows: list[dict]) -> list[dict]:
     return [
         {
             "code": row["ranking"].unit.code,
-            "name": row["ranking"].unit.name,
+            "name": row["ranking"].unit_name,
             "rate": row["ranking"].rate,
-            "bottom": row["ranking"].is_bottom,
+            "bottom": row["ranking"].bottom,
         }
         for row in rows
     ]
