@@ -42,6 +42,8 @@ CHILD_CODE_LENGTH = {
     UnitKind.VILLAGE: 15,
 }
 TREND_DAYS = 30
+#: Kinds of unit under which no resident lives.
+NO_RESIDENTS = (UnitKind.SITE, UnitKind.INDUSTRY_GRID)
 SUMS = {name: Sum(name) for name in FIGURES}
 
 Bands = dict[str, dict[str, int]]
@@ -103,12 +105,20 @@ def dashboard(user, code: str) -> dict:
     """Everything the dashboard shows for one unit, live: totals, bands, the increment
     since the last cutoff, the trend of daily increments, and each child's figures."""
     unit = unit_for_user(user, code)
-    bands = live_bands(unit)
-    figures = totals(bands)
+    children = [
+        child
+        for child in OrgUnit.objects.filter(parent=unit).order_by("code")
+        if path_in_scope(user, child.path) and child.kind not in NO_RESIDENTS
+    ]
+    by_child = _leaves_by_child(unit)
+    if by_child is None:
+        bands = live_bands(unit)
+    else:  # every leaf lies under a child: the leaves are read once
+        bands = _bands(row for rows in by_child.values() for row in rows)
     snapshot = latest_snapshot()
-    frozen_doses = _snapshot_doses(snapshot, [unit.pk]).get(unit.pk, 0) if snapshot else 0
-    figures["doses_since_cutoff"] = figures["doses"] - frozen_doses
-    children = _children(user, unit, snapshot)
+    frozen = _snapshot_doses(snapshot, [unit.pk, *(c.pk for c in children)]) if snapshot else {}
+    figures = totals(bands)
+    figures["doses_since_cutoff"] = figures["doses"] - frozen.get(unit.pk, 0)
     return {
         "unit": _unit_json(unit),
         "breadcrumb": [_unit_json(u) for u in unit_breadcrumb(user, unit)],
@@ -119,7 +129,7 @@ def dashboard(user, code: str) -> dict:
             {"band": band.value, "label": str(band.label), **bands[band.value]} for band in AgeBand
         ],
         "trend": _trend(unit, figures["doses_since_cutoff"]),
-        "children": children,
+        "children": _children(children, by_child or {}, frozen),
     }
 
 
@@ -162,38 +172,35 @@ def _trend(unit: OrgUnit, live_increment: int) -> list[dict]:
     return trend
 
 
-def _children(user, unit: OrgUnit, snapshot: Snapshot | None) -> list[dict]:
-    """Each child the user may see, with its live figures; the departments of a county
-    count their assigned grids."""
-    children = [
-        child
-        for child in OrgUnit.objects.filter(parent=unit).order_by("code")
-        if path_in_scope(user, child.path)
-    ]
-    bands_by_child: dict[int, Bands] = {}
+def _leaves_by_child(unit: OrgUnit) -> dict[str, list[dict]] | None:
+    """The unit's leaves summed per child code and band, in one query; None for a unit
+    whose figures are not its subtree's (a grid, a department)."""
     length = CHILD_CODE_LENGTH.get(unit.kind)
-    if length:
-        start = len(unit.path) + 1
-        rows = (
-            Rollup.objects.filter(path__startswith=unit.path)
-            .annotate(child=Substr("path", start, length))
-            .values("child", "band")
-            .annotate(**SUMS)
-            .order_by()
-        )
-        grouped = defaultdict(list)
-        for row in rows:
-            grouped[row["child"]].append(row)
-        by_code = {child.code: child.pk for child in children}
-        bands_by_child = {by_code[c]: _bands(r) for c, r in grouped.items() if c in by_code}
+    if not length:
+        return None
+    rows = (
+        Rollup.objects.filter(path__startswith=unit.path)
+        .annotate(child=Substr("path", len(unit.path) + 1, length))
+        .values("child", "band")
+        .annotate(**SUMS)
+        .order_by()
+    )
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row["child"]].append(row)
+    return grouped
+
+
+def _children(
+    children: list[OrgUnit], by_child: dict[str, list[dict]], frozen: dict[int, int]
+) -> list[dict]:
+    """Each child's live figures; the departments of a county count their assigned grids."""
+    bands_by_child = {child.pk: _bands(by_child.get(child.code, [])) for child in children}
     departments = [child for child in children if child.kind == UnitKind.DEPARTMENT]
     bands_by_child.update(_department_bands(departments))
-    frozen = _snapshot_doses(snapshot, [c.pk for c in children]) if snapshot else {}
     result = []
     for child in children:
-        if child.kind not in (*CHILD_CODE_LENGTH, UnitKind.GRID, UnitKind.DEPARTMENT):
-            continue  # sites and industry grids hold no residents
-        figures = totals(bands_by_child.get(child.pk) or _bands([]))
+        figures = totals(bands_by_child[child.pk])
         figures["doses_since_cutoff"] = figures["doses"] - frozen.get(child.pk, 0)
         result.append({**_unit_json(child), **figures})
     return result
