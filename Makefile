@@ -64,10 +64,17 @@ bench: install
 	DATABASE_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/python bench/import_doses.py $(BENCH_ARGS)
 
 ## Dashboard benchmark, written to bench/RESULTS.md: dashboard and ranking reads of a synthetic
-## city of 300,000 then 3,000,000 residents against a GROUP BY over the raw tables (about a
-## quarter of an hour; drops and recreates the databases "bench_dashboard_<residents>").
+## city of 300,000 then 3,000,000 residents against a GROUP BY over the raw tables (7 to 10
+## minutes; drops and recreates the databases "bench_dashboard_<residents>").
 ## Other sizes: make bench-dashboard BENCH_DASHBOARD_ARGS="--residents 3000000 --doses 6000000"
 BENCH_DASHBOARD_ARGS ?= --scale 300000,3000000
 .PHONY: bench-dashboard
 bench-dashboard: install
 	DATABASE_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/python bench/dashboard.py $(BENCH_DASHBOARD_ARGS)
+
+## Visit-write benchmark, written to bench/RESULTS.md: 200 concurrent clients posting visit
+## outcomes over HTTP to gunicorn on PostgreSQL, against a bare insert view (drops and
+## recreates the database "bench_visits"). Other sizes: make bench-visits BENCH_ARGS="--seconds 5"
+.PHONY: bench-visits
+bench-visits: install
+	DATABASE_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/python bench/visits.py --clients 200 --seconds 20 $(BENCH_ARGS)

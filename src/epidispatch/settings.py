@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "epidispatch.accounts",
     "epidispatch.registry",
     "epidispatch.vaccination",
+    "epidispatch.fieldwork",
     "epidispatch.dispatch",
     "epidispatch.audit",
     "epidispatch.demo",
@@ -149,9 +150,9 @@ HUEY = {
     "huey_class": "huey.RedisHuey" if _REDIS_URL else "huey.SqliteHuey",
     "name": "epidispatch",
     "immediate": os.environ.get("EPIDISPATCH_TASKS_IMMEDIATE") == "1",
-    **({"url": _REDIS_URL} if _REDIS_URL else {"filename": str(DATA_DIR / "tasks.db")}),
     # Periodic tasks (the 16:00 cutoff) run on local time: Django sets TZ to TIME_ZONE.
     "utc": False,
+    **({"url": _REDIS_URL} if _REDIS_URL else {"filename": str(DATA_DIR / "tasks.db")}),
     "consumer": {"workers": 2, "worker_type": "thread"},
 }
 

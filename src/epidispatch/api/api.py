@@ -131,4 +131,5 @@ def get_unit_coverage(request, code: str, as_of: date | None = None):
     return unit_coverage(unit, as_of or timezone.localdate())
 
 
+api.add_router("/field/", "epidispatch.fieldwork.api.router")
 api.add_router("/dispatch/", "epidispatch.dispatch.api.router")

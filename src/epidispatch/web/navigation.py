@@ -25,7 +25,7 @@ MODULES = (
     Module(_("Org units"), "unit_index"),
     Module(_("Residents"), "residents_home"),
     Module(_("Dispatch"), "dashboard"),
-    Module(_("Field work"), None),
+    Module(_("Field work"), "fieldwork:home"),
     Module(_("Vaccine supply"), None),
     Module(_("Inspections"), None),
     Module(_("Screening"), None),

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from epidispatch.demo import generator
+from epidispatch.fieldwork.demo import load_fieldwork
 
 
 class Command(BaseCommand):
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         added = generator.load_residents(residents)
         doses = generator.load_doses()
         generator.load_dispatch()
+        load_fieldwork()
         self.stdout.write(
             _(
                 "Demo county loaded: %(units)d units, %(residents)d residents "

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "fieldwork"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("grids/<str:code>/", views.grid, name="grid"),
+    path("residents/<int:pk>/visit/", views.visit_new, name="visit_new"),
+    path("visits/<int:pk>/proof/", views.proof, name="proof"),
+    path("checkpoint/", views.checkpoint, name="checkpoint"),
+    path("follow-ups/<int:pk>/", views.follow_up, name="follow_up"),
+]
