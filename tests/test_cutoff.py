@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from epidispatch.accounts.models import Role
 from epidispatch.dispatch.models import (
@@ -78,8 +78,9 @@ class TestCutoffDay:
 
     def test_the_command_takes_todays_snapshot_once(self, counted, capsys):
         call_command("cutoff")
-        assert Snapshot.objects.get().day == datetime.now(LOCAL).date()
-        with pytest.raises(Exception, match="already been frozen"):
+        today = datetime.now(LOCAL).date()
+        assert Snapshot.objects.get().day == today
+        with pytest.raises(CommandError, match=f"{today}.*截止"):
             call_command("cutoff")
 
 
