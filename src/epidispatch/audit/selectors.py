@@ -1,19 +1,13 @@
 """Who may read the audit log: dispatchers, for the units under their dispatcher roles."""
 
-from epidispatch.accounts.models import Role, RoleAssignment
-from epidispatch.core.scoping import paths_q
+from epidispatch.accounts.models import Role
+from epidispatch.core.scoping import paths_q, role_paths
 
 from .models import AuditEntry
 
 
 def _dispatcher_paths(user) -> list[str]:
-    if not (user.is_authenticated and user.is_active):
-        return []
-    return list(
-        RoleAssignment.objects.filter(user=user, role=Role.DISPATCHER).values_list(
-            "unit__path", flat=True
-        )
-    )
+    return role_paths(user, (Role.DISPATCHER,))
 
 
 def audit_log_readable_by(user) -> bool:

@@ -46,3 +46,22 @@ def paths_q(paths, path_field: str = "path") -> Q:
 
 def path_in_scope(user, path: str) -> bool:
     return any(path.startswith(root) for root in scope_paths(user))
+
+
+def role_paths(user, roles) -> list[str]:
+    """Paths of the units on which the user holds one of `roles` (none for an anonymous
+    or inactive user): what a permission tied to a role, not to the whole scope, checks."""
+    if user is None or not (user.is_authenticated and user.is_active):
+        return []
+    from epidispatch.accounts.models import RoleAssignment
+
+    return list(
+        RoleAssignment.objects.filter(user=user, role__in=roles).values_list(
+            "unit__path", flat=True
+        )
+    )
+
+
+def holds_role_over(user, roles, path: str) -> bool:
+    """Whether one of the user's `roles` is held on the unit at `path` or above it."""
+    return any(path.startswith(root) for root in role_paths(user, roles))

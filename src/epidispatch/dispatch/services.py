@@ -12,7 +12,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epidispatch.accounts.models import Role, RoleAssignment
+from epidispatch.accounts.models import Role
+from epidispatch.core.scoping import holds_role_over, role_paths
 from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit, UnitKind
 
 from .models import (
@@ -38,21 +39,15 @@ RANKED_KINDS = {RankingGroup.TOWNS: UnitKind.TOWN, RankingGroup.DEPARTMENTS: Uni
 
 def dispatches(user, unit: OrgUnit) -> bool:
     """Whether the user is a dispatcher (防控办) whose jurisdiction holds `unit`."""
-    return _holds(user, [unit])
+    return holds_role_over(user, (Role.DISPATCHER,), unit.path)
 
 
 def freezes_figures(user) -> bool:
     """A cutoff freezes every unit at once, so taking one by hand is for a dispatcher
     whose jurisdiction holds every county."""
-    return _holds(user, OrgUnit.objects.filter(kind=UnitKind.COUNTY).only("path"))
-
-
-def _holds(user, units) -> bool:
-    paths = RoleAssignment.objects.filter(user=user, role=Role.DISPATCHER).values_list(
-        "unit__path", flat=True
-    )
-    paths = list(paths)
-    return user.is_active and all(any(u.path.startswith(p) for p in paths) for u in units)
+    paths = role_paths(user, (Role.DISPATCHER,))
+    counties = OrgUnit.objects.filter(kind=UnitKind.COUNTY).values_list("path", flat=True)
+    return bool(paths) and all(any(c.startswith(p) for p in paths) for c in counties)
 
 
 @transaction.atomic
@@ -80,12 +75,7 @@ def snapshot_backfill(*, day: date, by=None) -> Snapshot:
     if day >= timezone.localdate():
         raise ValidationError(_("Only a past day can be recounted."), code="not_past")
     _check_day_is_new(day)
-    leaves = [
-        (grid, path, band, *values)
-        for (grid, band, path, _county), values in leaf_figures(
-            None, banded_on=day, as_of=day
-        ).items()
-    ]
+    leaves = _recounted_leaves(day, as_of=day)
     at = timezone.make_aware(datetime.combine(day, time(*settings.EPIDISPATCH_CUTOFF)))
     return _freeze(day=day, at=at, by=by, leaves=leaves)
 
@@ -145,14 +135,20 @@ def _doses_before(day: date) -> dict[tuple[int, str], int]:
     """Each unit's doses given before `day`, recounted from the doses: what the first
     cutoff's "doses added" start from, so that it counts that day's doses and not the
     whole history."""
-    leaves = [
-        (grid, path, band, *values)
-        for (grid, band, path, _county), values in leaf_figures(
-            None, banded_on=day, as_of=day - timedelta(days=1)
-        ).items()
-    ]
+    leaves = _recounted_leaves(day, as_of=day - timedelta(days=1))
     doses = FIGURES.index("doses")
     return {key: values[doses] for key, values in _unit_figures(leaves).items()}
+
+
+def _recounted_leaves(day: date, *, as_of: date) -> list[tuple]:
+    """Leaves as `_unit_figures` reads them (grid id, path, band, *FIGURES), recounted
+    from the residents and doses with ages on `day` and doses given by `as_of`."""
+    return [
+        (grid, path, band, *values)
+        for (grid, band, path, _county), values in leaf_figures(
+            None, banded_on=day, as_of=as_of
+        ).items()
+    ]
 
 
 def _doses_by_unit_band(snapshot: Snapshot | None) -> dict[tuple[int, str], int]:

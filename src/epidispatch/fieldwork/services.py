@@ -15,6 +15,7 @@ from epidispatch.accounts.models import Role, RoleAssignment
 from epidispatch.core import protection
 from epidispatch.core.dates import latest_birth_date_for_age
 from epidispatch.core.ids import mask_id_number, mask_phone, parse_id_number
+from epidispatch.core.scoping import holds_role_over
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_status_change
@@ -56,19 +57,10 @@ FOLLOW_UP_AGE = 60
 CLOCK_SKEW = timedelta(minutes=10)
 
 
-def _holds_role_over(user, roles, path: str) -> bool:
-    if not (user.is_authenticated and user.is_active):
-        return False
-    paths = RoleAssignment.objects.filter(user=user, role__in=roles).values_list(
-        "unit__path", flat=True
-    )
-    return any(path.startswith(p) for p in paths)
-
-
 def records_visits_for(user, grid: OrgUnit) -> bool:
     """Recording a visit is the work of the grid's workers and of the town above it;
     others who may see the grid (a leader, the supply officer) may not."""
-    return _holds_role_over(user, VISIT_ROLES, grid.path)
+    return holds_role_over(user, VISIT_ROLES, grid.path)
 
 
 @dataclass(frozen=True)

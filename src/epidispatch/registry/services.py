@@ -6,11 +6,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from epidispatch.accounts.models import Role, RoleAssignment
+from epidispatch.accounts.models import Role
 from epidispatch.audit.models import AuditAction
 from epidispatch.audit.services import audit_record
 from epidispatch.core import protection
 from epidispatch.core.ids import mask_id_number, mask_phone, parse_id_number
+from epidispatch.core.scoping import holds_role_over
 from epidispatch.dispatch.rollups import rollups_count_new, rollups_track
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 
@@ -80,10 +81,7 @@ def resident_unmask(*, user, resident: Resident, ip_address: str | None = None) 
     Raises PermissionDenied unless one of the user's roles that may unmask covers the
     resident's grid (a grid worker of another grid gets nothing, and nothing is logged).
     """
-    paths = RoleAssignment.objects.filter(user=user, role__in=UNMASK_ROLES).values_list(
-        "unit__path", flat=True
-    )
-    if not (user.is_active and any(resident.grid.path.startswith(p) for p in paths)):
+    if not holds_role_over(user, UNMASK_ROLES, resident.grid.path):
         raise PermissionDenied(_("You may not see this resident's personal data."))
     audit_record(
         user=user,

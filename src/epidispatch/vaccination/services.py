@@ -13,6 +13,7 @@ from epidispatch.accounts.models import Role, RoleAssignment
 from epidispatch.audit.models import AuditAction
 from epidispatch.audit.services import audit_record
 from epidispatch.core import bulk
+from epidispatch.core.scoping import holds_role_over
 from epidispatch.dispatch.rollups import rollups_track
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident, ResidentStatus
@@ -216,16 +217,7 @@ def corrects_doses(user, dose: Dose) -> bool:
     jurisdiction holds the resident."""
     if dose.site_id and records_doses_at(user, dose.site):
         return True
-    return RoleAssignment.objects.filter(
-        user=user,
-        role=Role.DISPATCHER,
-        unit__path__in=_ancestor_paths(dose.resident.grid.path),
-    ).exists()
-
-
-def _ancestor_paths(path: str) -> list[str]:
-    parts = path.rstrip("/").split("/")
-    return ["/".join(parts[:end]) + "/" for end in range(1, len(parts) + 1)]
+    return holds_role_over(user, (Role.DISPATCHER,), dose.resident.grid.path)
 
 
 @transaction.atomic
