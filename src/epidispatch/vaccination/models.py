@@ -11,8 +11,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from epidispatch.imports.models import ImportBatch
 from epidispatch.orgunits.models import OrgUnit
-from epidispatch.registry.models import ImportBatch, Resident
+from epidispatch.registry.models import Resident
 
 
 class Platform(models.TextChoices):
