@@ -14,7 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import File, Router, Schema
+from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
@@ -66,4 +66,4 @@ def batch_upload(request, kind: str, file: File[UploadedFile]):
     batch = import_batch_create(kind=kind, path=path, file_name=file.name, user=request.user)
     import_file_task(batch.pk, str(path))
     batch.refresh_from_db()
-    return 202, batch
+    return Status(202, batch)
