@@ -20,7 +20,7 @@ from epidispatch.registry.models import Resident, ResidentStatus
 
 from .models import Dose, DoseSource, VaccinationStatus, VaccineProduct
 from .rules import DOSE_COLUMNS, DOSE_FIELDS, Rules, derive, load_rules
-from .signals import dose_recorded
+from .signals import dose_changed, dose_recorded
 
 #: The schema of the existing doses `doses_settle` compares against.
 STORED_DOSE_SCHEMA = {
@@ -243,6 +243,7 @@ def dose_correct(*, dose: Dose, given_on: date, product: VaccineProduct, by, rea
         Dose.objects.filter(pk=dose.pk).update(given_on=given_on, product=product)
         _rederive(dose.resident)
     _audit_change(by, AuditAction.CORRECT_DOSE, dose, reason)
+    dose_changed.send(sender=Dose, resident=dose.resident, by=by, reason=reason)
     return Dose.objects.get(pk=dose.pk)
 
 
@@ -259,6 +260,7 @@ def dose_delete(*, dose: Dose, by, reason: str) -> None:
         dose.delete()
         _rederive(dose.resident)
     _audit_change(by, AuditAction.DELETE_DOSE, dose, reason)
+    dose_changed.send(sender=Dose, resident=dose.resident, by=by, reason=reason)
 
 
 def _dose_for_change(dose: Dose, by, reason: str) -> Dose:
