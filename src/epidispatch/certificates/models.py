@@ -62,3 +62,40 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.serial} {self.resident}"
+
+
+class ProofReview(models.Model):
+    """An officer's decision on a proof of vaccination elsewhere (外地接种凭证) that a
+    visit brought in: accepted, it became `dose`, which counts like any other."""
+
+    visit = models.OneToOneField(
+        "fieldwork.Visit", verbose_name=_("visit"), on_delete=models.PROTECT, related_name="+"
+    )
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="+"
+    )
+    accepted = models.BooleanField(_("accepted"))
+    dose = models.ForeignKey(
+        "vaccination.Dose",
+        verbose_name=_("dose"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("empty when refused, or when the dose was deleted since"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("proof review")
+        verbose_name_plural = _("proof reviews")
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} {self.accepted}"

@@ -4,14 +4,17 @@ import segno
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from epidispatch.accounts.models import Role
 from epidispatch.core import protection
 from epidispatch.core.ids import parse_id_number
-from epidispatch.core.scoping import scope_q
+from epidispatch.core.scoping import paths_q, role_paths, scope_q
+from epidispatch.fieldwork.models import PROOF_OUTCOMES
+from epidispatch.fieldwork.selectors import visit_for_user, visits_visible_to
 from epidispatch.registry.models import Resident
 from epidispatch.vaccination.models import VaccineProduct
 
 from . import keys
-from .models import Certificate
+from .models import Certificate, ProofReview
 from .payload import Verification, verify
 
 
@@ -70,3 +73,28 @@ def resident_by_id_number(id_number: str) -> Resident | None:
     whole installation); pages go through `registry.selectors.resident_for_user`."""
     number = parse_id_number(id_number).number
     return Resident.objects.filter(id_number_digest=protection.lookup_digest(number)).first()
+
+
+#: Who reviews proof of vaccination elsewhere (as `vaccination.accepts_outside_doses`).
+REVIEW_ROLES = (Role.DISPATCHER, Role.TOWN_OFFICIAL)
+
+
+def proofs_to_review(user):
+    """Visits with a proof of vaccination elsewhere not yet reviewed, in the units where
+    the user may accept one, oldest first (they wait longest)."""
+    reviewed = ProofReview.objects.values("visit_id")
+    return (
+        visits_visible_to(user)
+        .filter(paths_q(role_paths(user, REVIEW_ROLES), "grid__path"))
+        .filter(outcome__in=PROOF_OUTCOMES)
+        .exclude(proof="")
+        .exclude(pk__in=reviewed)
+        .select_related("resident", "grid", "worker")
+        .order_by("id")
+    )
+
+
+def proof_for_review(user, visit_pk: int):
+    """One visit with its proof, in the user's scope (Http404 otherwise), and its review."""
+    visit = visit_for_user(user, visit_pk)
+    return visit, ProofReview.objects.filter(visit=visit).select_related("dose").first()

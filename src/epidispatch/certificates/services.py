@@ -1,21 +1,23 @@
 """Writes of certificates: issuing, revoking, re-issuing after a dose changed, rotating
-the signing key."""
+the signing key; accepting or refusing proof of a dose given elsewhere."""
 
 import hashlib
 import json
 import secrets
+from datetime import date
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident
-from epidispatch.vaccination.models import Dose, VaccinationStatus
+from epidispatch.vaccination.models import Dose, VaccinationStatus, VaccineProduct
+from epidispatch.vaccination.services import accepts_outside_doses, dose_record_outside
 
 from . import keys
-from .models import Certificate
+from .models import Certificate, ProofReview
 from .payload import sign
 
 
@@ -109,3 +111,63 @@ def signing_key_rotate() -> keys.PublicKey:
     """Start signing with a new key (密钥轮换); certificates signed before stay valid, the
     old key still being published."""
     return keys.key_create()
+
+
+@transaction.atomic
+def proof_accept(
+    *,
+    visit,
+    product: VaccineProduct | None,
+    given_on: date,
+    place: str,
+    by,
+    lot_number: str = "",
+    note: str = "",
+) -> ProofReview:
+    """Accept a visit's proof of vaccination elsewhere: it becomes a dose given elsewhere
+    (with the place the proof names as its source), and every figure moves with it."""
+    _check_reviewable(visit, by)
+    dose = dose_record_outside(
+        resident=visit.resident,
+        product=product,
+        given_on=given_on,
+        place=place,
+        lot_number=lot_number,
+        by=by,
+    )
+    return _review(visit, by, accepted=True, dose=dose, note=note)
+
+
+@transaction.atomic
+def proof_refuse(*, visit, by, note: str) -> ProofReview:
+    """Refuse a proof (unreadable, someone else's record …); the resident's doses stay."""
+    _check_reviewable(visit, by)
+    if not note.strip():
+        raise ValidationError(_("Say why the proof is refused."), code="no_note")
+    return _review(visit, by, accepted=False, dose=None, note=note)
+
+
+def _check_reviewable(visit, by) -> None:
+    if not visit.proof:
+        raise ValidationError(_("This visit brought no proof."), code="no_proof")
+    if not accepts_outside_doses(by, visit.resident):
+        raise PermissionDenied(_("Only the county office or the town may accept this proof."))
+    if ProofReview.objects.filter(visit=visit).exists():
+        raise ValidationError(_("This proof was already reviewed."), code="reviewed")
+
+
+def _review(visit, by, *, accepted: bool, dose, note: str) -> ProofReview:
+    try:
+        with transaction.atomic():
+            return ProofReview.objects.create(
+                visit=visit,
+                resident=visit.resident,
+                accepted=accepted,
+                dose=dose,
+                note=note.strip()[:200],
+                reviewed_by=by,
+            )
+    except IntegrityError:
+        raise ValidationError(
+            _("This proof was reviewed a moment ago by someone else."), code="reviewed"
+        ) from None

@@ -8,6 +8,7 @@ everywhere; the checkpoint record goes through field work's service.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,7 +20,7 @@ from epidispatch.core import protection
 from epidispatch.fieldwork.services import checkpoint_record_create, checkpoint_units
 from epidispatch.registry.selectors import resident_for_user
 
-from .forms import CheckpointRecordForm
+from .forms import CheckpointRecordForm, ProofReviewForm
 from .models import Certificate
 from .selectors import (
     certificate_for_user,
@@ -27,9 +28,11 @@ from .selectors import (
     certificates_of,
     keys_document,
     product_names,
+    proof_for_review,
+    proofs_to_review,
     qr_code,
 )
-from .services import certificate_issue
+from .services import certificate_issue, proof_accept, proof_refuse
 
 
 @login_required
@@ -175,3 +178,41 @@ def keys_json(request):
     response["Cache-Control"] = "public, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@login_required
+def proof_list(request):
+    """Proofs of vaccination elsewhere waiting for the county office or the town."""
+    page = Paginator(proofs_to_review(request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "certificates/proof_list.html", {"page": page})
+
+
+@login_required
+def proof_review(request, visit_pk: int):
+    """Look at one proof and accept it as a dose given elsewhere, or refuse it."""
+    visit, review = proof_for_review(request.user, visit_pk)
+    form = ProofReviewForm(request.POST or None)
+    if request.method == "POST" and review is None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["decision"] == "accept":
+                proof_accept(
+                    visit=visit,
+                    product=data["product"],
+                    given_on=data["given_on"],
+                    place=data["place"],
+                    lot_number=data["lot_number"],
+                    note=data["note"],
+                    by=request.user,
+                )
+                messages.success(request, _("Accepted: the dose counts from now on."))
+            else:
+                proof_refuse(visit=visit, note=data["note"], by=request.user)
+                messages.success(request, _("Refused."))
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("certificates:proofs")
+    return render(
+        request, "certificates/proof_review.html", {"visit": visit, "review": review, "form": form}
+    )
