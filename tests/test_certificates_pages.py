@@ -1,6 +1,7 @@
 """Certificate pages, the public key document, the checkpoint's one-tap record and the API:
 scoped like every read (another town's resident is a 404 through each of them)."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -227,3 +228,12 @@ def test_a_recorded_time_comes_from_the_phone_when_sent_later(vaccinated, statio
         },
     )
     assert CheckpointRecord.objects.get().seen_at == seen
+
+
+def test_the_checkpoint_page_speaks_chinese_by_default(station, client):
+    client.force_login(station)
+    page = client.get("/certificates/check/").content.decode()
+    assert "查验接种凭证（见码）" in page
+    # The script's words, from the catalogue (json_script writes them as \u escapes).
+    assert json.dumps("已接种：已完成全程接种")[1:-1] in page
+    assert ">接种凭证</a>" in page  # the navigation
