@@ -237,3 +237,26 @@ def test_the_checkpoint_page_speaks_chinese_by_default(station, client):
     # The script's words, from the catalogue (json_script writes them as \u escapes).
     assert json.dumps("已接种：已完成全程接种")[1:-1] in page
     assert ">接种凭证</a>" in page  # the navigation
+
+
+@pytest.mark.parametrize(
+    "url", ["/certificates/%00/print/", "/certificates/" + "x" * 300 + "/print/"]
+)
+def test_odd_serials_are_404_never_500(url, leader, client):
+    client.force_login(leader)
+    assert client.get(url).status_code == 404
+
+
+def test_odd_checkpoint_input_is_a_400_with_a_message_never_500(station, client):
+    client.force_login(station)
+    unit = station.role_assignments.get().unit
+    for data in (
+        {"unit": unit.pk, "place": "车站\x00", "payload": "x"},
+        {"unit": unit.pk, "place": "车站", "payload": "x" * 5000},
+        {"unit": unit.pk, "place": "车站", "seen_at": "2021-13-45"},
+        {"unit": "abc", "place": "车站"},
+        {"unit": unit.pk, "place": "车站", "id_number": "12345"},
+    ):
+        response = client.post("/certificates/check/record/", data)
+        assert response.status_code == 400, data
+        assert response.json()["error"]

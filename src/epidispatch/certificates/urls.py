@@ -6,7 +6,7 @@ app_name = "certificates"
 
 urlpatterns = [
     path("residents/<int:pk>/", views.resident_certificate, name="resident"),
-    path("<str:serial>/print/", views.certificate_print, name="print"),
+    path("<slug:serial>/print/", views.certificate_print, name="print"),
     path("check/", views.checkpoint, name="checkpoint"),
     path("check/record/", views.checkpoint_record, name="checkpoint_record"),
     path("proofs/", views.proof_list, name="proofs"),
