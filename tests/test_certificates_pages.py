@@ -260,3 +260,16 @@ def test_odd_checkpoint_input_is_a_400_with_a_message_never_500(station, client)
         response = client.post("/certificates/check/record/", data)
         assert response.status_code == 400, data
         assert response.json()["error"]
+
+
+def test_the_issue_button_is_offered_only_for_doses_the_current_certificate_lacks(
+    tree, resident, site_staff, coronavac, worker, client
+):
+    give_dose(resident, tree.site, site_staff, coronavac, days_ago=30)
+    client.force_login(worker)
+    url = f"/certificates/residents/{resident.pk}/"
+    assert "data-issue" in client.get(url).content.decode()
+    certificate_issue(resident=resident)
+    assert "data-issue" not in client.get(url).content.decode()
+    give_dose(resident, tree.site, site_staff, coronavac, days_ago=0)
+    assert "data-issue" in client.get(url).content.decode()

@@ -47,6 +47,7 @@ def resident_certificate(request, pk: int):
         return redirect("certificates:resident", pk=resident.pk)
     certificates = list(certificates_of(request.user, resident))
     current = next((item for item in certificates if item.revoked_at is None), None)
+    doses = resident.doses.count()
     return render(
         request,
         "certificates/resident.html",
@@ -55,7 +56,9 @@ def resident_certificate(request, pk: int):
             "current": current,
             "qr": qr_code(current).png_data_uri(scale=4, border=4) if current else None,
             "certificates": certificates,
-            "has_doses": resident.doses.exists(),
+            "doses": doses,
+            # A new certificate is worth signing only for doses the current one lacks.
+            "can_issue": doses and (current is None or current.doses != doses),
         },
     )
 
@@ -113,6 +116,7 @@ def _checkpoint_text() -> dict:
             "unknown_key": _("Signed with a key this office does not publish."),
             "malformed": _("Not a certificate of ours (unreadable)."),
             "unreadable": _("No QR code found in the photo."),
+            "camera": _("The camera is not available: take a photo of the code instead."),
         },
         "kept": _("No network: the record is kept on this phone and sent when it is back."),
     }

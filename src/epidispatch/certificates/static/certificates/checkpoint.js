@@ -130,7 +130,13 @@
 
   const video = root.querySelector("video");
   root.querySelector("[data-camera]").addEventListener("click", async () => {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
+    } catch (error) {
+      show({ valid: false, reason: "camera" }, "");
+      return;
+    }
     video.srcObject = stream;
     video.hidden = false;
     await video.play();
