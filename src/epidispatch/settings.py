@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "epidispatch.registry",
     "epidispatch.vaccination",
     "epidispatch.fieldwork",
+    "epidispatch.certificates",
     "epidispatch.dispatch",
     "epidispatch.audit",
     "epidispatch.demo",

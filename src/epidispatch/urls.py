@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from epidispatch.api.api import api
+from epidispatch.certificates import views as certificate_views
 from epidispatch.web import import_views, registry_views, views
 
 urlpatterns = [
@@ -32,6 +33,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("field/", include("epidispatch.fieldwork.urls")),
+    path("certificates/", include("epidispatch.certificates.urls")),
+    path(".well-known/epidispatch-keys.json", certificate_views.keys_json, name="keys_json"),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -120,6 +120,7 @@ class DoseSource(models.TextChoices):
     SITE = "site", _("Recorded at a site")
     IMPORT = "import", _("Imported file")
     HL7 = "hl7", _("HL7 / FHIR message")
+    OUTSIDE = "outside", _("Given elsewhere, proof accepted")
 
 
 class Dose(models.Model):
