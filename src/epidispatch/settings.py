@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "epidispatch.registry",
     "epidispatch.vaccination",
     "epidispatch.fieldwork",
+    "epidispatch.supply",
     "epidispatch.dispatch",
     "epidispatch.audit",
     "epidispatch.demo",

@@ -27,9 +27,10 @@ from epidispatch.core.tables import ROW, match_columns, read_frame, unmatched_he
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.registry.models import ImportBatch, Resident
 
-from .models import DoseSource, VaccineProduct
+from .models import Dose, DoseSource, VaccineProduct
 from .rules import load_rules
 from .services import RESIDENT_SCHEMA, doses_settle, stored_doses
+from .signals import doses_imported
 
 COLUMNS = {
     "serial": ("序号",),
@@ -101,6 +102,8 @@ def doses_import(
             rules=load_rules(),
         )
         summary.stored = new.height
+        if summary.stored:
+            doses_imported.send(sender=Dose, batch=batch)
         if finish:
             finish(summary)
     return summary

@@ -6,3 +6,7 @@ from django.dispatch import Signal
 #: Field work opens the 60+ observation follow-up from it (imported doses are history and
 #: send nothing).
 dose_recorded = Signal()
+
+#: Sent inside `doses_import`'s transaction, after a file's new doses were stored: `batch`.
+#: Supply posts the administered stock moves of the batch's doses from it.
+doses_imported = Signal()

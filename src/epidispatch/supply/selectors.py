@@ -1,0 +1,236 @@
+"""Reads of stock and trace (流向追溯), scoped to the acting user's org units first.
+
+Doses name their lot by number (the §7 file's 疫苗批号), so a trace reads the doses by
+(product, lot number) and the ledger by lot: imported doses are traced like site entries.
+"""
+
+from collections import Counter
+from datetime import date
+
+from django.db.models import Count, Q, Sum
+from django.shortcuts import get_object_or_404
+
+from epidispatch.core.scoping import paths_q, scope_paths, scope_q
+from epidispatch.orgunits.models import OrgUnit
+from epidispatch.vaccination.models import Dose
+
+from .codes import trace_code_is_wellformed
+from .models import Lot, MoveKind, Package, StockBalance, StockMove, SupplyItem
+from .services import HOLDER_KINDS
+
+#: The keys of `trace_lot --json`, as DESIGN.md §8 lists them.
+TRACE_KEYS = ("lot", "product", "doses", "residents", "sites", "received", "on_hand")
+#: The keys of `quality_report --json`.
+QUALITY_KEYS = (
+    "doses",
+    "missing_trace_code",
+    "malformed_trace_code",
+    "trace_code_overused",
+    "unknown_lot",
+)
+#: How many codes one `IN (…)` list carries.
+CODE_CHUNK = 5000
+
+
+def holders_visible_to(user):
+    """The stores and sites in the user's scope, in tree order."""
+    return OrgUnit.objects.filter(scope_q(user), kind__in=HOLDER_KINDS).order_by("path")
+
+
+def stock_on_hand(user, *, under: OrgUnit | None = None):
+    """What each store and site in the user's scope holds, lot by lot, the first to expire
+    first (先到期先出)."""
+    balances = StockBalance.objects.filter(scope_q(user, "holder__path"), on_hand__gt=0)
+    if under is not None:
+        balances = balances.filter(holder__path__startswith=under.path)
+    return balances.select_related("holder", "lot__item").order_by(
+        "holder__path", "lot__item__name", "lot__expires_on", "lot__number"
+    )
+
+
+def stock_moves(user, *, holder: OrgUnit | None = None):
+    """Ledger lines in the user's scope, the latest first."""
+    moves = StockMove.objects.filter(scope_q(user, "holder__path"))
+    if holder is not None:
+        moves = moves.filter(holder=holder)
+    return moves.select_related("holder", "lot__item", "counterpart", "by")
+
+
+def lot_get(pk: int) -> Lot:
+    """A lot (reference data, no personal data in it), or 404."""
+    return get_object_or_404(Lot.objects.select_related("item__product"), pk=pk)
+
+
+def lots_in_stock(user):
+    """Lots that some store or site in the user's scope holds, by expiry."""
+    return (
+        Lot.objects.filter(
+            pk__in=StockBalance.objects.filter(scope_q(user, "holder__path"), on_hand__gt=0).values(
+                "lot_id"
+            )
+        )
+        .select_related("item")
+        .order_by("expires_on", "number")
+    )
+
+
+def _lot_doses(lot: Lot):
+    return Dose.objects.filter(product_id=lot.item.product_id, lot_number=lot.number)
+
+
+def lot_sites(user, lot: Lot) -> list[tuple[OrgUnit | None, int]]:
+    """Where the lot was given (sites in the user's scope), with the doses of each."""
+    rows = (
+        _lot_doses(lot)
+        .filter(scope_q(user, "site__path"))
+        .values_list("site_id")
+        .annotate(doses=Count("pk"))
+        .order_by()
+    )
+    counts = dict(rows)
+    sites = OrgUnit.objects.in_bulk(list(counts))
+    return sorted(((sites[pk], n) for pk, n in counts.items()), key=lambda row: row[0].code)
+
+
+def recall_list(user, lot: Lot):
+    """召回名单: the residents in the user's scope given a dose of the lot, with their grid
+    and masked phone, for the grid workers to call (unmasking is the resident page's,
+    audited)."""
+    return (
+        _lot_doses(lot)
+        .filter(scope_q(user, "resident__grid__path"))
+        .select_related("resident__grid", "site")
+        .order_by("resident__grid__code", "resident__name", "resident_id", "dose_number")
+    )
+
+
+def resident_lots(user, resident_id: int):
+    """Resident → lots: the doses of a resident in the user's scope, each with the ledger's
+    lot when it knows it (None otherwise)."""
+    doses = list(
+        Dose.objects.filter(scope_q(user, "resident__grid__path"), resident_id=resident_id)
+        .select_related("product", "site")
+        .order_by("dose_number")
+    )
+    wanted = Q(pk__in=[])
+    for dose in doses:
+        wanted |= Q(item__product_id=dose.product_id, number=dose.lot_number)
+    lots = {
+        (lot.item.product_id, lot.number): lot
+        for lot in Lot.objects.filter(wanted).select_related("item")
+    }
+    return [(dose, lots.get((dose.product_id, dose.lot_number))) for dose in doses]
+
+
+def lot_trace(number: str, *, paths: tuple[str, ...] | None = None) -> dict:
+    """`trace_lot`'s figures (DESIGN.md §8): the doses given from the lot, the people, the
+    sites, and the ledger's receipts and stock on hand. `paths` limits it to a scope
+    (None: everything, for the command line); a dose without a known site counts where
+    its person lives."""
+    doses = Dose.objects.filter(lot_number=number)
+    balances = StockBalance.objects.filter(lot__number=number, lot__item__product__isnull=False)
+    moves = StockMove.objects.filter(lot__number=number, lot__item__product__isnull=False)
+    if paths is not None:
+        doses = doses.filter(
+            paths_q(paths, "site__path")
+            | (Q(site__isnull=True) & paths_q(paths, "resident__grid__path"))
+        )
+        balances = balances.filter(paths_q(paths, "holder__path"))
+        moves = moves.filter(paths_q(paths, "holder__path"))
+    figures = doses.aggregate(doses=Count("pk"), residents=Count("resident_id", distinct=True))
+    by_site = dict(doses.values_list("site_id").annotate(n=Count("pk")).order_by())
+    codes = dict(OrgUnit.objects.filter(pk__in=[k for k in by_site if k]).values_list("pk", "code"))
+    sites = sorted(
+        ({"code": codes.get(pk), "doses": n} for pk, n in by_site.items()),
+        key=lambda row: (row["code"] is None, row["code"] or ""),
+    )
+    products = set(
+        Lot.objects.filter(number=number, item__product__isnull=False).values_list(
+            "item__product__code", flat=True
+        )
+    ) | set(doses.values_list("product__code", flat=True).distinct())
+    received = moves.aggregate(
+        total=Sum(
+            "quantity",
+            filter=Q(kind=MoveKind.RECEIVE)
+            | Q(kind=MoveKind.REVERSAL, reverses__kind=MoveKind.RECEIVE),
+        )
+    )["total"]
+    return {
+        "lot": number,
+        "product": products.pop() if len(products) == 1 else None,
+        "doses": figures["doses"],
+        "residents": figures["residents"],
+        "sites": sites,
+        "received": received or 0,
+        "on_hand": balances.aggregate(total=Sum("on_hand"))["total"] or 0,
+    }
+
+
+def lot_trace_for(user, number: str) -> dict:
+    """`lot_trace` within the user's scope (the API's)."""
+    return lot_trace(number, paths=scope_paths(user))
+
+
+def quality_report(unit: OrgUnit, start: date, end: date) -> dict[str, int]:
+    """The 国家督察 data-quality rules over the doses given from `start` to `end` to the
+    residents living under `unit` (DESIGN.md §8).
+
+    `trace_code_overused` counts the doses whose code is used, across every dose ever
+    recorded, more times than its pack holds (the pack's own count when it was received,
+    else the product's doses per package); `unknown_lot` the doses whose product and lot
+    number are not a lot of the ledger (a dose with no lot number among them).
+    """
+    rows = list(
+        Dose.objects.filter(
+            resident__grid__path__startswith=unit.path, given_on__gte=start, given_on__lte=end
+        ).values_list("trace_code", "product_id", "lot_number")
+    )
+    codes = {code for code, _product, _lot in rows if code}
+    wellformed = {code for code in codes if trace_code_is_wellformed(code)}
+    uses = _code_uses(wellformed)
+    capacity = _pack_capacity(wellformed)
+    per_product = dict(
+        SupplyItem.objects.filter(product__isnull=False).values_list(
+            "product_id", "doses_per_package"
+        )
+    )
+    ledger_lots = set(
+        Lot.objects.filter(item__product__isnull=False).values_list("item__product_id", "number")
+    )
+    report = Counter(doses=len(rows))
+    for code, product_id, lot_number in rows:
+        if not code:
+            report["missing_trace_code"] += 1
+        elif code not in wellformed:
+            report["malformed_trace_code"] += 1
+        elif uses[code] > capacity.get(code, per_product.get(product_id, 1)):
+            report["trace_code_overused"] += 1
+        if (product_id, lot_number) not in ledger_lots:
+            report["unknown_lot"] += 1
+    return {key: report[key] for key in QUALITY_KEYS}
+
+
+def _code_uses(codes: set[str]) -> Counter:
+    uses: Counter = Counter()
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), CODE_CHUNK):
+        chunk = ordered[start : start + CODE_CHUNK]
+        uses.update(
+            dict(
+                Dose.objects.filter(trace_code__in=chunk)
+                .values_list("trace_code")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+        )
+    return uses
+
+
+def _pack_capacity(codes: set[str]) -> dict[str, int]:
+    ordered = sorted(codes)
+    capacity: dict[str, int] = {}
+    for start in range(0, len(ordered), CODE_CHUNK):
+        chunk = ordered[start : start + CODE_CHUNK]
+        capacity.update(Package.objects.filter(code__in=chunk).values_list("code", "doses"))
+    return capacity

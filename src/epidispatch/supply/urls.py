@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "supply"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("lots/<int:pk>/", views.lot, name="lot"),
+    path("sites/<str:code>/scan/", views.scan, name="scan"),
+]
