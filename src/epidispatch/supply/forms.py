@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import SupplyItem
+from .models import AEFIClassification, SupplyItem
 from .selectors import holders_visible_to, lots_in_stock
 from .services import MAX_QUANTITY
 
@@ -47,3 +47,21 @@ class ReceiveForm(forms.Form):
     def clean_package_codes(self) -> tuple[str, ...]:
         text = self.cleaned_data["package_codes"].replace("\x00", "")
         return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+class AEFIStepForm(forms.Form):
+    """One step of an AEFI report's handling."""
+
+    STEPS = (
+        ("reported", _("Reported (网络直报)")),
+        ("investigation", _("Investigation started")),
+        ("classify", _("Classify")),
+        ("close", _("Close the case")),
+    )
+
+    step = forms.ChoiceField(choices=STEPS, widget=forms.HiddenInput)
+    classification = forms.ChoiceField(
+        label=_("Classification"),
+        choices=[("", "—"), *AEFIClassification.choices],
+        required=False,
+    )

@@ -1,5 +1,6 @@
-"""Vaccine supply (疫苗调配 · 流向追溯): what the office holds, in lots and packs, and the
-append-only stock ledger of every site and store.
+"""Vaccine supply (疫苗调配 · 流向追溯): what the office holds, in lots and packs, the
+append-only stock ledger of every site and store, and the adverse reactions (AEFI) found
+after doses, by lot.
 
 Stock on hand is the ledger's sum. `StockBalance` keeps that sum per holder and lot so a
 move can lock one row (SELECT … FOR UPDATE) and refuse to go below zero; the CHECK
@@ -16,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from epidispatch.orgunits.models import OrgUnit
-from epidispatch.vaccination.models import VaccineProduct
+from epidispatch.registry.models import Resident
+from epidispatch.vaccination.models import Dose, VaccineProduct
 
 
 class ItemKind(models.TextChoices):
@@ -217,3 +219,109 @@ class StockBalance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder} {self.lot}: {self.on_hand}"
+
+
+class AEFISeverity(models.TextChoices):
+    NON_SEVERE = "non_severe", _("Not severe")
+    SEVERE = "severe", _("Severe")
+    DEATH = "death", _("Death")
+
+
+class AEFICase(models.TextChoices):
+    """The kinds of case the reporting deadlines are set for."""
+
+    NON_SEVERE = "non_severe", _("Not severe")
+    SEVERE = "severe", _("Severe")
+    DEATH = "death", _("Death")
+    CLUSTERED = "clustered", _("Clustered (群体性)")
+
+
+class AEFIClassification(models.TextChoices):
+    """The causality classification of the 全国疑似预防接种异常反应监测方案."""
+
+    COMMON_REACTION = "common_reaction", _("Adverse reaction: common (不良反应·一般反应)")
+    RARE_REACTION = "rare_reaction", _("Adverse reaction: rare (不良反应·异常反应)")
+    VACCINE_QUALITY = "vaccine_quality", _("Vaccine quality accident (疫苗质量事故)")
+    PROGRAMME_ERROR = "programme_error", _("Vaccination accident (接种事故)")
+    PSYCHOGENIC = "psychogenic", _("Psychogenic reaction (心因性反应)")
+    COINCIDENTAL = "coincidental", _("Coincidental illness (偶合症)")
+
+
+class AEFIStatus(models.TextChoices):
+    DISCOVERED = "discovered", _("Found, to be reported")
+    REPORTED = "reported", _("Reported")
+    INVESTIGATING = "investigating", _("Under investigation")
+    CLASSIFIED = "classified", _("Classified")
+    CLOSED = "closed", _("Closed")
+
+
+class AEFIDeadline(models.Model):
+    """How soon a case must be reported after it is found, and how soon after the report
+    the county CDC must start its investigation: data, so a new rule is an edit."""
+
+    case = models.CharField(_("case"), max_length=12, choices=AEFICase.choices, unique=True)
+    report_hours = models.PositiveSmallIntegerField(_("report within hours"))
+    investigate_hours = models.PositiveSmallIntegerField(_("investigation within hours"))
+
+    class Meta:
+        verbose_name = _("AEFI deadline")
+        verbose_name_plural = _("AEFI deadlines")
+
+    def __str__(self) -> str:
+        return f"{self.get_case_display()}: {self.report_hours} h / {self.investigate_hours} h"
+
+
+class AEFIReport(models.Model):
+    """A suspected adverse event following immunization (疑似预防接种异常反应), linked to the
+    dose and its lot, from its discovery to the CDC's classification."""
+
+    dose = models.ForeignKey(
+        Dose, verbose_name=_("dose"), on_delete=models.PROTECT, related_name="+"
+    )
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="+"
+    )
+    product = models.ForeignKey(
+        VaccineProduct, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    lot_number = models.CharField(_("lot number"), max_length=40, blank=True)
+    site = models.ForeignKey(
+        OrgUnit, verbose_name=_("site"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    county_code = models.CharField(_("county code"), max_length=6)
+    severity = models.CharField(_("severity"), max_length=12, choices=AEFISeverity.choices)
+    clustered = models.BooleanField(_("clustered (群体性)"), default=False)
+    description = models.TextField(_("description"))
+    follow_up_id = models.BigIntegerField(
+        _("found at follow-up"), null=True, blank=True, unique=True
+    )
+    discovered_at = models.DateTimeField(_("found at"))
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("found by"), on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    report_due_by = models.DateTimeField(_("report due by"))
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+    investigation_due_by = models.DateTimeField(_("investigation due by"), null=True, blank=True)
+    investigation_started_at = models.DateTimeField(
+        _("investigation started at"), null=True, blank=True
+    )
+    classification = models.CharField(
+        _("classification"), max_length=20, choices=AEFIClassification.choices, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=AEFIStatus.choices, default=AEFIStatus.DISCOVERED
+    )
+
+    class Meta:
+        verbose_name = _("AEFI report")
+        verbose_name_plural = _("AEFI reports")
+        indexes = [models.Index(fields=["product", "lot_number"], name="aefi_lot")]
+
+    def __str__(self) -> str:
+        return f"{self.resident} · {self.get_severity_display()} ({self.discovered_at:%Y-%m-%d})"
+
+    @property
+    def case(self) -> str:
+        return AEFICase.CLUSTERED if self.clustered else self.severity

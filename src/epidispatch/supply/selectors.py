@@ -5,17 +5,20 @@ Doses name their lot by number (the §7 file's 疫苗批号), so a trace reads t
 """
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from epidispatch.core.scoping import paths_q, scope_paths, scope_q
 from epidispatch.orgunits.models import OrgUnit
-from epidispatch.vaccination.models import Dose
+from epidispatch.vaccination.models import Dose, VaccineProduct
 
+from . import conf
 from .codes import trace_code_is_wellformed
-from .models import Lot, MoveKind, Package, StockBalance, StockMove, SupplyItem
+from .models import AEFIReport, Lot, MoveKind, Package, StockBalance, StockMove, SupplyItem
 from .services import HOLDER_KINDS
 
 #: The keys of `trace_lot --json`, as DESIGN.md §8 lists them.
@@ -234,3 +237,90 @@ def _pack_capacity(codes: set[str]) -> dict[str, int]:
         chunk = ordered[start : start + CODE_CHUNK]
         capacity.update(Package.objects.filter(code__in=chunk).values_list("code", "doses"))
     return capacity
+
+
+def aefi_reports_visible_to(user):
+    """AEFI reports of the people living in the user's units or vaccinated at the user's
+    sites, the latest found first, each with its overdue flags: not reported (or reported
+    late) by the report deadline; the investigation not started (or started late) by its
+    deadline."""
+    now = timezone.now()
+    return (
+        AEFIReport.objects.filter(
+            scope_q(user, "resident__grid__path") | scope_q(user, "site__path")
+        )
+        .annotate(
+            report_overdue=Q(reported_at__isnull=True, report_due_by__lt=now)
+            | Q(reported_at__isnull=False, reported_at__gt=F("report_due_by")),
+            investigation_overdue=Q(
+                investigation_due_by__isnull=False,
+                investigation_started_at__isnull=True,
+                investigation_due_by__lt=now,
+            )
+            | Q(
+                investigation_due_by__isnull=False,
+                investigation_started_at__isnull=False,
+                investigation_started_at__gt=F("investigation_due_by"),
+            ),
+        )
+        .select_related("resident__grid", "product", "site")
+        .order_by("-discovered_at", "-pk")
+    )
+
+
+def aefi_report_for(user, pk: int) -> AEFIReport:
+    """One report in the user's scope, or 404."""
+    return get_object_or_404(aefi_reports_visible_to(user), pk=pk)
+
+
+@dataclass(frozen=True)
+class LotRate:
+    product: str
+    lot_number: str
+    reports: int
+    doses: int
+    per_10000: float
+    alert: bool
+
+
+def aefi_lot_rates(user) -> list[LotRate]:
+    """Per lot with reports, in the user's units: reports per 10,000 doses given from it,
+    flagged at the alert threshold (conf.AEFI_ALERT_PER_10000), the highest rate first."""
+    rows = (
+        AEFIReport.objects.filter(scope_q(user, "resident__grid__path"))
+        .exclude(lot_number="")
+        .values_list("product_id", "lot_number")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    reports = {(product_id, number): n for product_id, number, n in rows}
+    if not reports:
+        return []
+    doses = {
+        (product_id, number): n
+        for product_id, number, n in Dose.objects.filter(
+            scope_q(user, "resident__grid__path"),
+            lot_number__in={number for _product, number in reports},
+        )
+        .values_list("product_id", "lot_number")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    names = dict(
+        VaccineProduct.objects.filter(pk__in={p for p, _n in reports}).values_list("pk", "name")
+    )
+    rates = []
+    for (product_id, number), n in reports.items():
+        given = doses.get((product_id, number), 0)
+        rate = n * 10000 / given if given else 0.0
+        rates.append(
+            LotRate(
+                product=names.get(product_id, str(product_id)),
+                lot_number=number,
+                reports=n,
+                doses=given,
+                per_10000=round(rate, 1),
+                alert=rate >= conf.AEFI_ALERT_PER_10000,
+            )
+        )
+    return sorted(rates, key=lambda row: (-row.per_10000, row.lot_number))

@@ -1,13 +1,16 @@
-"""Writes of the stock ledger (库存台账): one function per verb, each one transaction.
+"""Writes of supply: the stock ledger (库存台账) and AEFI reports, one function per verb,
+each one transaction.
 
-Every move locks the balance rows it changes (in a fixed order, so two transfers between
-the same sites cannot deadlock) and refuses to take a balance below zero. Moves carry who
-posted them and when: the ledger is its own audit trail.
+Every move of the ledger locks the balance rows it changes (in a fixed order, so two
+transfers between the same sites cannot deadlock) and refuses to take a balance below
+zero. Moves carry who posted them and when: the ledger is its own audit trail. AEFI
+reports (疑似预防接种异常反应) are filed when found, reported within the deadline of the
+AEFIDeadline table, then investigated and classified by the county CDC.
 """
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -18,9 +21,23 @@ from epidispatch.accounts.models import Role, RoleAssignment
 from epidispatch.core.scoping import holds_role_over
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.vaccination.models import Dose, VaccineProduct
+from epidispatch.vaccination.services import records_doses_at
 
 from .codes import PackCode, TraceKind, pack_code_parse
-from .models import ItemKind, Lot, MoveKind, Package, StockBalance, StockMove, SupplyItem
+from .models import (
+    AEFIClassification,
+    AEFIDeadline,
+    AEFIReport,
+    AEFISeverity,
+    AEFIStatus,
+    ItemKind,
+    Lot,
+    MoveKind,
+    Package,
+    StockBalance,
+    StockMove,
+    SupplyItem,
+)
 
 #: The units that hold stock: vaccination sites and the county's (or city's) store.
 HOLDER_KINDS = (UnitKind.SITE, UnitKind.COUNTY, UnitKind.CITY)
@@ -458,3 +475,141 @@ def pack_scan(*, site: OrgUnit, code: str, on: date) -> PackScan:
         trace_code=package.code,
         doses_left=package.doses - used,
     )
+
+
+def investigates_aefi(user, report: AEFIReport) -> bool:
+    """The county CDC (supply officer over the person's home) investigates and classifies."""
+    return holds_role_over(user, (Role.SUPPLY_OFFICER,), report.resident.grid.path)
+
+
+def reports_aefi(user, report: AEFIReport) -> bool:
+    """The staff of the site that gave the dose report it, and the CDC."""
+    if report.site_id and records_doses_at(user, report.site):
+        return True
+    return investigates_aefi(user, report)
+
+
+def _hours(case: str) -> AEFIDeadline:
+    deadline = AEFIDeadline.objects.filter(case=case).first()
+    if deadline is None:
+        raise ValidationError(
+            _("No reporting deadline is set for %(case)s cases.") % {"case": case},
+            code="no_deadline",
+        )
+    return deadline
+
+
+@transaction.atomic
+def aefi_report_file(
+    *,
+    dose: Dose,
+    severity: str,
+    description: str,
+    discovered_at: datetime,
+    by,
+    clustered: bool = False,
+    follow_up_id: int | None = None,
+) -> AEFIReport:
+    """File a suspected reaction found after `dose`; its report is due 48 h after it was
+    found, 2 h for a death, a severe or a clustered case (per AEFIDeadline)."""
+    if severity not in AEFISeverity.values:
+        raise ValidationError(_("Say how severe the reaction is."), code="severity")
+    description = description.replace("\x00", "").strip()
+    if not description:
+        raise ValidationError(_("Describe the reaction."), code="description")
+    dose = Dose.objects.select_related("resident").get(pk=dose.pk)
+    case = "clustered" if clustered else severity
+    return AEFIReport.objects.create(
+        dose=dose,
+        resident=dose.resident,
+        product_id=dose.product_id,
+        lot_number=dose.lot_number,
+        site_id=dose.site_id,
+        county_code=dose.county_code,
+        severity=severity,
+        clustered=clustered,
+        description=description[:4000],
+        follow_up_id=follow_up_id,
+        discovered_at=discovered_at,
+        filed_by=by,
+        report_due_by=discovered_at + timedelta(hours=_hours(case).report_hours),
+    )
+
+
+def aefi_from_follow_up(sender, *, dose, severity, description, discovered_at, by, **kwargs):
+    """Receiver of `adverse_reaction_suspected` (field work's 60+ follow-ups)."""
+    return aefi_report_file(
+        dose=dose,
+        severity=severity,
+        description=description,
+        discovered_at=discovered_at,
+        by=by,
+        follow_up_id=kwargs.get("follow_up_id"),
+    )
+
+
+def _locked(report: AEFIReport, by, may) -> AEFIReport:
+    report = (
+        AEFIReport.objects.select_for_update(of=("self",))
+        .select_related("resident__grid", "site")
+        .get(pk=report.pk)
+    )
+    if not may(by, report):
+        raise PermissionDenied(_("You may not handle this report."))
+    return report
+
+
+def _refuse_unless(report: AEFIReport, *statuses: str) -> None:
+    if report.status not in statuses:
+        raise ValidationError(
+            _("This report is %(status)s; that step is not open now.")
+            % {"status": report.get_status_display()},
+            code="wrong_status",
+        )
+
+
+@transaction.atomic
+def aefi_mark_reported(*, report: AEFIReport, by) -> AEFIReport:
+    """The case was reported (网络直报); the CDC's investigation falls due from now."""
+    report = _locked(report, by, reports_aefi)
+    _refuse_unless(report, AEFIStatus.DISCOVERED)
+    now = timezone.now()
+    report.reported_at = now
+    report.investigation_due_by = now + timedelta(hours=_hours(report.case).investigate_hours)
+    report.status = AEFIStatus.REPORTED
+    report.save(update_fields=["reported_at", "investigation_due_by", "status"])
+    return report
+
+
+@transaction.atomic
+def aefi_investigation_start(*, report: AEFIReport, by) -> AEFIReport:
+    """The county CDC began its investigation (调查)."""
+    report = _locked(report, by, investigates_aefi)
+    _refuse_unless(report, AEFIStatus.REPORTED)
+    report.investigation_started_at = timezone.now()
+    report.status = AEFIStatus.INVESTIGATING
+    report.save(update_fields=["investigation_started_at", "status"])
+    return report
+
+
+@transaction.atomic
+def aefi_classify(*, report: AEFIReport, classification: str, by) -> AEFIReport:
+    """The investigation's conclusion (诊断/鉴定): one of the six classes."""
+    if classification not in AEFIClassification.values:
+        raise ValidationError(_("Choose a classification."), code="classification")
+    report = _locked(report, by, investigates_aefi)
+    _refuse_unless(report, AEFIStatus.INVESTIGATING, AEFIStatus.CLASSIFIED)
+    report.classification = classification
+    report.status = AEFIStatus.CLASSIFIED
+    report.save(update_fields=["classification", "status"])
+    return report
+
+
+@transaction.atomic
+def aefi_close(*, report: AEFIReport, by) -> AEFIReport:
+    """Handling finished (结案)."""
+    report = _locked(report, by, investigates_aefi)
+    _refuse_unless(report, AEFIStatus.CLASSIFIED)
+    report.status = AEFIStatus.CLOSED
+    report.save(update_fields=["status"])
+    return report

@@ -20,11 +20,31 @@ from epidispatch.orgunits.models import UnitKind
 from epidispatch.orgunits.selectors import unit_for_user
 from epidispatch.vaccination.services import records_doses_at
 
-from .forms import ReceiveForm, TransferForm
-from .selectors import lot_get, lot_sites, recall_list, stock_on_hand
-from .services import pack_scan, stock_receive, stock_transfer
+from . import conf
+from .forms import AEFIStepForm, ReceiveForm, TransferForm
+from .selectors import (
+    aefi_lot_rates,
+    aefi_report_for,
+    aefi_reports_visible_to,
+    lot_get,
+    lot_sites,
+    recall_list,
+    stock_on_hand,
+)
+from .services import (
+    aefi_classify,
+    aefi_close,
+    aefi_investigation_start,
+    aefi_mark_reported,
+    investigates_aefi,
+    pack_scan,
+    reports_aefi,
+    stock_receive,
+    stock_transfer,
+)
 
 RECALL_LIMIT = 500
+AEFI_LIMIT = 200
 
 
 @login_required
@@ -136,4 +156,56 @@ def scan(request, code: str):
             "trace_code": pack.trace_code,
             "doses_left": pack.doses_left,
         }
+    )
+
+
+@login_required
+def aefi_list(request):
+    """The CDC's page: AEFI reports in scope with their overdue flags, and the lots whose
+    reports per 10,000 doses reach the alert threshold."""
+    reports = aefi_reports_visible_to(request.user)
+    return render(
+        request,
+        "supply/aefi_list.html",
+        {
+            "reports": reports[:AEFI_LIMIT],
+            "rates": aefi_lot_rates(request.user),
+            "threshold": conf.AEFI_ALERT_PER_10000,
+        },
+    )
+
+
+@login_required
+def aefi_detail(request, pk: int):
+    report = aefi_report_for(request.user, pk)
+    form = AEFIStepForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        step = form.cleaned_data["step"]
+        try:
+            if step == "reported":
+                aefi_mark_reported(report=report, by=request.user)
+            elif step == "investigation":
+                aefi_investigation_start(report=report, by=request.user)
+            elif step == "classify":
+                aefi_classify(
+                    report=report,
+                    classification=form.cleaned_data["classification"],
+                    by=request.user,
+                )
+            else:
+                aefi_close(report=report, by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("supply:aefi_detail", pk=report.pk)
+    return render(
+        request,
+        "supply/aefi_detail.html",
+        {
+            "report": report,
+            "form": form,
+            "may_report": reports_aefi(request.user, report),
+            "may_investigate": investigates_aefi(request.user, report),
+        },
     )
