@@ -53,6 +53,11 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=25)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench"))
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the city an earlier run generated (units, residents, doses, lots)",
+    )
     return parser.parse_args(argv)
 
 
@@ -62,6 +67,16 @@ def generate(args) -> dict:
     setup: dict = {}
     with city.stopwatch(setup, "migrations"):
         call_command("migrate", verbosity=0)
+    if not (args.reuse and city.scalar("SELECT count(*) FROM supply_lot")):
+        generate_city(args, setup)
+    city.execute("TRUNCATE supply_stockmove, supply_stockbalance")
+    generate_moves(args, setup)
+    with city.stopwatch(setup, "VACUUM ANALYZE"):
+        city.execute("VACUUM ANALYZE")
+    return setup
+
+
+def generate_city(args, setup: dict) -> None:
     with city.stopwatch(setup, "units"):
         city.create_units(args.residents, 2000)
     execute = city.execute
@@ -71,7 +86,9 @@ def generate(args) -> dict:
     with city.stopwatch(setup, "doses"):
         city.create_doses(args.doses, args.seed)
     with city.stopwatch(setup, "lots and trace codes"):
-        # Lot k of product p: 'P<p>L<k>'; consecutive doses of a product share a lot.
+        # Lot k of product p: 'P<p>L<k>'. The indexes are built after the rows are written.
+        for name in ("supply_dose_lot", "supply_dose_trace_code"):
+            execute(f"DROP INDEX IF EXISTS {name}")
         execute(f"""
             UPDATE vaccination_dose SET
                 lot_number = 'P' || product_id || 'L' || (id % {args.lots}),
@@ -83,16 +100,24 @@ def generate(args) -> dict:
             FROM supply_supplyitem i, generate_series(0, {args.lots} - 1) k
             WHERE i.product_id IS NOT NULL
         """)
+        for name in ("supply_dose_lot", "supply_dose_trace_code"):
+            execute(SUPPLY_INDEXES[name])
+    execute("SET session_replication_role = origin")
+
+
+def generate_moves(args, setup: dict) -> None:
+    execute = city.execute
+    execute("SET session_replication_role = replica")
     with city.stopwatch(setup, "stock moves"):
         execute("""
-            CREATE TEMP TABLE bench_site AS
+            CREATE TEMP TABLE trace_site AS
             SELECT row_number() OVER (ORDER BY id) - 1 AS n, id, county_code
             FROM orgunits_orgunit WHERE kind = 'site'
         """)
-        execute("CREATE TEMP TABLE bench_lot AS "
+        execute("CREATE TEMP TABLE trace_lot AS "
                 "SELECT row_number() OVER (ORDER BY id) - 1 AS n, id FROM supply_lot")  # fmt: skip
-        sites = city.scalar("SELECT count(*) FROM bench_site")
-        lots = city.scalar("SELECT count(*) FROM bench_lot")
+        sites = city.scalar("SELECT count(*) FROM trace_site")
+        lots = city.scalar("SELECT count(*) FROM trace_lot")
         pairs = sites * lots
         execute(f"""
             INSERT INTO supply_stockmove
@@ -104,8 +129,8 @@ def generate(args) -> dict:
                 CASE WHEN g >= {pairs} AND g % 10 <> 0 THEN g END,
                 gen_random_uuid(), '', now() - (g % 365) * interval '1 day'
             FROM generate_series(0, {args.moves} - 1) g
-            JOIN bench_site s ON s.n = g % {sites}
-            JOIN bench_lot l ON l.n = (g / {sites}) % {lots}
+            JOIN trace_site s ON s.n = g % {sites}
+            JOIN trace_lot l ON l.n = (g / {sites}) % {lots}
         """)
         execute("""
             INSERT INTO supply_stockbalance (holder_id, lot_id, county_code, on_hand)
@@ -113,9 +138,6 @@ def generate(args) -> dict:
             FROM supply_stockmove GROUP BY holder_id, lot_id
         """)
     execute("SET session_replication_role = origin")
-    with city.stopwatch(setup, "VACUUM ANALYZE"):
-        execute("VACUUM ANALYZE")
-    return setup
 
 
 def timed(numbers: list[str], runs: int) -> tuple[list[float], list[float], dict]:
@@ -137,7 +159,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     server = args.database_url or city.default_server_url()
     url = f"{server.rsplit('/', 1)[0]}/bench_trace"
-    city.recreate_database(url)
+    if not args.reuse:
+        city.recreate_database(url)
     city.configure_django(args, url)
     city.section(f"setup: {args.residents:,} residents, {args.doses:,} doses, {args.moves:,} moves")
     setup = generate(args)

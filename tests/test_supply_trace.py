@@ -2,7 +2,7 @@
 site entries with scanned packs and an imported file, across two sites and two counties."""
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from epidispatch.accounts.models import Role
+from epidispatch.core.protection import decrypt
 from epidispatch.registry.ledger import import_batch_create, import_batch_run
 from epidispatch.registry.services import resident_create
 from epidispatch.supply.models import MoveKind, StockBalance, StockMove
@@ -37,8 +38,6 @@ def on_hand(holder, lot) -> int:
 @pytest.fixture
 def people(tree):
     def person(name, grid, year):
-        from datetime import date
-
         return resident_create(name=name, id_number=id_number(date(year, 3, 3)), grid=grid)
 
     return {
@@ -98,8 +97,6 @@ def traced(tree, stocked, officer, staff, other_staff, people, tmp_path):
 
 
 def _number(resident) -> str:
-    from epidispatch.core.protection import decrypt
-
     return decrypt(resident.id_number_encrypted)
 
 

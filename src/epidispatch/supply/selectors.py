@@ -4,21 +4,33 @@ Doses name their lot by number (the §7 file's 疫苗批号), so a trace reads t
 (product, lot number) and the ledger by lot: imported doses are traced like site entries.
 """
 
-from collections import Counter
-from dataclasses import dataclass
-from datetime import date
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from django.db.models import Count, F, Q, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from epidispatch.core.dates import latest_birth_date_for_age
 from epidispatch.core.scoping import paths_q, scope_paths, scope_q
-from epidispatch.orgunits.models import OrgUnit
-from epidispatch.vaccination.models import Dose, VaccineProduct
+from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit, UnitKind
+from epidispatch.registry.models import EXCUSED_STATUSES, Resident
+from epidispatch.vaccination.models import Dose, VaccinationStatus, VaccineProduct
+from epidispatch.vaccination.selectors import ADULT_AGE
 
 from . import conf
 from .codes import trace_code_is_wellformed
-from .models import AEFIReport, Lot, MoveKind, Package, StockBalance, StockMove, SupplyItem
+from .models import (
+    AEFIReport,
+    ItemKind,
+    Lot,
+    MoveKind,
+    Package,
+    StockBalance,
+    StockMove,
+    SupplyItem,
+)
 from .services import HOLDER_KINDS
 
 #: The keys of `trace_lot --json`, as DESIGN.md §8 lists them.
@@ -324,3 +336,195 @@ def aefi_lot_rates(user) -> list[LotRate]:
             )
         )
     return sorted(rates, key=lambda row: (-row.per_10000, row.lot_number))
+
+
+@dataclass
+class SiteDemand:
+    """A site's vaccine demand against its stock (精准测算疫苗使用需求)."""
+
+    site: OrgUnit
+    clearance: int = 0
+    second_due: int = 0
+    booster_due: int = 0
+    on_hand: int = 0
+    used: int = 0
+    lots: list = field(default_factory=list)  # [(lot, on_hand)], the first to expire first
+
+    @property
+    def need(self) -> int:
+        return self.clearance + self.second_due + self.booster_due
+
+    @property
+    def daily_use(self) -> float:
+        return self.used / conf.USAGE_DAYS
+
+    @property
+    def days_of_supply(self) -> float | None:
+        """Days the stock lasts at the recent rate of use (None: no doses given lately)."""
+        return round(self.on_hand / self.daily_use, 1) if self.used else None
+
+    @property
+    def shortfall(self) -> int:
+        return max(0, self.need - self.on_hand)
+
+    @property
+    def use_first(self):
+        """First-expiry-first-out advice: the lot to open first, if any."""
+        return self.lots[0][0] if self.lots else None
+
+    @property
+    def expiring_soon(self) -> bool:
+        soon = timezone.localdate() + timedelta(days=conf.EXPIRY_WARNING_DAYS)
+        return any(lot.expires_on <= soon for lot, _n in self.lots)
+
+
+def _parent_path(path: str) -> str:
+    return path.rstrip(PATH_SEPARATOR).rsplit(PATH_SEPARATOR, 1)[0] + PATH_SEPARATOR
+
+
+def site_demand(user, unit: OrgUnit) -> list[SiteDemand]:
+    """Per vaccination site in the user's scope under `unit`: the doses still needed by the
+    people living in the site's town (or county) — the 清零 list, series doses and boosters
+    falling due within conf.DEMAND_DAYS — against its stock on hand, its daily use over the
+    last conf.USAGE_DAYS, days of supply, and the lot to use first. Sites sharing a town
+    share its need in proportion to the doses each gave lately (equally when none did)."""
+    sites = list(
+        OrgUnit.objects.filter(
+            scope_q(user), kind=UnitKind.SITE, path__startswith=unit.path
+        ).order_by("path")
+    )
+    if not sites:
+        return []
+    rows = {site.pk: SiteDemand(site=site) for site in sites}
+    areas = {_parent_path(site.path) for site in sites}
+    needs = _needs_by_area(areas)
+    vaccine = Q(lot__item__kind=ItemKind.VACCINE)
+    for balance in (
+        StockBalance.objects.filter(vaccine, holder__in=sites, on_hand__gt=0)
+        .select_related("lot")
+        .order_by("lot__expires_on", "lot__number")
+    ):
+        row = rows[balance.holder_id]
+        row.on_hand += balance.on_hand
+        row.lots.append((balance.lot, balance.on_hand))
+    since = timezone.now() - timedelta(days=conf.USAGE_DAYS)
+    for holder_id, used in (
+        StockMove.objects.filter(holder__in=sites, kind=MoveKind.ADMINISTER, at__gte=since)
+        .values_list("holder_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        rows[holder_id].used = used
+    by_area = defaultdict(list)
+    for row in rows.values():
+        by_area[_parent_path(row.site.path)].append(row)
+    for area, members in by_area.items():
+        total_used = sum(row.used for row in members)
+        for part, count in needs[area].items():
+            shares = _shares(
+                count, [row.used for row in members] if total_used else None, len(members)
+            )
+            for row, share in zip(members, shares, strict=True):
+                setattr(row, part, share)
+    return [rows[site.pk] for site in sites]
+
+
+def _needs_by_area(areas: set[str]) -> dict[str, Counter]:
+    """The need of the people under each area path, from per-grid counts (three queries
+    whatever the number of sites)."""
+    today = timezone.localdate()
+    horizon = today + timedelta(days=conf.DEMAND_DAYS)
+    under = paths_q(areas, "grid__path")
+    grids: dict[str, Counter] = defaultdict(Counter)
+    clearance = (
+        Resident.objects.filter(
+            under,
+            birth_date__lte=latest_birth_date_for_age(today, ADULT_AGE),
+            vaccination__isnull=True,
+        )
+        .exclude(status__in=EXCUSED_STATUSES)
+        .values_list("grid__path")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for path, n in clearance:
+        grids[path]["clearance"] += n
+    due = (
+        VaccinationStatus.objects.filter(
+            paths_q(areas, "resident__grid__path"),
+            next_dose_number__isnull=False,
+            next_due_from__lte=horizon,
+        )
+        .values_list("resident__grid__path")
+        .annotate(
+            second=Count("pk", filter=Q(series_complete_on__isnull=True)),
+            booster=Count("pk", filter=Q(series_complete_on__isnull=False)),
+        )
+        .order_by()
+    )
+    for path, second, booster in due:
+        grids[path]["second_due"] += second
+        grids[path]["booster_due"] += booster
+    needs: dict[str, Counter] = {area: Counter() for area in areas}
+    for path, counts in grids.items():
+        for area in areas:
+            if path.startswith(area):
+                needs[area].update(counts)
+    return needs
+
+
+def _shares(total: int, weights: list[int] | None, parts: int) -> list[int]:
+    """`total` split into whole shares by `weights` (equal when None), remainders to the
+    first; the shares add up to `total`."""
+    weights = weights or [1] * parts
+    whole = sum(weights)
+    shares = [total * weight // whole for weight in weights]
+    for k in range(total - sum(shares)):
+        shares[k % parts] += 1
+    return shares
+
+
+@dataclass(frozen=True)
+class Allocation:
+    site: OrgUnit
+    lot: Lot
+    quantity: int
+
+
+def allocation_suggest(user, store: OrgUnit) -> list[Allocation]:
+    """A suggested allocation (统筹调配) from the store's usable vaccine stock to the sites
+    under it that are short: each gets its shortfall, or when the store cannot cover them
+    all a share in proportion to it; the lots that expire first go first (FEFO)."""
+    short = [row for row in site_demand(user, store) if row.shortfall]
+    lots = [
+        [balance.lot, balance.on_hand]
+        for balance in StockBalance.objects.filter(
+            scope_q(user, "holder__path"),
+            holder=store,
+            on_hand__gt=0,
+            lot__item__kind=ItemKind.VACCINE,
+            lot__expires_on__gte=timezone.localdate(),
+        )
+        .select_related("lot")
+        .order_by("lot__expires_on", "lot__number")
+    ]
+    available = sum(n for _lot, n in lots)
+    wanted = sum(row.shortfall for row in short)
+    if not short or not available:
+        return []
+    gives = (
+        [row.shortfall for row in short]
+        if available >= wanted
+        else _shares(available, [row.shortfall for row in short], len(short))
+    )
+    suggestion = []
+    for row, give in zip(short, gives, strict=True):
+        for entry in lots:
+            if give == 0:
+                break
+            take = min(give, entry[1])
+            if take:
+                suggestion.append(Allocation(site=row.site, lot=entry[0], quantity=take))
+                entry[1] -= take
+                give -= take
+    return suggestion

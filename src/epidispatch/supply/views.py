@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from epidispatch.accounts.models import Role
-from epidispatch.core.scoping import role_paths
+from epidispatch.core.scoping import holds_role_over, role_paths
 from epidispatch.orgunits.models import UnitKind
-from epidispatch.orgunits.selectors import unit_for_user
+from epidispatch.orgunits.selectors import scope_roots, unit_for_user
 from epidispatch.vaccination.services import records_doses_at
 
 from . import conf
@@ -26,9 +26,11 @@ from .selectors import (
     aefi_lot_rates,
     aefi_report_for,
     aefi_reports_visible_to,
+    allocation_suggest,
     lot_get,
     lot_sites,
     recall_list,
+    site_demand,
     stock_on_hand,
 )
 from .services import (
@@ -156,6 +158,32 @@ def scan(request, code: str):
             "trace_code": pack.trace_code,
             "doses_left": pack.doses_left,
         }
+    )
+
+
+@login_required
+def demand(request):
+    """Demand against stock per site (days of supply, shortages, the lot to use first) and,
+    for a county's store, the suggested allocation."""
+    code = request.GET.get("unit", "")[:20]
+    roots = scope_roots(request.user)
+    unit = unit_for_user(request.user, code) if code else (roots[0] if roots else None)
+    if unit is None:
+        raise Http404
+    suggestion = []
+    store = unit.kind in (UnitKind.COUNTY, UnitKind.CITY)
+    if store and holds_role_over(request.user, (Role.SUPPLY_OFFICER,), unit.path):
+        suggestion = allocation_suggest(request.user, unit)
+    return render(
+        request,
+        "supply/demand.html",
+        {
+            "unit": unit,
+            "rows": site_demand(request.user, unit),
+            "suggestion": suggestion,
+            "demand_days": conf.DEMAND_DAYS,
+            "usage_days": conf.USAGE_DAYS,
+        },
     )
 
 
