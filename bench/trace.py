@@ -56,7 +56,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help="keep the city an earlier run generated (units, residents, doses, lots)",
+        help="keep the city an earlier run generated (units, residents, doses, lots, moves)",
     )
     return parser.parse_args(argv)
 
@@ -69,10 +69,11 @@ def generate(args) -> dict:
         call_command("migrate", verbosity=0)
     if not (args.reuse and city.scalar("SELECT count(*) FROM supply_lot")):
         generate_city(args, setup)
-    city.execute("TRUNCATE supply_stockmove, supply_stockbalance")
-    generate_moves(args, setup)
-    with city.stopwatch(setup, "VACUUM ANALYZE"):
-        city.execute("VACUUM ANALYZE")
+    if not (args.reuse and city.scalar("SELECT count(*) FROM supply_stockmove")):
+        city.execute("TRUNCATE supply_stockmove, supply_stockbalance")
+        generate_moves(args, setup)
+        with city.stopwatch(setup, "VACUUM ANALYZE"):
+            city.execute("VACUUM ANALYZE")
     return setup
 
 
@@ -169,7 +170,11 @@ def main(argv=None) -> None:
         "moves": city.scalar("SELECT count(*) FROM supply_stockmove"),
         "lots": city.scalar("SELECT count(*) FROM supply_lot"),
     }
-    city.say(f"rows: {rows}")
+    sizes = city.execute(
+        "SELECT min(n), max(n) FROM (SELECT count(*) AS n FROM vaccination_dose "
+        "WHERE lot_number <> '' GROUP BY lot_number) AS per_lot"
+    )[0]
+    city.say(f"rows: {rows}, doses per lot {sizes[0]}–{sizes[1]}")
     numbers = [n for (n,) in city.execute("SELECT number FROM supply_lot ORDER BY number")]
     random.Random(args.seed).shuffle(numbers)
 
@@ -197,9 +202,10 @@ def main(argv=None) -> None:
 ## Trace: `trace_lot` through {rows["doses"]:,} doses and {rows["moves"]:,} stock moves (issue 25)
 
 Command: `.venv/bin/python bench/trace.py --residents {args.residents} --doses {args.doses} \
---moves {args.moves} --lots {args.lots} --requests {args.requests} --baseline {args.baseline}` \
-(`make bench-trace`). {rows["lots"]:,} lots; a lot has about {sample["doses"]:,} doses over \
-{len(sample["sites"])} sites. Server time in-process around `supply.selectors.lot_trace`, \
+--moves {args.moves} --lots {args.lots} --requests {args.requests} --baseline {args.baseline}\
+{" --reuse" if args.reuse else ""}` (`make bench-trace`; `--reuse` measures again the city an \
+earlier run generated). {rows["lots"]:,} lots of {sizes[0]:,} to {sizes[1]:,} doses each (the \
+first one traced: {sample["doses"]:,} doses over {len(sample["sites"])} sites). Server time in-process around `supply.selectors.lot_trace`, \
 random lots, after 10 warm-ups. The machine is shared with other engineers' test runs (2 \
 cores): CPU time is given beside the wall time.
 

@@ -5,6 +5,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from epidispatch.accounts.models import Role
@@ -140,3 +142,16 @@ def test_the_cdc_page_steps_a_report_through(client, doses, staff, officer):
     client.post(f"/supply/aefi/{report.pk}/", {"step": "classify", "classification": "psychogenic"})
     report.refresh_from_db()
     assert (report.status, report.classification) == (AEFIStatus.CLASSIFIED, "psychogenic")
+
+
+def test_the_aefi_page_costs_the_same_queries_at_two_sizes(
+    client, doses, staff, officer, django_assert_num_queries
+):
+    file(doses[0], staff)
+    client.force_login(officer)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get("/supply/aefi/").status_code == 200
+    file(doses[1], staff, severity="severe")
+    file(doses[2], staff, clustered=True)
+    with django_assert_num_queries(len(small)):
+        client.get("/supply/aefi/")

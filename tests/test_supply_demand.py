@@ -4,9 +4,13 @@ supply, shortages, the suggested allocation from the county store, first expiry 
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from epidispatch.accounts.models import Role
+from epidispatch.orgunits.models import UnitKind
+from epidispatch.orgunits.services import unit_create
 from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_create
 from epidispatch.supply.selectors import allocation_suggest, site_demand
@@ -94,3 +98,19 @@ def test_the_demand_page_flags_the_short_sites_and_is_scoped(
     page = client.get("/supply/demand/").content.decode()
     assert tree.site.code not in page and 'data-list="allocation"' not in page
     assert client.get(f"/supply/demand/?unit={tree.town.code}").status_code == 404
+
+
+def test_the_demand_page_costs_the_same_queries_at_two_sizes(
+    client, tree, county, officer, django_assert_num_queries
+):
+    client.force_login(officer)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get("/supply/demand/").status_code == 200
+    for n in range(3, 6):
+        unit_create(
+            code=f"62112197000{n}", name=f"接种点{n}", kind=UnitKind.SITE,
+            parent_code=tree.other_town.code,
+        )  # fmt: skip
+    with django_assert_num_queries(len(small)):
+        page = client.get("/supply/demand/").content.decode()
+    assert page.count("data-site=") >= 5

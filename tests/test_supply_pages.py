@@ -9,8 +9,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from epidispatch.accounts.models import Role
+from epidispatch.demo import generator
+from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.services import resident_create
-from epidispatch.supply.models import StockBalance
+from epidispatch.supply.demo import load_supply
+from epidispatch.supply.models import Package, StockBalance
 from epidispatch.supply.services import stock_receive
 from epidispatch.vaccination.services import dose_record
 
@@ -123,3 +126,13 @@ def test_the_supply_officer_sees_every_store_and_site_of_the_county(client, tree
         (tree.county.code, 4),
         (tree.site.code, 6),
     }
+
+
+def test_the_demo_county_has_stock_to_scan_and_loading_again_adds_nothing():
+    generator.load_units()
+    generator.load_users()
+    assert load_supply() > 0
+    assert load_supply() == 0
+    staff_site = OrgUnit.objects.get(code="621121970003")
+    assert StockBalance.objects.get(holder=staff_site, lot__number="202108C015").on_hand == 60
+    assert Package.objects.filter(lot__number="202108C015").count() == 200

@@ -93,6 +93,7 @@ def traced(tree, stocked, officer, staff, other_staff, people, tmp_path):
     batch = import_batch_create(kind="doses", path=path, file_name=path.name, user=None)
     summary = import_batch_run(batch, path)
     assert summary.stored == 3
+    stocked.path = path
     return stocked
 
 
@@ -227,3 +228,13 @@ def test_a_site_out_of_a_lot_cannot_record_a_dose_from_it(tree, stocked, officer
             by=staff, trace_code=PACK_CODES[6],
         )  # fmt: skip
     assert not Dose.objects.exists()
+
+
+@pytest.mark.django_db
+def test_reimporting_the_same_file_moves_no_stock(tree, traced):
+    moves = StockMove.objects.count()
+    batch = import_batch_create(kind="doses", path=traced.path, file_name="again.csv", user=None)
+    summary = import_batch_run(batch, traced.path)
+    assert (summary.stored, summary.unchanged) == (0, 3)
+    assert StockMove.objects.count() == moves
+    assert on_hand(tree.site, traced.lot) == 2

@@ -8,7 +8,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -141,10 +142,13 @@ def lot_trace(number: str, *, paths: tuple[str, ...] | None = None) -> dict:
     """`trace_lot`'s figures (DESIGN.md §8): the doses given from the lot, the people, the
     sites, and the ledger's receipts and stock on hand. `paths` limits it to a scope
     (None: everything, for the command line); a dose without a known site counts where
-    its person lives."""
+    its person lives. Three queries, each on an index (bench/trace.py)."""
     doses = Dose.objects.filter(lot_number=number)
-    balances = StockBalance.objects.filter(lot__number=number, lot__item__product__isnull=False)
-    moves = StockMove.objects.filter(lot__number=number, lot__item__product__isnull=False)
+    balances = StockBalance.objects.filter(lot=OuterRef("pk"))
+    moves = StockMove.objects.filter(
+        Q(kind=MoveKind.RECEIVE) | Q(kind=MoveKind.REVERSAL, reverses__kind=MoveKind.RECEIVE),
+        lot=OuterRef("pk"),
+    )
     if paths is not None:
         doses = doses.filter(
             paths_q(paths, "site__path")
@@ -152,34 +156,37 @@ def lot_trace(number: str, *, paths: tuple[str, ...] | None = None) -> dict:
         )
         balances = balances.filter(paths_q(paths, "holder__path"))
         moves = moves.filter(paths_q(paths, "holder__path"))
-    figures = doses.aggregate(doses=Count("pk"), residents=Count("resident_id", distinct=True))
-    by_site = dict(doses.values_list("site_id").annotate(n=Count("pk")).order_by())
-    codes = dict(OrgUnit.objects.filter(pk__in=[k for k in by_site if k]).values_list("pk", "code"))
-    sites = sorted(
-        ({"code": codes.get(pk), "doses": n} for pk, n in by_site.items()),
-        key=lambda row: (row["code"] is None, row["code"] or ""),
+    rows = list(doses.values_list("site__code", "product__code").annotate(n=Count("pk")).order_by())
+    residents = doses.aggregate(n=Count("resident_id", distinct=True))["n"] if rows else 0
+    ledger = list(
+        Lot.objects.filter(number=number, item__product__isnull=False)
+        .annotate(
+            received=Coalesce(Subquery(_total(moves, "quantity")), 0),
+            on_hand=Coalesce(Subquery(_total(balances, "on_hand")), 0),
+        )
+        .values_list("item__product__code", "received", "on_hand")
     )
-    products = set(
-        Lot.objects.filter(number=number, item__product__isnull=False).values_list(
-            "item__product__code", flat=True
-        )
-    ) | set(doses.values_list("product__code", flat=True).distinct())
-    received = moves.aggregate(
-        total=Sum(
-            "quantity",
-            filter=Q(kind=MoveKind.RECEIVE)
-            | Q(kind=MoveKind.REVERSAL, reverses__kind=MoveKind.RECEIVE),
-        )
-    )["total"]
+    by_site: Counter = Counter()
+    for site_code, _product, n in rows:
+        by_site[site_code] += n
+    products = {product for _site, product, _n in rows} | {product for product, *_ in ledger}
     return {
         "lot": number,
         "product": products.pop() if len(products) == 1 else None,
-        "doses": figures["doses"],
-        "residents": figures["residents"],
-        "sites": sites,
-        "received": received or 0,
-        "on_hand": balances.aggregate(total=Sum("on_hand"))["total"] or 0,
+        "doses": sum(by_site.values()),
+        "residents": residents,
+        "sites": [
+            {"code": code, "doses": n}
+            for code, n in sorted(by_site.items(), key=lambda row: (row[0] is None, row[0] or ""))
+        ],
+        "received": sum(received for _product, received, _on_hand in ledger),
+        "on_hand": sum(on_hand for _product, _received, on_hand in ledger),
     }
+
+
+def _total(queryset, column: str):
+    """A subquery's one-row total of `column` (a correlated SUM)."""
+    return queryset.order_by().values("lot").annotate(total=Sum(column)).values("total")
 
 
 def lot_trace_for(user, number: str) -> dict:
