@@ -124,6 +124,7 @@ def test_trace_lot_command_prints_the_figures_as_json(tree, traced):
     figures = json.loads(result.stdout)
     assert list(figures) == ["lot", "product", "doses", "residents", "sites", "received", "on_hand"]
     assert (figures["doses"], figures["on_hand"]) == (6, 4)
+    assert lot_trace("2021\x0005A" + "x" * 100)["doses"] == 0  # no NUL reaches the database
     unknown = json.loads(run("trace_lot", "NOPE", "--json").stdout)
     assert unknown == {
         "lot": "NOPE", "product": None, "doses": 0, "residents": 0, "sites": [], "received": 0,

@@ -143,6 +143,7 @@ def lot_trace(number: str, *, paths: tuple[str, ...] | None = None) -> dict:
     sites, and the ledger's receipts and stock on hand. `paths` limits it to a scope
     (None: everything, for the command line); a dose without a known site counts where
     its person lives. Three queries, each on an index (bench/trace.py)."""
+    number = number.replace("\x00", "").strip()[:40]
     doses = Dose.objects.filter(lot_number=number)
     balances = StockBalance.objects.filter(lot=OuterRef("pk"))
     moves = StockMove.objects.filter(
