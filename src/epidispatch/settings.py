@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "epidispatch.vaccination",
     "epidispatch.fieldwork",
     "epidispatch.certificates",
+    "epidispatch.supply",
     "epidispatch.dispatch",
     "epidispatch.audit",
     "epidispatch.demo",
