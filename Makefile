@@ -21,6 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 ## Install, migrate, load the demo county and serve it on http://$(HOST):$(PORT)/
+demo: export EPIDISPATCH_DEMO := 1
 demo: install
 	scripts/ensure-fonts.sh
 	$(BIN)/epidispatch migrate --verbosity 0

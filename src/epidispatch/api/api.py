@@ -13,6 +13,7 @@ from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, django_auth
 
 from epidispatch.accounts.services import api_token_user
+from epidispatch.audit.services import attribute_changes_to
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.selectors import unit_for_user, units_below, units_visible_to
 from epidispatch.vaccination.selectors import unit_coverage
@@ -24,6 +25,7 @@ class BearerToken(HttpBearer):
         user = api_token_user(token)
         if user is not None:
             request.user = user
+            attribute_changes_to(user)
         return user
 
 

@@ -71,3 +71,11 @@ def import_batches_visible_to(user):
     single scope covers it.
     """
     return ImportBatch.objects.filter(Q(uploaded_by=user) | scope_q(user, "scope_path"))
+
+
+def data_key_decrypts_stored_data() -> bool:
+    """Whether the configured data key is the one the stored ID numbers were encrypted
+    with (true while nothing is stored). A fresh data folder next to a restored database
+    holds a newly generated key: this is how that is caught before anyone unmasks."""
+    sample = Resident.objects.values_list("id_number_encrypted", flat=True).order_by("pk").first()
+    return sample is None or protection.decrypts(sample)

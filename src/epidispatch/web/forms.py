@@ -1,10 +1,12 @@
 """Forms of the web pages: they parse and validate what a user typed, nothing more."""
 
 import uuid
+from datetime import date
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -110,3 +112,43 @@ class ImportUploadForm(forms.Form):
             for chunk in upload.chunks():
                 handle.write(chunk)
         return path
+
+
+#: Days a filter or a form may name: anything outside is a typing error, not a query.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
+class AuditFilter(forms.Form):
+    """The filters of the audit trail page: all optional, all bounded."""
+
+    unit = forms.CharField(label=_("Org unit code"), required=False, max_length=20)
+    user = forms.CharField(label=_("User name"), required=False, max_length=150)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    since = forms.DateField(
+        label=_("From"),
+        required=False,
+        validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = forms.DateField(
+        label=_("To"),
+        required=False,
+        validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=1000)
+
+    def __init__(self, data, *, kinds):
+        super().__init__(data)
+        self.fields["kind"].choices = [("", _("Every kind")), *kinds]
+
+    def filters(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "unit_code": data["unit"].strip(),
+            "username": data["user"].strip(),
+            "kind": data["kind"],
+            "since": data["since"],
+            "until": data["until"],
+        }
