@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "epidispatch.fieldwork",
     "epidispatch.dispatch",
     "epidispatch.audit",
+    "epidispatch.operations",
     "epidispatch.demo",
     "epidispatch.web",
     "epidispatch.api",

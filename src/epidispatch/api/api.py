@@ -4,8 +4,6 @@ Scripts authenticate with `Authorization: Bearer <token>` (epidispatch create_ap
 a logged-in browser session works too, for read-only calls.
 """
 
-from datetime import date
-
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Query, Schema
@@ -14,6 +12,7 @@ from ninja.security import HttpBearer, django_auth
 
 from epidispatch.accounts.services import api_token_user
 from epidispatch.audit.services import attribute_changes_to
+from epidispatch.core.bounds import Day, UnitCode
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.selectors import unit_for_user, units_below, units_visible_to
 from epidispatch.vaccination.selectors import unit_coverage
@@ -56,7 +55,7 @@ class UnitOut(Schema):
         return unit.parent.code if unit.parent_id else None
 
 
-class ChildOut(Schema):
+class SubunitOut(Schema):
     code: str
     name: str
     kind: UnitKind
@@ -72,11 +71,11 @@ class UnitDetailOut(Schema):
     parent: str | None
     residents: int
     grids: int
-    children: list[ChildOut]
+    children: list[SubunitOut]
 
 
 class UnitFilters(Schema):
-    under: str | None = None
+    under: UnitCode | None = None
     kind: UnitKind | None = None
 
 
@@ -126,7 +125,7 @@ class CoverageOut(Schema):
 
 
 @api.get("/units/{code}/coverage", response=CoverageOut, tags=["vaccination"])
-def get_unit_coverage(request, code: str, as_of: date | None = None):
+def get_unit_coverage(request, code: str, as_of: Day | None = None):
     """The unit's figures on `as_of` (default today), as `epidispatch coverage` prints them:
     only doses given on or before that day count; adults are 18 or older on it."""
     unit = unit_for_user(request.user, code)

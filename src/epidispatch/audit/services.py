@@ -5,10 +5,11 @@ import contextlib
 import ipaddress
 
 from auditlog.context import auditlog_value
+from auditlog.diff import model_instance_diff
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
-from .models import AuditAction, AuditEntry
+from .models import AuditAction, AuditEntry, Change
 
 
 def audit_record(*, user, action: str, subject: str, unit_path: str, ip_address=None):
@@ -71,3 +72,13 @@ def attribute_changes_to(user) -> None:
     """
     with contextlib.suppress(LookupError):
         auditlog_value.get()["actor"] = user
+
+
+def change_record_created(instance) -> None:
+    """Put a record inserted without a save signal (the bulk path a dose recorded at a site
+    shares with imports) on the change trail, as django-auditlog does for a save."""
+    Change.objects.log_create(
+        instance,
+        action=Change.Action.CREATE,
+        changes=model_instance_diff(None, instance, use_json_for_changes=True),
+    )

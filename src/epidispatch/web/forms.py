@@ -1,7 +1,6 @@
 """Forms of the web pages: they parse and validate what a user typed, nothing more."""
 
 import uuid
-from datetime import date
 from pathlib import Path
 
 from django import forms
@@ -10,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from epidispatch.core.bounds import EARLIEST_DAY, LATEST_DAY
 from epidispatch.registry.models import ImportKind, ResidentStatus, UnvaccinatedReason
 from epidispatch.vaccination.models import VaccineProduct
 
@@ -73,6 +73,7 @@ class DoseForm(forms.Form):
         label=_("Vaccine"), queryset=VaccineProduct.objects.filter(active=True)
     )
     given_on = forms.DateField(
+        validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
         label=_("Date given"),
         initial=timezone.localdate,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -112,11 +113,6 @@ class ImportUploadForm(forms.Form):
             for chunk in upload.chunks():
                 handle.write(chunk)
         return path
-
-
-#: Days a filter or a form may name: anything outside is a typing error, not a query.
-EARLIEST_DAY = date(2000, 1, 1)
-LATEST_DAY = date(2099, 12, 31)
 
 
 class AuditFilter(forms.Form):

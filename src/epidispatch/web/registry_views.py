@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from epidispatch.audit.selectors import (
     TrailFilters,
@@ -356,6 +356,7 @@ def due(request, code: str):
 AUDIT_PAGE_SIZE = 100
 
 
+@require_GET
 @login_required
 def audit_log(request):
     """The audit trail is the dispatcher's (防控办) to read, filtered by unit, user, kind and
