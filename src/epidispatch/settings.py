@@ -202,12 +202,16 @@ if os.environ.get("EPIDISPATCH_HTTPS") == "1":
 
 # Security and operation (issue 18). Production (scripts/serve.sh) sets EPIDISPATCH_HTTPS=1
 # unless told otherwise, so `epidispatch check --deploy` is clean there.
+# Logins are locked by account, not by address (axes.W006): a county office reaches the
+# server from one NAT address, which a lockout by address would shut out whole, and rotating
+# addresses, user agents or cookies does not get round a lockout by account.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 if os.environ.get("EPIDISPATCH_HTTPS") == "1":
     SECURE_SSL_REDIRECT = True
     SECURE_REDIRECT_EXEMPT = [r"^health/$"]
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # Entering the browsers' HSTS preload list is the office's decision for its domain.
-    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 # A login lasts a working day at most (no write per request to slide it), and ends when the
 # browser closes: county office PCs are shared.
 SESSION_COOKIE_AGE = 60 * int(os.environ.get("EPIDISPATCH_SESSION_MINUTES", "480"))
@@ -217,8 +221,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Five wrong passwords in a row for one account: the sixth attempt is refused for 15 minutes.
-AXES_FAILURE_LIMIT = 5
+# Five wrong passwords in a row for one account are answered; the sixth locks the account
+# for 15 minutes (the right password included), answered 429.
+AXES_FAILURE_LIMIT = 6
 AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
