@@ -36,6 +36,12 @@ demo: install
 		trap 'kill $$tasks' EXIT INT TERM; \
 		$(BIN)/epidispatch runserver $(HOST):$(PORT) --noreload
 
+## Production: gunicorn and the task consumer on PostgreSQL ($$DATABASE_URL) and Redis, DEBUG
+## off, HTTPS settings on (docs/operations.md).
+.PHONY: serve
+serve: install
+	scripts/serve.sh
+
 ## Install what the tests need (Debian's chromium included), find or start PostgreSQL, lint, run pytest.
 test: install
 	scripts/ensure-chromium.sh
