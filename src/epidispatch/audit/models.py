@@ -14,6 +14,7 @@ from auditlog.models import AbstractLogEntry
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditAction(models.TextChoices):
@@ -58,8 +59,8 @@ class Change(AbstractLogEntry):
     )
 
     class Meta(AbstractLogEntry.Meta):
-        verbose_name = _("change")
-        verbose_name_plural = _("changes")
+        verbose_name = pgettext_lazy("audit trail", "change")
+        verbose_name_plural = pgettext_lazy("audit trail", "changes")
         ordering = ["-timestamp"]
 
     def save(self, *args, **kwargs):

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from epidispatch.accounts.models import Role
 from epidispatch.core.scoping import paths_q, role_paths
@@ -152,10 +153,10 @@ def _event_row(entry: AuditEntry) -> TrailRow:
 def _change_row(change: Change) -> TrailRow:
     model = change.content_type.model_class()
     verb = {
-        Change.Action.CREATE: _("created"),
-        Change.Action.UPDATE: _("changed"),
-        Change.Action.DELETE: _("deleted"),
-    }.get(change.action, _("read"))
+        Change.Action.CREATE: pgettext("audit trail", "created"),
+        Change.Action.UPDATE: pgettext("audit trail", "changed"),
+        Change.Action.DELETE: pgettext("audit trail", "deleted"),
+    }.get(change.action, pgettext("audit trail", "read"))
     return TrailRow(
         at=change.timestamp,
         who=str(change.actor) if change.actor_id else _("the system"),

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epidispatch.core.bounds import EARLIEST_DAY, LATEST_DAY
 from epidispatch.registry.models import ImportKind, ResidentStatus, UnvaccinatedReason
@@ -128,7 +129,7 @@ class AuditFilter(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     until = forms.DateField(
-        label=_("To"),
+        label=pgettext_lazy("date range", "To"),
         required=False,
         validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
         widget=forms.DateInput(attrs={"type": "date"}),
