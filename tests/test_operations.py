@@ -2,6 +2,7 @@
 `check --deploy` in production settings, backup and restore."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -238,3 +239,19 @@ print(json.dumps({
     "health": Client().get("/health/", SERVER_NAME="localhost").status_code,
 }))
 """
+
+
+def test_a_server_error_is_logged_as_one_json_line_with_its_traceback(settings):
+    logger = logging.getLogger("django.request")
+    marker = uuid.uuid4().hex
+    try:
+        raise RuntimeError(marker)
+    except RuntimeError:
+        logger.error("Internal Server Error: /units/x/", exc_info=True)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    lines = (Path(settings.LOG_DIR) / "epidispatch.log").read_text().splitlines()
+    entry = json.loads(next(line for line in reversed(lines) if marker in line))
+    assert entry["level"] == "ERROR"
+    assert entry["logger"] == "django.request"
+    assert f"RuntimeError: {marker}" in entry["traceback"]
