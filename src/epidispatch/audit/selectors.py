@@ -31,12 +31,6 @@ def audit_log_readable_by(user) -> bool:
     return bool(_dispatcher_paths(user))
 
 
-def audit_entries_visible_to(user):
-    return AuditEntry.objects.filter(paths_q(_dispatcher_paths(user), "unit_path")).select_related(
-        "user"
-    )
-
-
 def audit_kinds() -> list[tuple[str, str]]:
     """Every kind the trail can be filtered by: the events, then a change of each tracked
     kind of record."""
