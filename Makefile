@@ -21,6 +21,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 ## Install, migrate, load the demo county and serve it on http://$(HOST):$(PORT)/
+demo: export EPIDISPATCH_DEMO := 1
 demo: install
 	scripts/ensure-fonts.sh
 	$(BIN)/epidispatch migrate --verbosity 0
@@ -34,6 +35,12 @@ demo: install
 	$(BIN)/epidispatch run_huey > var/tasks.log 2>&1 & tasks=$$!; \
 		trap 'kill $$tasks' EXIT INT TERM; \
 		$(BIN)/epidispatch runserver $(HOST):$(PORT) --noreload
+
+## Production: gunicorn and the task consumer on PostgreSQL ($$DATABASE_URL) and Redis, DEBUG
+## off, HTTPS settings on (docs/operations.md).
+.PHONY: serve
+serve: install
+	scripts/serve.sh
 
 ## Install what the tests need (Debian's chromium included), find or start PostgreSQL, lint, run pytest.
 test: install

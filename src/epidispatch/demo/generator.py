@@ -14,13 +14,16 @@ from datetime import date, datetime, time, timedelta
 import polars as pl
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from stdnum.cn import ric
 
+from epidispatch.accounts import passwords as accounts_passwords
 from epidispatch.accounts.models import Role, User
 from epidispatch.accounts.services import user_create
 from epidispatch.dispatch.models import DailyTarget, Responsibility, Snapshot
 from epidispatch.dispatch.rollups import rollups_recount
 from epidispatch.dispatch.services import RANKED_KINDS, snapshot_backfill
+from epidispatch.imports.models import ImportBatch
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.services import unit_create
 from epidispatch.registry.models import Resident, ResidentStatus
@@ -108,7 +111,7 @@ DEPARTMENTS = [
 ]
 COUNTY_SITES = ["通渭县人民医院接种点", "县疾控中心预防接种门诊"]
 
-DEMO_PASSWORD = "demo-2021"
+DEMO_PASSWORD = accounts_passwords.DEMO_PASSWORD
 
 SURNAMES = "王李张刘陈杨赵黄周吴牛马常何魏苟漆孙景冯郭曹雷谢"
 GIVEN_CHARS = "建国华明军志红英兰芳霞平安福寿海涛文斌丽娟强伟静敏玉梅春秋桂花宏亮"
@@ -411,3 +414,18 @@ def load_dispatch() -> int:
             )
         snapshot_backfill(day=day)
     return HISTORY_DAYS
+
+
+def non_demo_data() -> str | None:
+    """What in the database is not the demo's (a user, an org unit outside the demo county,
+    an import), or None: `load_demo` must not add public-password accounts beside it."""
+    demo_names = [demo.username for demo in demo_users()]
+    stranger = User.objects.exclude(username__in=demo_names).values_list("username", flat=True)
+    if name := stranger.first():
+        return _("the user %(name)s") % {"name": name}
+    outside = OrgUnit.objects.exclude(code__in=[CITY[0]]).exclude(code__startswith=COUNTY[0])
+    if unit := outside.first():
+        return _("the org unit %(code)s %(name)s") % {"code": unit.code, "name": unit.name}
+    if ImportBatch.objects.exists():
+        return _("imported files")
+    return None

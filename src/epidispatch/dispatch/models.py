@@ -261,6 +261,10 @@ class AccountabilityCandidate(models.Model):
     def __str__(self) -> str:
         return f"{self.snapshot} {self.unit} {self.get_state_display()}"
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.unit.path}
+
 
 class DailyTarget(models.Model):
     """The next-day quota of doses a unit is given (任务清单), due before 20:00 the day
@@ -290,6 +294,10 @@ class DailyTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.unit} {self.doses}"
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.unit.path}
 
     @staticmethod
     def deadline_for(day) -> datetime:

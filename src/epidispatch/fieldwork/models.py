@@ -95,6 +95,10 @@ class Visit(models.Model):
     def __str__(self) -> str:
         return f"{self.resident} · {self.get_outcome_display()} ({self.visited_at:%Y-%m-%d})"
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.grid.path}
+
 
 class CheckpointState(models.TextChoices):
     OPEN = "open", _("Open: a task for the grid worker")
@@ -172,6 +176,10 @@ class CheckpointRecord(models.Model):
         who = self.id_number_masked or self.phone_masked
         return f"{self.place} {self.seen_at:%Y-%m-%d %H:%M} {who}"
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.unit.path}
+
 
 class FollowUpOutcome(models.TextChoices):
     WELL = "well", _("Well, no reaction")
@@ -221,6 +229,10 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resident} · {self.due_by}"
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.grid.path}
 
 
 class Severity(models.TextChoices):

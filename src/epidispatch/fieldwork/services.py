@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from epidispatch.accounts.models import Role, RoleAssignment
 from epidispatch.core import protection
+from epidispatch.core.bounds import EARLIEST_DAY
 from epidispatch.core.dates import latest_birth_date_for_age
 from epidispatch.core.ids import mask_id_number, mask_phone, parse_id_number
 from epidispatch.core.scoping import holds_role_over
@@ -250,6 +251,8 @@ def checkpoint_record_create(
         raise ValidationError({"place": _("Name the place (mall, station…).")})
     if seen_at > timezone.now() + CLOCK_SKEW:
         raise ValidationError({"seen_at": _("The time seen is in the future.")})
+    if timezone.localtime(seen_at).date() < EARLIEST_DAY:
+        raise ValidationError({"seen_at": _("The time seen is too long ago.")})
     if not (id_number.strip() or phone.strip()):
         raise ValidationError(_("Give the person's ID number or phone."), code="no_identity")
     record = CheckpointRecord(

@@ -60,3 +60,11 @@ def _lookup_digest(id_number: str) -> str | None:
         return protection.lookup_digest(parse_id_number(id_number).number)
     except ValidationError:
         return None
+
+
+def data_key_decrypts_stored_data() -> bool:
+    """Whether the configured data key is the one the stored ID numbers were encrypted
+    with (true while nothing is stored). A fresh data folder next to a restored database
+    holds a newly generated key: this is how that is caught before anyone unmasks."""
+    sample = Resident.objects.values_list("id_number_encrypted", flat=True).order_by("pk").first()
+    return sample is None or protection.decrypts(sample)

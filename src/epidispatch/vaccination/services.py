@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from epidispatch.accounts.models import Role, RoleAssignment
 from epidispatch.audit.models import AuditAction
-from epidispatch.audit.services import audit_record
+from epidispatch.audit.services import audit_record, change_record_created
 from epidispatch.core import bulk
 from epidispatch.core.scoping import holds_role_over
 from epidispatch.dispatch.rollups import rollups_track
@@ -162,6 +162,7 @@ def dose_record(
             code="concurrent",
         ) from None
     dose = Dose.objects.get(resident=resident, dose_number=number)
+    change_record_created(dose)
     dose_recorded.send(sender=Dose, dose=dose, by=by)
     return dose
 
@@ -309,7 +310,8 @@ def dose_correct(*, dose: Dose, given_on: date, product: VaccineProduct, by, rea
             code="out_of_order",
         )
     with rollups_track([dose.resident_id]):
-        Dose.objects.filter(pk=dose.pk).update(given_on=given_on, product=product)
+        dose.given_on, dose.product = given_on, product
+        dose.save(update_fields=["given_on", "product"])
         _rederive(dose.resident)
     _audit_change(by, AuditAction.CORRECT_DOSE, dose, reason)
     dose_changed.send(sender=Dose, resident=dose.resident, by=by, reason=reason)

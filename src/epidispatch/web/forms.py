@@ -4,9 +4,12 @@ from pathlib import Path
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from epidispatch.core.bounds import EARLIEST_DAY, LATEST_DAY
 from epidispatch.imports.services import upload_save
 from epidispatch.registry.models import ResidentStatus, UnvaccinatedReason
 from epidispatch.vaccination.models import VaccineProduct
@@ -71,6 +74,7 @@ class DoseForm(forms.Form):
         label=_("Vaccine"), queryset=VaccineProduct.objects.filter(active=True)
     )
     given_on = forms.DateField(
+        validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
         label=_("Date given"),
         initial=timezone.localdate,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -107,3 +111,38 @@ class ImportUploadForm(forms.Form):
 
     def save_file(self) -> Path:
         return upload_save(self.cleaned_data["file"])
+
+
+class AuditFilter(forms.Form):
+    """The filters of the audit trail page: all optional, all bounded."""
+
+    unit = forms.CharField(label=_("Org unit code"), required=False, max_length=20)
+    user = forms.CharField(label=_("User name"), required=False, max_length=150)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    since = forms.DateField(
+        label=_("From"),
+        required=False,
+        validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = forms.DateField(
+        label=pgettext_lazy("date range", "To"),
+        required=False,
+        validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=1000)
+
+    def __init__(self, data, *, kinds):
+        super().__init__(data)
+        self.fields["kind"].choices = [("", _("Every kind")), *kinds]
+
+    def filters(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "unit_code": data["unit"].strip(),
+            "username": data["user"].strip(),
+            "kind": data["kind"],
+            "since": data["since"],
+            "until": data["until"],
+        }

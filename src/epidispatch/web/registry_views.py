@@ -16,9 +16,15 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from epidispatch.audit.selectors import audit_entries_visible_to, audit_log_readable_by
+from epidispatch.audit.selectors import (
+    TrailFilters,
+    audit_kinds,
+    audit_log_readable_by,
+    audit_trail,
+)
+from epidispatch.audit.services import audit_export, client_ip
 from epidispatch.core.exports import write_xlsx
 from epidispatch.orgunits.models import UnitKind
 from epidispatch.orgunits.selectors import scope_roots, unit_for_user, units_visible_to
@@ -39,6 +45,7 @@ from epidispatch.vaccination.services import dose_record, records_doses_at
 
 from .forms import (
     NO_REASON,
+    AuditFilter,
     ClearanceFilter,
     DoseForm,
     DueFilter,
@@ -117,9 +124,7 @@ def resident_unmask_view(request, pk: int):
     """The clear ID number and phone, on this response only (never kept in the session);
     the service refuses roles that may not see them and writes the audit entry."""
     resident = resident_for_user(request.user, pk)
-    unmasked = resident_unmask(
-        user=request.user, resident=resident, ip_address=request.META.get("REMOTE_ADDR")
-    )
+    unmasked = resident_unmask(user=request.user, resident=resident, ip_address=client_ip(request))
     return _resident_page(request, resident, unmasked)
 
 
@@ -185,6 +190,9 @@ def clearance(request, code: str):
     grid = filters.value("grid")
     residents = clearance_list(request.user, unit, grid_code=grid, reason=filters.selected_reason())
     if _wants_xlsx(request):
+        audit_export(
+            user=request.user, what=_("Clearance list"), unit=unit, ip_address=client_ip(request)
+        )
         return _xlsx_response(
             _("Clearance list %(unit)s") % {"unit": unit.name},
             [
@@ -240,6 +248,9 @@ def due(request, code: str):
         overdue_only=filters.value("overdue"),
     )
     if _wants_xlsx(request):
+        audit_export(
+            user=request.user, what=_("Next doses due"), unit=unit, ip_address=client_ip(request)
+        )
         return _xlsx_response(
             _("Next doses due %(unit)s") % {"unit": unit.name},
             [
@@ -278,13 +289,33 @@ def due(request, code: str):
     )
 
 
+AUDIT_PAGE_SIZE = 100
+
+
+@require_GET
 @login_required
 def audit_log(request):
-    """The audit log is the dispatcher's (防控办) to read; every other role is refused."""
+    """The audit trail is the dispatcher's (防控办) to read, filtered by unit, user, kind and
+    day; every other role is refused."""
     if not audit_log_readable_by(request.user):
         raise PermissionDenied
+    form = AuditFilter(request.GET, kinds=audit_kinds())
+    if not form.is_valid():
+        return render(request, "web/registry/audit_log.html", {"form": form}, status=400)
+    page = form.cleaned_data["page"] or 1
+    rows = audit_trail(
+        request.user,
+        TrailFilters(**form.filters()),
+        limit=AUDIT_PAGE_SIZE + 1,
+        offset=(page - 1) * AUDIT_PAGE_SIZE,
+    )
     return render(
         request,
         "web/registry/audit_log.html",
-        {"page": _page(request, audit_entries_visible_to(request.user))},
+        {
+            "form": form,
+            "rows": rows[:AUDIT_PAGE_SIZE],
+            "page": page,
+            "has_next": len(rows) > AUDIT_PAGE_SIZE,
+        },
     )

@@ -3,9 +3,12 @@ selectors."""
 
 from dataclasses import dataclass, field
 
+from django.db import DatabaseError, connection
+from huey.contrib.djhuey import HUEY
+
 from epidispatch.orgunits import selectors as units
 from epidispatch.orgunits.models import OrgUnit, UnitKind
-from epidispatch.registry.selectors import resident_counts_by_grid
+from epidispatch.registry.selectors import data_key_decrypts_stored_data, resident_counts_by_grid
 
 
 @dataclass
@@ -53,3 +56,28 @@ def unit_overview(user, code: str) -> UnitOverview:
         grids=sum(row.grids for row in children) + (unit.kind == UnitKind.GRID),
         children=children,
     )
+
+
+def health_report() -> dict[str, str]:
+    """What `/health/` answers: "ok" or what is wrong, for the database, the task queue and
+    the data key (that it decrypts the stored data)."""
+    report = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        report["database"] = "ok"
+    except DatabaseError as error:
+        report["database"] = f"error: {error.__class__.__name__}"
+    try:
+        HUEY.pending_count()
+        report["queue"] = "ok"
+    except Exception as error:  # any broker failure (Redis down, queue file unreadable)
+        report["queue"] = f"error: {error.__class__.__name__}"
+    if report["database"] != "ok":
+        report["data_key"] = "unknown"
+    else:
+        try:
+            report["data_key"] = "ok" if data_key_decrypts_stored_data() else "error: mismatch"
+        except DatabaseError as error:
+            report["data_key"] = f"error: {error.__class__.__name__}"
+    return report
