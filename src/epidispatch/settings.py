@@ -11,6 +11,8 @@ EPIDISPATCH_CUTOFF     the daily cutoff (日调度) as HH:MM, default 16:00.
 EPIDISPATCH_DATA_KEY   key that encrypts ID numbers and phones at rest; generated into the
                        data folder when unset. Losing it makes stored personal data unreadable.
 EPIDISPATCH_DEMO       "1" for the demo (make demo): the demo password is accepted, load_demo runs.
+                       Unset, it is on for the embedded SQLite database (the demo's) and off
+                       for PostgreSQL (production); "0" turns it off everywhere.
 EPIDISPATCH_LOG_LEVEL  default INFO; logs go to stderr and to logs/epidispatch.log in the data dir.
 EPIDISPATCH_SESSION_MINUTES  a login ends after this long (default 480), or when the browser closes.
 """
@@ -150,7 +152,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "epidispatch.accounts.passwords.NotTheDemoPasswordValidator"},
 ]
-EPIDISPATCH_DEMO = os.environ.get("EPIDISPATCH_DEMO") == "1"
+# The demo (a public password, synthetic people) belongs on the embedded SQLite database;
+# on PostgreSQL it takes EPIDISPATCH_DEMO=1, so `load_demo` cannot seed a county's server.
+EPIDISPATCH_DEMO = (
+    os.environ.get(
+        "EPIDISPATCH_DEMO", "1" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "0"
+    )
+    == "1"
+)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
