@@ -15,10 +15,10 @@ from openpyxl import load_workbook
 
 from epidispatch.accounts.models import Role
 from epidispatch.dispatch import bulletins
-from epidispatch.dispatch.models import Bulletin, Responsibility
+from epidispatch.dispatch.models import Bulletin
 from epidispatch.dispatch.rollups import rollups_recount
 from epidispatch.dispatch.services import snapshot_take, target_issue
-from epidispatch.orgunits.models import UnitKind
+from epidispatch.orgunits.models import Responsibility, UnitKind
 from epidispatch.orgunits.services import unit_create
 from epidispatch.registry.models import Resident
 from epidispatch.registry.services import resident_create

@@ -2,33 +2,51 @@
 
 Every selector that returns units, people or their data filters through `scope_q` first.
 There is deliberately no bypass for superusers or staff: a user sees exactly the subtrees
-of the units their role assignments name, and nothing when they have none.
+of the units their role assignments name, and the grids assigned (包抓) to a department
+they hold a role on, and nothing when they have none.
 """
 
-from django.db.models import Q
+from django.db.models import Q, Value
 
 _CACHE_ATTRIBUTE = "_epidispatch_scope_paths"
 
 
 def scope_paths(user) -> tuple[str, ...]:
     """Paths of the roots of the user's scope, with nested roots folded away."""
+    return _scope(user)[0]
+
+
+def root_paths(user) -> tuple[str, ...]:
+    """Paths of the units the user's roles name (folded): where their pages start. A
+    department's assigned grids are in the scope but are not starting points."""
+    return _scope(user)[1]
+
+
+def _scope(user) -> tuple[tuple[str, ...], tuple[str, ...]]:
     cached = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
-    paths: tuple[str, ...] = ()
+    scope: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     if user is not None and user.is_authenticated and user.is_active:
         from epidispatch.accounts.models import RoleAssignment
+        from epidispatch.orgunits.models import Responsibility
 
-        candidates = sorted(
-            set(RoleAssignment.objects.filter(user=user).values_list("unit__path", flat=True))
-        )
-        kept: list[str] = []
-        for path in candidates:
-            if not any(path.startswith(root) for root in kept):
-                kept.append(path)
-        paths = tuple(kept)
-    setattr(user, _CACHE_ATTRIBUTE, paths)
-    return paths
+        assignments = RoleAssignment.objects.filter(user=user)
+        assigned_grids = Responsibility.objects.filter(
+            unit__in=assignments.values("unit")
+        ).values_list("grid__path", Value(False))
+        rows = set(assignments.values_list("unit__path", Value(True)).union(assigned_grids))
+        scope = (_fold(path for path, _role in rows), _fold(path for path, role in rows if role))
+    setattr(user, _CACHE_ATTRIBUTE, scope)
+    return scope
+
+
+def _fold(paths) -> tuple[str, ...]:
+    kept: list[str] = []
+    for path in sorted(set(paths)):
+        if not any(path.startswith(root) for root in kept):
+            kept.append(path)
+    return tuple(kept)
 
 
 def scope_q(user, path_field: str = "path") -> Q:

@@ -18,10 +18,10 @@ from stdnum.cn import ric
 
 from epidispatch.accounts.models import Role, User
 from epidispatch.accounts.services import user_create
-from epidispatch.dispatch.models import DailyTarget, Responsibility, Snapshot
+from epidispatch.dispatch.models import DailyTarget, Snapshot
 from epidispatch.dispatch.rollups import rollups_recount
 from epidispatch.dispatch.services import RANKED_KINDS, snapshot_backfill
-from epidispatch.orgunits.models import OrgUnit, UnitKind
+from epidispatch.orgunits.models import OrgUnit, Responsibility, UnitKind
 from epidispatch.orgunits.services import unit_create
 from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_build

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from epidispatch.accounts.models import Role, RoleAssignment
 from epidispatch.core.scoping import path_in_scope, paths_q, scope_q
-from epidispatch.orgunits.models import OrgUnit, UnitKind
+from epidispatch.orgunits.models import OrgUnit, Responsibility, UnitKind
 from epidispatch.orgunits.selectors import scope_roots, unit_breadcrumb, unit_for_user
 
 from .models import (
@@ -27,7 +27,6 @@ from .models import (
     Ranking,
     RankingGroup,
     RankingMeasure,
-    Responsibility,
     Rollup,
     Snapshot,
     SnapshotFigure,

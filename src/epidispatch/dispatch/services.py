@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from epidispatch.accounts.models import Role
 from epidispatch.core.scoping import holds_role_over, role_paths
-from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit, UnitKind
+from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit, Responsibility, UnitKind
 
 from .models import (
     FIGURES,
@@ -26,7 +26,6 @@ from .models import (
     Ranking,
     RankingGroup,
     RankingMeasure,
-    Responsibility,
     Rollup,
     Snapshot,
     SnapshotFigure,
@@ -93,6 +92,10 @@ def _freeze(*, day: date, at: datetime, by, leaves) -> Snapshot:
     snapshot = Snapshot.objects.create(day=day, taken_at=at, taken_by=by, previous=previous)
     figures = _unit_figures(leaves)
     before = _doses_by_unit_band(previous) if previous else _doses_before(day)
+    # A band whose last people moved on (a grid's last 17-year-old turned 18) has no leaf
+    # now but had doses before: it gets a row of zeros whose negative `doses_added` keeps
+    # each unit's sum over bands equal to the doses it gained, never more.
+    emptied = {key: [0] * len(FIGURES) for key in before.keys() - figures.keys()}
     SnapshotFigure.objects.bulk_create(
         (
             SnapshotFigure(
@@ -102,7 +105,7 @@ def _freeze(*, day: date, at: datetime, by, leaves) -> Snapshot:
                 doses_added=values[FIGURES.index("doses")] - before.get((unit_id, band), 0),
                 **dict(zip(FIGURES, values, strict=True)),
             )
-            for (unit_id, band), values in sorted(figures.items())
+            for (unit_id, band), values in sorted({**figures, **emptied}.items())
         ),
         batch_size=5000,
     )

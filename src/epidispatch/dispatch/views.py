@@ -21,6 +21,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from epidispatch.core.scoping import path_in_scope
@@ -184,7 +185,7 @@ def _dashboard_chart_labels() -> dict:
         "coverage": _("Coverage"),
         "series": _("Series completion rate"),
         "booster": _("Booster rate"),
-        "doses": _("Doses"),
+        "doses": pgettext("dose count", "Doses"),
         "today": _("Today (live)"),
         "toClear": _("Remaining to clear"),
     }

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 
 from epidispatch.core.scoping import scope_q
 from epidispatch.orgunits.models import OrgUnit, UnitKind
-from epidispatch.orgunits.selectors import units_visible_to
+from epidispatch.orgunits.selectors import under_unit_q, units_visible_to
 from epidispatch.registry.models import Resident
 from epidispatch.vaccination.selectors import clearance_list, due_list
 
@@ -52,7 +52,7 @@ def checkpoint_tasks(user, unit: OrgUnit):
     return (
         CheckpointRecord.objects.filter(
             scope_q(user, "resident__grid__path"),
-            resident__grid__path__startswith=unit.path,
+            under_unit_q(unit, "resident__grid__path"),
             state=CheckpointState.OPEN,
         )
         .select_related("resident__grid")
@@ -65,7 +65,7 @@ def follow_ups_open(user, unit: OrgUnit):
     return (
         FollowUp.objects.filter(
             scope_q(user, "grid__path"),
-            grid__path__startswith=unit.path,
+            under_unit_q(unit, "grid__path"),
             done_at__isnull=True,
         )
         .select_related("resident", "dose__product")

@@ -8,6 +8,7 @@ from epidispatch.core import protection
 from epidispatch.core.ids import parse_id_number
 from epidispatch.core.scoping import path_in_scope, scope_q
 from epidispatch.orgunits.models import OrgUnit
+from epidispatch.orgunits.selectors import under_unit_q
 
 from .models import ImportBatch, Resident
 
@@ -21,7 +22,7 @@ def resident_counts_by_grid(user, unit: OrgUnit) -> list[tuple[str, int]]:
     """(grid path, residents) for every grid under `unit` that the user may see."""
     return list(
         residents_visible_to(user)
-        .filter(grid__path__startswith=unit.path)
+        .filter(under_unit_q(unit, "grid__path"))
         .values_list("grid__path")
         .annotate(residents=Count("id"))
         .order_by()

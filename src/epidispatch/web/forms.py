@@ -47,6 +47,18 @@ class ClearanceFilter(GridFilter):
         ],
     )
 
+    ages = forms.ChoiceField(
+        label=_("Age"),
+        required=False,
+        choices=[
+            ("", _("3 and over")),
+            ("18+", _("18 and over")),
+            ("12-17", _("12–17")),
+            ("3-11", _("3–11")),
+            ("60+", _("60 and over")),
+        ],
+    )
+
     def selected_reason(self) -> str | None:
         """The selector's `reason`: None for any, "" for none recorded."""
         reason = self.value("reason")

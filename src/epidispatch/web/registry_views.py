@@ -22,7 +22,12 @@ from django.views.decorators.http import require_POST
 from epidispatch.audit.selectors import audit_entries_visible_to, audit_log_readable_by
 from epidispatch.core.exports import write_xlsx
 from epidispatch.orgunits.models import UnitKind
-from epidispatch.orgunits.selectors import scope_roots, unit_for_user, units_visible_to
+from epidispatch.orgunits.selectors import (
+    scope_roots,
+    under_unit_q,
+    unit_for_user,
+    units_visible_to,
+)
 from epidispatch.registry.ledger import import_batch_create, imports_files
 from epidispatch.registry.models import ImportBatch, UnvaccinatedReason
 from epidispatch.registry.selectors import (
@@ -58,7 +63,7 @@ def _page(request, queryset):
 
 
 def _grids(user, unit):
-    return units_visible_to(user, kind=UnitKind.GRID).filter(path__startswith=unit.path)
+    return units_visible_to(user, kind=UnitKind.GRID).filter(under_unit_q(unit))
 
 
 def _xlsx_response(name: str, headers: list[str], rows, sheet_title: str) -> FileResponse:
@@ -92,7 +97,7 @@ def resident_list(request, code: str):
         if found:
             return redirect("resident_detail", pk=found.pk)
     filters = ResidentFilter(request.GET, grids=_grids(request.user, unit))
-    residents = residents_visible_to(request.user).filter(grid__path__startswith=unit.path)
+    residents = residents_visible_to(request.user).filter(under_unit_q(unit, "grid__path"))
     if grid := filters.value("grid"):
         residents = residents.filter(grid__code=grid)
     if status := filters.value("status"):
@@ -246,8 +251,10 @@ def clearance(request, code: str):
     """清零 list of a unit: counts by 未接种原因, the people, and its .xlsx export."""
     unit = unit_for_user(request.user, code)
     filters = ClearanceFilter(request.GET, grids=_grids(request.user, unit))
-    grid = filters.value("grid")
-    residents = clearance_list(request.user, unit, grid_code=grid, reason=filters.selected_reason())
+    grid, ages = filters.value("grid"), filters.value("ages")
+    residents = clearance_list(
+        request.user, unit, grid_code=grid, reason=filters.selected_reason(), ages=ages
+    )
     if _wants_xlsx(request):
         return _xlsx_response(
             _("Clearance list %(unit)s") % {"unit": unit.name},
@@ -276,7 +283,7 @@ def clearance(request, code: str):
             ),
             _("Clearance list"),
         )
-    counts = clearance_counts_by_reason(request.user, unit, grid_code=grid)
+    counts = clearance_counts_by_reason(request.user, unit, grid_code=grid, ages=ages)
     reasons = [(value, label, counts.get(value, 0)) for value, label in UnvaccinatedReason.choices]
     reasons.append((NO_REASON, _("No reason recorded"), counts.get("", 0)))
     return render(
