@@ -8,25 +8,28 @@ they hold a role on, and nothing when they have none.
 
 from django.db.models import Q, Value
 
-_CACHE_ATTRIBUTE = "_epidispatch_scope_paths"
+_CACHE_ATTRIBUTE = "_epidispatch_scope"
 
 
 def scope_paths(user) -> tuple[str, ...]:
     """Paths of the roots of the user's scope, with nested roots folded away."""
-    return _scope(user)[0]
+    return _fold(path for path, _role in _assignments(user))
 
 
 def root_paths(user) -> tuple[str, ...]:
     """Paths of the units the user's roles name (folded): where their pages start. A
     department's assigned grids are in the scope but are not starting points."""
-    return _scope(user)[1]
+    return _fold(path for path, role in _assignments(user) if role)
 
 
-def _scope(user) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _assignments(user) -> tuple[tuple[str, str], ...]:
+    """(unit path, role) of each of the user's role assignments, and (grid path, "") for
+    each grid assigned to a department they hold a role on; read once per user object,
+    so every scope and permission check of a request shares one query."""
     cached = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
-    scope: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    rows: tuple[tuple[str, str], ...] = ()
     if user is not None and user.is_authenticated and user.is_active:
         from epidispatch.accounts.models import RoleAssignment
         from epidispatch.orgunits.models import Responsibility
@@ -34,11 +37,10 @@ def _scope(user) -> tuple[tuple[str, ...], tuple[str, ...]]:
         assignments = RoleAssignment.objects.filter(user=user)
         assigned_grids = Responsibility.objects.filter(
             unit__in=assignments.values("unit")
-        ).values_list("grid__path", Value(False))
-        rows = set(assignments.values_list("unit__path", Value(True)).union(assigned_grids))
-        scope = (_fold(path for path, _role in rows), _fold(path for path, role in rows if role))
-    setattr(user, _CACHE_ATTRIBUTE, scope)
-    return scope
+        ).values_list("grid__path", Value(""))
+        rows = tuple(sorted(assignments.values_list("unit__path", "role").union(assigned_grids)))
+    setattr(user, _CACHE_ATTRIBUTE, rows)
+    return rows
 
 
 def _fold(paths) -> tuple[str, ...]:
@@ -69,15 +71,7 @@ def path_in_scope(user, path: str) -> bool:
 def role_paths(user, roles) -> list[str]:
     """Paths of the units on which the user holds one of `roles` (none for an anonymous
     or inactive user): what a permission tied to a role, not to the whole scope, checks."""
-    if user is None or not (user.is_authenticated and user.is_active):
-        return []
-    from epidispatch.accounts.models import RoleAssignment
-
-    return list(
-        RoleAssignment.objects.filter(user=user, role__in=roles).values_list(
-            "unit__path", flat=True
-        )
-    )
+    return [path for path, role in _assignments(user) if role and role in roles]
 
 
 def holds_role_over(user, roles, path: str) -> bool:

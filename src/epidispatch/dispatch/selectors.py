@@ -11,8 +11,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epidispatch.accounts.models import Role, RoleAssignment
-from epidispatch.core.scoping import path_in_scope, paths_q, scope_q
+from epidispatch.accounts.models import Role
+from epidispatch.core.scoping import path_in_scope, paths_q, role_paths, scope_q
 from epidispatch.orgunits.models import OrgUnit, Responsibility, UnitKind
 from epidispatch.orgunits.selectors import scope_roots, unit_breadcrumb, unit_for_user
 
@@ -259,15 +259,17 @@ def snapshots_visible_to(user):
 BULLETIN_ROLES = (Role.DISPATCHER, Role.LEADER)
 
 
+def reads_bulletins(user) -> bool:
+    """Whether the user reads the 日通报: a dispatcher or leader (bound to a county or
+    city). The bulletin pages check it, and every link to them shows only when it holds."""
+    return bool(role_paths(user, BULLETIN_ROLES))
+
+
 def bulletin_counties(user):
     """The counties whose bulletins the user reads: those inside a city or county they
-    hold as dispatcher or leader, in code order."""
-    paths = RoleAssignment.objects.filter(
-        user=user, role__in=BULLETIN_ROLES, unit__kind__in=(UnitKind.CITY, UnitKind.COUNTY)
-    ).values_list("unit__path", flat=True)
-    if not user.is_active:
-        return OrgUnit.objects.none()
-    return OrgUnit.objects.filter(paths_q(list(paths)), kind=UnitKind.COUNTY).order_by("code")
+    hold as dispatcher or leader (roles bound to nothing smaller), in code order."""
+    paths = role_paths(user, BULLETIN_ROLES)
+    return OrgUnit.objects.filter(paths_q(paths), kind=UnitKind.COUNTY).order_by("code")
 
 
 def bulletins_visible_to(user):

@@ -63,6 +63,14 @@ def under_unit_q(unit: OrgUnit, path_field: str = "path"):
     return paths_q(unit_leaf_paths(unit), path_field)
 
 
+def unit_place(unit: OrgUnit) -> str:
+    """Where a unit lies, as people say it: the names from the town down (平襄镇 北关社区
+    北关社区第1网格). Unit names are not personal data, so no scope applies."""
+    codes = unit.path.rstrip(PATH_SEPARATOR).split(PATH_SEPARATOR)
+    names = OrgUnit.objects.filter(code__in=codes, depth__gte=2).order_by("depth")
+    return " ".join(names.values_list("name", flat=True))
+
+
 def unit_children(user, unit: OrgUnit) -> list[OrgUnit]:
     """Direct sub-units of a unit the user may see; a department's are its assigned grids."""
     if not path_in_scope(user, unit.path):

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from epidispatch.audit.selectors import audit_entries_visible_to, audit_log_readable_by
 from epidispatch.core.exports import write_xlsx
+from epidispatch.fieldwork.selectors import visits_of
 from epidispatch.orgunits.models import UnitKind
 from epidispatch.orgunits.selectors import (
     scope_roots,
@@ -37,7 +38,7 @@ from epidispatch.registry.selectors import (
     resident_for_user,
     residents_visible_to,
 )
-from epidispatch.registry.services import resident_unmask
+from epidispatch.registry.services import resident_unmask, unmasks
 from epidispatch.registry.tasks import import_file_task
 from epidispatch.vaccination.selectors import (
     clearance_counts_by_reason,
@@ -56,6 +57,8 @@ from .forms import (
 )
 
 PAGE_SIZE = 50
+#: Visits (入户核查) shown on a resident's page, newest first.
+VISIT_HISTORY = 20
 
 
 def _page(request, queryset):
@@ -146,6 +149,8 @@ def _resident_page(request, resident, unmasked=None):
                 status and status.next_due_by and status.next_due_by < timezone.localdate()
             ),
             "unmasked": unmasked,
+            "may_unmask": unmasks(request.user, resident),
+            "visits": list(visits_of(request.user, resident)[:VISIT_HISTORY]),
         },
     )
 
