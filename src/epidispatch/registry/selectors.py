@@ -42,6 +42,26 @@ def resident_find(user, id_number: str) -> Resident | None:
     return residents_visible_to(user).select_related("grid").filter(id_number_digest=digest).first()
 
 
+#: The longest search text read (a name is at most 60 characters).
+SEARCH_MAX_LENGTH = 60
+
+
+def residents_matching(residents, text: str):
+    """Those of `residents` whose name contains `text`, or whose ID number or phone is
+    exactly `text` (by their lookup digests: neither is stored in clear, so a part of a
+    number never matches)."""
+    text = text.replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
+    if not text:
+        return residents
+    condition = Q(name__contains=text)
+    if digest := _lookup_digest(text):
+        condition |= Q(id_number_digest=digest)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits and len(digits) == len(text.replace(" ", "").replace("-", "")):
+        condition |= Q(phone_digest=protection.lookup_digest(digits))
+    return residents.filter(condition)
+
+
 def resident_find_for_site(user, site: OrgUnit, id_number: str) -> Resident | None:
     """Site staff vaccinate whoever comes, so at a site they may find any resident of the
     site's county by the exact ID number (never by browsing), to record a dose."""

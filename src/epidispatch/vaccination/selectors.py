@@ -99,6 +99,16 @@ def clearance_counts_by_reason(
     return dict(rows)
 
 
+def doses_given_at(user, site: OrgUnit, day: date):
+    """The doses given at a site on a day, newest first: the site's daily register.
+    Scoped by the site, which its staff hold (the people come from all over the county)."""
+    return (
+        Dose.objects.filter(scope_q(user, "site__path"), site=site, given_on=day)
+        .select_related("resident", "product")
+        .order_by("-created_at", "-pk")
+    )
+
+
 def due_list(user, unit: OrgUnit, *, grid_code: str = "", overdue_only: bool = False):
     """People in the user's scope whose primary series is not complete, by the latest day
     of their next dose; `overdue` is True once that day has passed (first dose ≥ day 56)."""

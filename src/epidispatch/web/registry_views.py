@@ -36,6 +36,7 @@ from epidispatch.registry.selectors import (
     resident_find,
     resident_find_for_site,
     resident_for_user,
+    residents_matching,
     residents_visible_to,
 )
 from epidispatch.registry.services import resident_unmask, unmasks
@@ -99,10 +100,17 @@ def resident_list(request, code: str):
         found = resident_find(request.user, id_number)
         if found:
             return redirect("resident_detail", pk=found.pk)
-    filters = ResidentFilter(request.GET, grids=_grids(request.user, unit))
-    residents = residents_visible_to(request.user).filter(under_unit_q(unit, "grid__path"))
-    if grid := filters.value("grid"):
-        residents = residents.filter(grid__code=grid)
+    places = units_visible_to(request.user).filter(
+        under_unit_q(unit), kind__in=(UnitKind.TOWN, UnitKind.VILLAGE)
+    )
+    filters = ResidentFilter(request.GET, grids=_grids(request.user, unit), places=places)
+    residents = residents_matching(
+        residents_visible_to(request.user).filter(under_unit_q(unit, "grid__path")),
+        filters.value("q"),
+    )
+    for kind in ("town", "village", "grid"):
+        if code := filters.value(kind):
+            residents = residents.filter(grid__path__contains=f"/{code}/")
     if status := filters.value("status"):
         residents = residents.filter(status=status)
     residents = residents.select_related("grid", "vaccination").order_by("grid__code", "name", "pk")
