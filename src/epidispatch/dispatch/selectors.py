@@ -248,6 +248,14 @@ def rankings_of(user, snapshot: Snapshot, county: OrgUnit) -> dict[str, list[Ran
     return keyed
 
 
+def latest_places(user, unit: OrgUnit) -> list[Ranking]:
+    """The unit's places in the latest snapshot's rankings (none outside the scope)."""
+    snapshot = latest_snapshot()
+    if snapshot is None or not path_in_scope(user, unit.path):
+        return []
+    return list(Ranking.objects.filter(snapshot=snapshot, unit=unit).order_by("group", "measure"))
+
+
 def snapshots_visible_to(user):
     """Snapshots are taken for everyone; their figures are read through scoped selectors."""
     if not user.is_authenticated:

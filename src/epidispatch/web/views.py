@@ -7,12 +7,16 @@ from epidispatch.orgunits.selectors import scope_roots
 from epidispatch.vaccination.selectors import doses_given_at
 from epidispatch.vaccination.services import records_doses_at
 
-from .selectors import unit_overview
+from .selectors import start_tasks, unit_overview
 
 
 @login_required
 def home(request):
-    return render(request, "web/home.html", {"roots": scope_roots(request.user)})
+    return render(
+        request,
+        "web/home.html",
+        {"roots": scope_roots(request.user), "tasks": start_tasks(request.user)},
+    )
 
 
 @login_required
