@@ -1,7 +1,6 @@
 """Finding a resident the way an office asks: by name, phone or ID number, by town and
 village, page by page; and a site's page with the day's doses."""
 
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone

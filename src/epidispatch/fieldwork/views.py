@@ -30,7 +30,7 @@ from .models import PROOF_OUTCOMES, REASON_OUTCOMES, CheckpointState
 from .selectors import (
     checkpoint_records_visible_to,
     checkpoint_tasks,
-    field_grids,
+    field_grids_by_village,
     follow_up_for_user,
     follow_ups_open,
     latest_visit_id,
@@ -71,15 +71,20 @@ def _form_errors(form, error: ValidationError) -> None:
 
 @login_required
 def home(request):
-    """Straight to the worker's grid when there is one; otherwise the grids to pick from."""
-    grids = field_grids(request.user)
-    page = _page(request, grids)
-    if page.paginator.count == 1:
-        return redirect("fieldwork:grid", code=page.object_list[0].code)
+    """Straight to the worker's grid when there is one; otherwise the grids to pick from,
+    grouped by village with how many people each still has to clear."""
+    villages = field_grids_by_village(request.user)
+    if len(villages) == 1 and len(villages[0][1]) == 1:
+        return redirect("fieldwork:grid", code=villages[0][1][0][0].code)
     return render(
         request,
         "fieldwork/home.html",
-        {"page": page},
+        {
+            "villages": [
+                (village, grids, sum(count for _grid, count in grids))
+                for village, grids in villages
+            ]
+        },
     )
 
 

@@ -86,6 +86,25 @@ def clearance_list(
     return residents.select_related("grid").order_by("grid__code", "name", "pk")
 
 
+def clearance_counts_by_grid(user, grid_ids: list[int]) -> dict[int, int]:
+    """How many of these grids' residents are on the 清零 list, by grid id (grids with
+    nobody left are absent)."""
+    today = timezone.localdate()
+    rows = (
+        residents_visible_to(user)
+        .filter(
+            grid_id__in=grid_ids,
+            birth_date__lte=latest_birth_date_for_age(today, TARGET_AGE),
+            vaccination__isnull=True,
+        )
+        .exclude(status__in=EXCUSED_STATUSES)
+        .order_by()
+        .values_list("grid_id")
+        .annotate(count=Count("pk"))
+    )
+    return dict(rows)
+
+
 def clearance_counts_by_reason(
     user, unit: OrgUnit, *, grid_code: str = "", ages: str = ""
 ) -> dict[str, int]:
