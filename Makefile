@@ -21,6 +21,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 ## Install, migrate, load the demo county and serve it on http://$(HOST):$(PORT)/
+## Its database, keys and uploads stay in this checkout (var/demo), so two clones never share them.
+demo: export EPIDISPATCH_DATA_DIR ?= $(CURDIR)/var/demo
 demo: export EPIDISPATCH_DEMO := 1
 demo: install
 	scripts/ensure-fonts.sh
@@ -29,10 +31,9 @@ demo: install
 	@echo
 	@echo "epidispatch demo: http://$(HOST):$(PORT)/   (admin: http://$(HOST):$(PORT)/admin/, as dispatcher)"
 	@echo "Database: $$($(BIN)/python -c 'import django,os;os.environ.setdefault("DJANGO_SETTINGS_MODULE","epidispatch.settings");django.setup();from django.db import connection;print(connection.settings_dict["NAME"])')"
-	@echo "Background tasks (web imports): log in var/tasks.log"
+	@echo "Background tasks (web imports, the 16:00 cutoff): log in $$EPIDISPATCH_DATA_DIR/tasks.log"
 	@echo
-	@mkdir -p var
-	$(BIN)/epidispatch run_huey > var/tasks.log 2>&1 & tasks=$$!; \
+	$(BIN)/epidispatch run_huey > "$$EPIDISPATCH_DATA_DIR/tasks.log" 2>&1 & tasks=$$!; \
 		trap 'kill $$tasks' EXIT INT TERM; \
 		$(BIN)/epidispatch runserver $(HOST):$(PORT) --noreload
 

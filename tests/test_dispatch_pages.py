@@ -14,12 +14,11 @@ from epidispatch.dispatch.models import (
     AccountabilityCandidate,
     CandidateState,
     DailyTarget,
-    Responsibility,
     Snapshot,
 )
 from epidispatch.dispatch.rollups import rollups_recount
 from epidispatch.dispatch.services import snapshot_backfill
-from epidispatch.orgunits.models import UnitKind
+from epidispatch.orgunits.models import Responsibility, UnitKind
 from epidispatch.orgunits.services import unit_create
 from epidispatch.registry.services import resident_create
 

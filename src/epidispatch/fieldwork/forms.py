@@ -4,6 +4,7 @@ live in services.py)."""
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epidispatch.core.bounds import MAX_BIGINT, NOTE_MAX
 
@@ -35,7 +36,7 @@ class VisitForm(forms.Form):
 
 class CheckpointForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Checkpoint of"), queryset=None, empty_label=None)
-    place = forms.CharField(label=_("Place"), max_length=100)
+    place = forms.CharField(label=pgettext_lazy("checkpoint location", "Place"), max_length=100)
     seen_at = forms.DateTimeField(
         label=_("Seen at"),
         initial=lambda: timezone.localtime().replace(second=0, microsecond=0),

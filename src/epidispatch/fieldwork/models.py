@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident, ResidentStatus, UnvaccinatedReason
@@ -26,7 +27,7 @@ class VisitOutcome(models.TextChoices):
     REFUSED = "refused", _("Refused")
     MOVED = "moved", _("Moved out")
     DECEASED = "deceased", _("Deceased")
-    NOT_FOUND = "not_found", _("Not found")
+    NOT_FOUND = "not_found", pgettext_lazy("visit outcome", "Not found")
 
 
 #: Outcomes that need a proof upload (a vaccination record, a photo of the code).
@@ -122,7 +123,7 @@ class CheckpointRecord(models.Model):
         help_text=_("the unit the checkpoint staff work for"),
     )
     county_code = models.CharField(_("county code"), max_length=6)
-    place = models.CharField(_("place"), max_length=100)
+    place = models.CharField(pgettext_lazy("checkpoint location", "place"), max_length=100)
     seen_at = models.DateTimeField(_("seen at"))
     name = models.CharField(_("name as given"), max_length=60, blank=True)
     id_number_digest = models.CharField(_("ID number lookup key"), max_length=64, blank=True)

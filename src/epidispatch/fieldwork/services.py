@@ -18,6 +18,7 @@ from epidispatch.core.dates import latest_birth_date_for_age
 from epidispatch.core.ids import mask_id_number, mask_phone, parse_id_number
 from epidispatch.core.scoping import holds_role_over
 from epidispatch.orgunits.models import OrgUnit
+from epidispatch.orgunits.selectors import unit_leaf_paths
 from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_status_change
 from epidispatch.vaccination.models import VaccinationStatus
@@ -62,6 +63,13 @@ def records_visits_for(user, grid: OrgUnit) -> bool:
     """Recording a visit is the work of the grid's workers and of the town above it;
     others who may see the grid (a leader, the supply officer) may not."""
     return holds_role_over(user, VISIT_ROLES, grid.path)
+
+
+def records_visits_under(user, unit: OrgUnit) -> bool:
+    """Whether the user records visits in every grid of `unit`'s round (a department's:
+    its assigned grids), so the round offers the visit form only to those it lets in."""
+    paths = unit_leaf_paths(unit)
+    return bool(paths) and all(holds_role_over(user, VISIT_ROLES, path) for path in paths)
 
 
 @dataclass(frozen=True)
@@ -207,6 +215,12 @@ def checkpoint_units(user):
     return OrgUnit.objects.filter(
         pk__in=RoleAssignment.objects.filter(user=user, role__in=CHECKPOINT_ROLES).values("unit")
     ).order_by("path")
+
+
+def registers_checkpoints(user) -> bool:
+    """Whether the user works a checkpoint (二码联查): the checkpoint page checks it, and
+    links to it show only when it holds."""
+    return checkpoint_units(user).exists()
 
 
 PHONE_PATTERN = re.compile(r"1\d{10}|0\d{9,11}")

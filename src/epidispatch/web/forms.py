@@ -34,6 +34,23 @@ class GridFilter(forms.Form):
 
 
 class ResidentFilter(GridFilter):
+    q = forms.CharField(label=_("Name, phone or ID number"), required=False, max_length=60)
+    town = forms.ChoiceField(label=_("Town or street"), required=False)
+    village = forms.ChoiceField(label=_("Village or community"), required=False)
+
+    def __init__(self, data, *, grids, places=()):
+        """`places`: the towns and villages under the unit, offered as filters."""
+        super().__init__(data, grids=grids)
+        for kind, empty in (("town", _("All towns")), ("village", _("All villages"))):
+            units = [(u.code, u.name) for u in places if u.kind == kind]
+            self.fields[kind].choices = [("", empty), *units]
+            if not units:
+                del self.fields[kind]
+        self.order_fields(["q", "town", "village", "grid", "status"])
+
+    def value(self, name: str):
+        return super().value(name) if name in self.fields else ""
+
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any status")), *ResidentStatus.choices]
     )
@@ -47,6 +64,18 @@ class ClearanceFilter(GridFilter):
             ("", _("Any reason")),
             *UnvaccinatedReason.choices,
             (NO_REASON, _("No reason recorded")),
+        ],
+    )
+
+    ages = forms.ChoiceField(
+        label=_("Age"),
+        required=False,
+        choices=[
+            ("", _("3 and over")),
+            ("18+", _("18 and over")),
+            ("12-17", _("12–17")),
+            ("3-11", _("3–11")),
+            ("60+", _("60 and over")),
         ],
     )
 

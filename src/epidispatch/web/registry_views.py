@@ -26,16 +26,23 @@ from epidispatch.audit.selectors import (
 )
 from epidispatch.audit.services import audit_export, client_ip
 from epidispatch.core.exports import write_xlsx
+from epidispatch.fieldwork.selectors import visits_of
 from epidispatch.orgunits.models import UnitKind
-from epidispatch.orgunits.selectors import scope_roots, unit_for_user, units_visible_to
+from epidispatch.orgunits.selectors import (
+    scope_roots,
+    under_unit_q,
+    unit_for_user,
+    units_visible_to,
+)
 from epidispatch.registry.models import UnvaccinatedReason
 from epidispatch.registry.selectors import (
     resident_find,
     resident_find_for_site,
     resident_for_user,
+    residents_matching,
     residents_visible_to,
 )
-from epidispatch.registry.services import resident_unmask
+from epidispatch.registry.services import resident_unmask, unmasks
 from epidispatch.vaccination.selectors import (
     clearance_counts_by_reason,
     clearance_list,
@@ -53,6 +60,8 @@ from .forms import (
 )
 
 PAGE_SIZE = 50
+#: Visits (入户核查) shown on a resident's page, newest first.
+VISIT_HISTORY = 20
 
 
 def _page(request, queryset):
@@ -60,7 +69,7 @@ def _page(request, queryset):
 
 
 def _grids(user, unit):
-    return units_visible_to(user, kind=UnitKind.GRID).filter(path__startswith=unit.path)
+    return units_visible_to(user, kind=UnitKind.GRID).filter(under_unit_q(unit))
 
 
 def _xlsx_response(name: str, headers: list[str], rows, sheet_title: str) -> FileResponse:
@@ -93,10 +102,17 @@ def resident_list(request, code: str):
         found = resident_find(request.user, id_number)
         if found:
             return redirect("resident_detail", pk=found.pk)
-    filters = ResidentFilter(request.GET, grids=_grids(request.user, unit))
-    residents = residents_visible_to(request.user).filter(grid__path__startswith=unit.path)
-    if grid := filters.value("grid"):
-        residents = residents.filter(grid__code=grid)
+    places = units_visible_to(request.user).filter(
+        under_unit_q(unit), kind__in=(UnitKind.TOWN, UnitKind.VILLAGE)
+    )
+    filters = ResidentFilter(request.GET, grids=_grids(request.user, unit), places=places)
+    residents = residents_matching(
+        residents_visible_to(request.user).filter(under_unit_q(unit, "grid__path")),
+        filters.value("q"),
+    )
+    for kind in ("town", "village", "grid"):
+        if code := filters.value(kind):
+            residents = residents.filter(grid__path__contains=f"/{code}/")
     if status := filters.value("status"):
         residents = residents.filter(status=status)
     residents = residents.select_related("grid", "vaccination").order_by("grid__code", "name", "pk")
@@ -141,6 +157,8 @@ def _resident_page(request, resident, unmasked=None):
                 status and status.next_due_by and status.next_due_by < timezone.localdate()
             ),
             "unmasked": unmasked,
+            "may_unmask": unmasks(request.user, resident),
+            "visits": list(visits_of(request.user, resident)[:VISIT_HISTORY]),
         },
     )
 
@@ -187,8 +205,10 @@ def clearance(request, code: str):
     """清零 list of a unit: counts by 未接种原因, the people, and its .xlsx export."""
     unit = unit_for_user(request.user, code)
     filters = ClearanceFilter(request.GET, grids=_grids(request.user, unit))
-    grid = filters.value("grid")
-    residents = clearance_list(request.user, unit, grid_code=grid, reason=filters.selected_reason())
+    grid, ages = filters.value("grid"), filters.value("ages")
+    residents = clearance_list(
+        request.user, unit, grid_code=grid, reason=filters.selected_reason(), ages=ages
+    )
     if _wants_xlsx(request):
         audit_export(
             user=request.user, what=_("Clearance list"), unit=unit, ip_address=client_ip(request)
@@ -220,7 +240,7 @@ def clearance(request, code: str):
             ),
             _("Clearance list"),
         )
-    counts = clearance_counts_by_reason(request.user, unit, grid_code=grid)
+    counts = clearance_counts_by_reason(request.user, unit, grid_code=grid, ages=ages)
     reasons = [(value, label, counts.get(value, 0)) for value, label in UnvaccinatedReason.choices]
     reasons.append((NO_REASON, _("No reason recorded"), counts.get("", 0)))
     return render(
