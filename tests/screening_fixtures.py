@@ -152,11 +152,8 @@ def retest_rows() -> list[list]:
     ]
 
 
-def result_rows(results: dict[str, str]) -> list[list]:
-    return [
-        [barcode, result, "2022-04-02 14:00", "定西市疾控中心"]
-        for barcode, result in results.items()
-    ]
+def result_rows(results: dict[str, str], when: str = "2022-04-02 14:00") -> list[list]:
+    return [[barcode, result, when, "定西市疾控中心"] for barcode, result in results.items()]
 
 
 SAMPLE_HEADERS = ["试管编号", "身份证件号码", "姓名", "采样时间", "采样点", "混采人数"]

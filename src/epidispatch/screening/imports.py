@@ -66,6 +66,12 @@ def _parse_time(column: pl.Expr) -> pl.Expr:
     ).dt.replace_time_zone(timezone.get_current_timezone_name())
 
 
+def _latest_time() -> pl.Expr:
+    """The latest believable time in a file, in the zone the parsed times carry."""
+    zone = timezone.get_current_timezone_name()
+    return pl.lit(timezone.now() + FUTURE_SLACK).dt.convert_time_zone(zone)
+
+
 def _first_problem(cases: list[tuple[pl.Expr, str, object]]):
     """(problem column, problem reason) of the first case that holds, else nulls."""
     field = pl.when(cases[0][0]).then(pl.lit(cases[0][1]))
@@ -141,7 +147,7 @@ def _sample_rows(data: pl.DataFrame, columns, screening_round) -> pl.DataFrame:
         .alias("capacity"),
     )
     rows = check_id_numbers(rows, "id_text")
-    latest = timezone.now() + FUTURE_SLACK
+    latest = _latest_time()
     field, reason = _first_problem(
         [
             (pl.col("barcode") == "", "barcode", _("This cell is empty.")),
@@ -174,13 +180,8 @@ def _sample_rows(data: pl.DataFrame, columns, screening_round) -> pl.DataFrame:
     )
     rows = rows.rename({"capacity_text": "capacity_given"})
     valid = rows.filter(pl.col("problem").is_null())
-    digests = dict(
-        zip(
-            valid.get_column("id_number").unique().to_list(),
-            protection.lookup_digests(valid.get_column("id_number").unique().to_list()),
-            strict=True,
-        )
-    )
+    numbers = valid.get_column("id_number").unique().to_list()
+    digests = dict(zip(numbers, protection.lookup_digests(numbers), strict=True))
     return rows.with_columns(
         digest=pl.col("id_number").replace_strict(digests, default=None, return_dtype=pl.String)
     ).drop("id_text", "collected_text", "id_problem")
@@ -426,7 +427,7 @@ def results_import(screening_round: ScreeningRound, path, *, by=None) -> ImportS
         _parse_time(text["tested"]).alias("tested_at"),
         text["lab"].str.slice(0, MAX_TEXT["lab"]).alias("lab"),
     )
-    latest = timezone.now() + FUTURE_SLACK
+    latest = _latest_time()
     field, reason = _first_problem(
         [
             (pl.col("barcode") == "", "barcode", _("This cell is empty.")),
