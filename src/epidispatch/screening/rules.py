@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from epidispatch.accounts.models import Role
+
 from .models import Result
+
+#: Who runs rounds: creates them, hands boxes to couriers, records receipts and results.
+OFFICER_ROLES = (Role.SCREENING_OFFICER, Role.DISPATCHER)
+#: Who may bind people to tubes at a collection point, besides the officers.
+COLLECTOR_ROLES = (*OFFICER_ROLES, Role.SITE_STAFF, Role.GRID_WORKER)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epidispatch.core.scoping import scope_paths, scope_q
+from epidispatch.core.scoping import path_in_scope, paths_q, role_paths, scope_paths, scope_q
 from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit
 from epidispatch.orgunits.selectors import child_code_under, unit_for_user
 
 from .models import SEND_WITHIN, MissedSample, Result, RoundTarget, Sample, ScreeningRound, Tube
+from .rules import OFFICER_ROLES
 
 #: The §8 figures, in the order the command prints them.
 FIGURES = (
@@ -53,6 +54,11 @@ def rounds_visible_to(user):
     )
 
 
+def units_for_new_rounds(user, kinds):
+    """The units of these kinds on which the user may open a round (an officer's)."""
+    return OrgUnit.objects.filter(paths_q(role_paths(user, OFFICER_ROLES)), kind__in=kinds)
+
+
 def round_for_user(user, pk: int) -> ScreeningRound:
     try:
         return rounds_visible_to(user).get(pk=pk)
@@ -62,9 +68,20 @@ def round_for_user(user, pk: int) -> ScreeningRound:
 
 
 def round_area(user, screening_round: ScreeningRound, code: str | None = None) -> OrgUnit:
-    """The unit whose figures the user asks for: `code`, or the round's own unit. It must
-    be in the user's scope (404 otherwise)."""
-    return unit_for_user(user, code or screening_round.unit.code)
+    """The unit whose figures the user asks for: `code`, else the round's unit, else (for
+    someone working below it, a grid worker) the user's own unit under the round's. It
+    must be in the user's scope (404 otherwise)."""
+    if code:
+        return unit_for_user(user, code)
+    unit = screening_round.unit
+    if path_in_scope(user, unit.path):
+        return unit
+    own = OrgUnit.objects.filter(
+        path__in=[p for p in scope_paths(user) if p.startswith(unit.path)]
+    ).first()
+    if own is None:
+        raise Http404(_("No org unit %(code)s within your units.") % {"code": unit.code})
+    return own
 
 
 def round_coverage(screening_round: ScreeningRound, unit: OrgUnit) -> dict[str, int]:
@@ -209,8 +226,9 @@ def retest_list(user, screening_round: ScreeningRound, unit: OrgUnit, *, pending
     return members.filter(single_result=Result.POSITIVE)
 
 
-def tubes_of(user, screening_round: ScreeningRound, *, status: str = "", late: bool = False):
-    """The round's tubes for the chain page: the officers see every tube of the round."""
+def tubes_of(screening_round: ScreeningRound, *, status: str = "", late: bool = False):
+    """The round's tubes for the chain page, which only the round's officers open (tubes
+    carry no personal data; their members are listed through the scoped selectors)."""
     tubes = Tube.objects.filter(round=screening_round).order_by("barcode")
     if status == "waiting":
         tubes = tubes.filter(sent_at__isnull=True, closed_at__isnull=False)

@@ -15,7 +15,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epidispatch.accounts.models import Role
 from epidispatch.core import protection
 from epidispatch.core.ids import mask_id_number, parse_id_number
 from epidispatch.core.scoping import holds_role_over, role_paths
@@ -33,12 +32,8 @@ from .models import (
     ScreeningRound,
     Tube,
 )
-from .rules import Prior, binding_problem
+from .rules import COLLECTOR_ROLES, OFFICER_ROLES, Prior, binding_problem
 
-#: Who runs rounds: creates them, hands boxes to couriers, records receipts and results.
-OFFICER_ROLES = (Role.SCREENING_OFFICER, Role.DISPATCHER)
-#: Who may bind people to tubes at a collection point, besides the officers.
-COLLECTOR_ROLES = (*OFFICER_ROLES, Role.SITE_STAFF, Role.GRID_WORKER)
 #: Statuses that keep a resident off a round's target list: not living here that day.
 NOT_HERE = (ResidentStatus.AWAY, ResidentStatus.DECEASED, ResidentStatus.MOVED_OUT)
 #: People refreshed per statement.

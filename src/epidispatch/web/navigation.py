@@ -28,5 +28,5 @@ MODULES = (
     Module(_("Field work"), "fieldwork:home"),
     Module(_("Vaccine supply"), None),
     Module(_("Inspections"), None),
-    Module(_("Screening"), None),
+    Module(_("Screening"), "screening:home"),
 )
