@@ -472,7 +472,7 @@ def results_import(screening_round: ScreeningRound, path, *, by=None) -> ImportS
             pl.format(_("No tube {} in this round."), pl.col("barcode")),
         )
         changed = []
-        problems: dict[int, str] = {}
+        problems: dict[int, tuple[str, str]] = {}
         for row in rows.filter(pl.col("problem").is_null()).iter_rows(named=True):
             tube = tubes[row["barcode"]]
             problem = result_problem(tube, row["result"], row["tested_at"])
@@ -485,11 +485,22 @@ def results_import(screening_round: ScreeningRound, path, *, by=None) -> ImportS
                 changed.append(tube)
         if problems:
             lookup = pl.DataFrame(
-                {ROW: list(problems), "_p": list(problems.values())},
-                schema={ROW: pl.Int64, "_p": pl.String},
+                {
+                    ROW: list(problems),
+                    "_f": [field for field, _reason in problems.values()],
+                    "_p": [reason for _field, reason in problems.values()],
+                },
+                schema={ROW: pl.Int64, "_f": pl.String, "_p": pl.String},
             )
-            rows = rows.join(lookup, on=ROW, how="left")
-            rows = _mark(rows, pl.col("_p").is_not_null(), "result", pl.col("_p")).drop("_p")
+            hit = pl.col("_p").is_not_null() & pl.col("problem").is_null()
+            rows = (
+                rows.join(lookup, on=ROW, how="left")
+                .with_columns(
+                    problem_field=pl.when(hit).then("_f").otherwise("problem_field"),
+                    problem=pl.when(hit).then("_p").otherwise("problem"),
+                )
+                .drop("_f", "_p")
+            )
         _reject(summary, rows.filter(pl.col("problem").is_not_null()), headers, RESULT_COLUMNS)
         results_store(screening_round, changed, by=by)
         summary.stored = len(changed)

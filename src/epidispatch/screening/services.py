@@ -305,17 +305,16 @@ def tubes_receive(
     return Tube.objects.filter(pk__in=ids).update(received_at=at)
 
 
-def result_problem(tube: Tube, result: str, tested_at: datetime) -> str | None:
-    """Why a result may not be stored on `tube` (None: it may, or it is already stored)."""
+def result_problem(tube: Tube, result: str, tested_at: datetime) -> tuple[str, str] | None:
+    """(field, reason) of why a result may not be stored on `tube`; None when it may (or
+    the same result is stored already). Fields: "result", "tested", "barcode"."""
     if tube.result and tube.result != result:
-        return _("Tube %(barcode)s was already reported %(result)s; the stored result stays.") % {
-            "barcode": tube.barcode,
-            "result": Result(tube.result).label,
-        }
+        reason = _("Tube %(barcode)s was already reported %(result)s; the stored result stays.")
+        return "result", reason % {"barcode": tube.barcode, "result": Result(tube.result).label}
     if tube.collected_at and tested_at < tube.collected_at:
-        return _("The test time is before the tube's first sample.")
+        return "tested", _("The test time is before the tube's first sample.")
     if tube.members == 0:
-        return _("Tube %(barcode)s holds nobody.") % {"barcode": tube.barcode}
+        return "barcode", _("Tube %(barcode)s holds nobody.") % {"barcode": tube.barcode}
     return None
 
 
@@ -331,7 +330,7 @@ def tube_result_record(*, tube: Tube, result: str, tested_at: datetime, lab: str
     tube = Tube.objects.select_for_update().select_related("round").get(pk=tube.pk)
     problem = result_problem(tube, result, tested_at)
     if problem:
-        raise ValidationError(problem)
+        raise ValidationError(problem[1])
     if tube.result == result:
         return False
     tube.result, tube.tested_at, tube.lab = result, tested_at, _clean_text(lab, "lab")
