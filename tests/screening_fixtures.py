@@ -6,7 +6,7 @@
 from datetime import date, datetime, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from epidispatch.accounts.models import Role
 from epidispatch.registry.models import Resident, ResidentStatus
@@ -23,7 +23,15 @@ from epidispatch.screening.services import (
 
 from .test_registry_pages import id_number
 
-__all__ = ["collector", "county_round", "far_officer", "officer", "population", "worker"]
+__all__ = [
+    "_english",
+    "collector",
+    "county_round",
+    "far_officer",
+    "officer",
+    "population",
+    "worker",
+]
 
 DAY = date(2022, 4, 2)
 #: (grid attribute, ID sequence numbers present, numbers not living there and their status)
@@ -45,6 +53,13 @@ def at(hour: int, minute: int = 0) -> datetime:
 
 def person(sequence: int) -> str:
     return id_number(sequence)
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are matched in English here; the Chinese catalogue has its own test."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

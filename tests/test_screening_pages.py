@@ -1,6 +1,9 @@
 """The screening pages and API: figures for the user's area, the chain's forms, and every
 read refused outside the user's units (404), every act refused to the wrong role (403)."""
 
+import io
+
+import openpyxl
 import pytest
 
 from epidispatch.accounts.models import Role
@@ -62,6 +65,7 @@ def test_the_dashboard_shows_the_figures_of_the_users_area(
     [
         "/screening/rounds/{round}/",
         "/screening/rounds/{round}/units/{grid}/not-sampled/",
+        "/screening/rounds/{round}/units/{grid}/not-sampled/?format=xlsx",
         "/screening/rounds/{round}/units/{grid}/retests/",
         "/api/v1/screening/rounds/{round}/coverage",
         "/api/v1/screening/rounds/{round}/retests",
@@ -85,6 +89,8 @@ def test_another_countys_officer_is_refused_every_read(
     [
         "/screening/rounds/{round}/?unit={other}",
         "/screening/rounds/{round}/units/{other}/not-sampled/",
+        "/screening/rounds/{round}/units/{other}/not-sampled/?format=xlsx",
+        "/screening/rounds/{round}/units/{town}/not-sampled/?format=xlsx",
         "/screening/rounds/{round}/units/{other}/retests/",
         "/screening/rounds/{round}/units/{town}/retests/",
         "/api/v1/screening/rounds/{round}/coverage?unit={other}",
@@ -266,3 +272,13 @@ QUERIES = {"retests/": 8, "not-sampled/": 8, "screening/": 6, "retests": 5, "not
 
 def _expected(url: str) -> int:
     return QUERIES[url.rstrip("/").rsplit("/", 1)[-1] + ("/" if url.endswith("/") else "")]
+
+
+def test_the_not_sampled_export_lists_the_grids_people_masked(client, worker, tree, county_round):
+    client.force_login(worker)
+    url = f"/screening/rounds/{county_round.pk}/units/{tree.grid.code}/not-sampled/?format=xlsx"
+    response = client.get(url)
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 12
+    assert all("*" in row[1] for row in rows)

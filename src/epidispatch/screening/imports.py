@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import polars as pl
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -243,30 +244,32 @@ def _stored_tubes(screening_round, barcodes: list[str]) -> pl.DataFrame:
         "stored_members": pl.Int64,
         "stored_result": pl.String,
     }
-    found = []
-    for start in range(0, len(barcodes), CHUNK):
-        found.extend(
-            Tube.objects.filter(
-                round=screening_round, barcode__in=barcodes[start : start + CHUNK]
-            ).values_list("barcode", "id", "capacity", "members", "result")
-        )
-    return pl.DataFrame(found, schema=schema, orient="row")
+    tubes = Tube.objects.filter(round=screening_round)
+    fields = ("barcode", "id", "capacity", "members", "result")
+    return _by_keys(tubes, "barcode", barcodes, fields, schema)
 
 
 def _stored_samples(screening_round, digests: pl.Series) -> pl.DataFrame:
     """The round's samples of these people: digest, barcode, capacity, result."""
     schema = {"digest": pl.String, "barcode": pl.String, "capacity": pl.Int64, "result": pl.String}
-    values = digests.to_list()
-    found = []
-    for start in range(0, len(values), CHUNK * 5):
-        found.extend(
-            Sample.objects.filter(
-                round=screening_round, id_number_digest__in=values[start : start + CHUNK * 5]
-            )
-            .order_by("id")
-            .values_list("id_number_digest", "tube__barcode", "tube__capacity", "tube__result")
-        )
-    return pl.DataFrame(found, schema=schema, orient="row")
+    samples = Sample.objects.filter(round=screening_round).order_by("id")
+    fields = ("id_number_digest", "tube__barcode", "tube__capacity", "tube__result")
+    return _by_keys(samples, "id_number_digest", digests.to_list(), fields, schema)
+
+
+def _by_keys(queryset, key: str, values: list, fields: tuple, schema) -> pl.DataFrame:
+    """`fields` of the rows of `queryset` whose `key` is one of `values`: on PostgreSQL a
+    long list goes through a temporary key table (one query, no giant IN list)."""
+    if connection.vendor == "postgresql" and len(values) >= bulk.KEY_TABLE_FROM:
+        with bulk.key_table(values, "text") as keys:
+            condition = RawSQL(f"SELECT key FROM {keys}", [])
+            rows = list(queryset.filter(**{f"{key}__in": condition}).values_list(*fields))
+    else:
+        rows = []
+        for start in range(0, len(values), CHUNK):
+            chunk = values[start : start + CHUNK]
+            rows.extend(queryset.filter(**{f"{key}__in": chunk}).values_list(*fields))
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def _once_per_round(rows: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:

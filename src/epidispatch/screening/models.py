@@ -79,10 +79,17 @@ class ScreeningRound(models.Model):
 
 
 class RoundTarget(models.Model):
-    """A person on a round's target list, with the grid they lived in at creation."""
+    """A person on a round's target list, with the grid they lived in at creation.
+
+    Its flags change as samples and results arrive; the table keeps free space in its
+    pages (fillfactor, migration 0002) so those updates touch no index (HOT updates)."""
 
     round = models.ForeignKey(
-        ScreeningRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="+"
+        ScreeningRound,
+        verbose_name=_("round"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the unique (round, resident) and (round, grid_path) indexes lead with it
     )
     resident = models.ForeignKey(
         Resident, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="+"
@@ -124,7 +131,11 @@ class Tube(models.Model):
     collected → sent → received → tested → reported."""
 
     round = models.ForeignKey(
-        ScreeningRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="tubes"
+        ScreeningRound,
+        verbose_name=_("round"),
+        on_delete=models.CASCADE,
+        related_name="tubes",
+        db_index=False,  # the unique (round, barcode) index leads with it
     )
     county_code = models.CharField(_("county code"), max_length=6)
     barcode = models.CharField(_("tube barcode"), max_length=40)
@@ -148,6 +159,7 @@ class Tube(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     #: A result arrived for a tube nobody recorded as received (see services).
     result_before_receipt = models.BooleanField(_("result before receipt"), default=False)
@@ -198,11 +210,21 @@ class Sample(models.Model):
     """One person bound to one tube. Travellers not in the registry are sampled too
     (`resident` empty) but never counted in coverage."""
 
+    #: Indexes are few on purpose (a round writes a million rows): the round and the tube
+    #: are reached through the composite indexes below, which lead with them.
     round = models.ForeignKey(
-        ScreeningRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="+"
+        ScreeningRound,
+        verbose_name=_("round"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     tube = models.ForeignKey(
-        Tube, verbose_name=_("tube"), on_delete=models.CASCADE, related_name="samples"
+        Tube,
+        verbose_name=_("tube"),
+        on_delete=models.CASCADE,
+        related_name="samples",
+        db_index=False,
     )
     county_code = models.CharField(_("county code"), max_length=6)
     resident = models.ForeignKey(
@@ -226,6 +248,7 @@ class Sample(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
 
     class Meta:

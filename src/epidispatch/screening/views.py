@@ -6,20 +6,24 @@ or unit outside the user's scope is a 404; a user who may see a round but not ac
 gets 403.
 """
 
+import io
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from epidispatch.core.exports import write_xlsx
 from epidispatch.orgunits.models import UnitKind
 from epidispatch.registry.selectors import resident_for_user
 
 from .forms import CollectForm, MissedForm, ReceiveForm, ResultForm, RoundForm, SendForm
-from .models import Tube, TubeStatus
+from .models import MissedReason, Tube, TubeStatus
 from .selectors import (
     chain_summary,
     coverage_by_child,
@@ -264,6 +268,8 @@ def not_sampled(request, pk: int, code: str):
     """未检人员 of a unit: who still has to be sampled, and why not, for the grid worker."""
     screening_round = round_for_user(request.user, pk)
     area = round_area(request.user, screening_round, code)
+    if request.GET.get("format") == "xlsx":
+        return _not_sampled_xlsx(request.user, screening_round, area)
     form = MissedForm(request.POST or None)
     if request.method == "POST":
         resident = resident_for_user(request.user, int(request.POST.get("resident", 0) or 0))
@@ -291,6 +297,31 @@ def not_sampled(request, pk: int, code: str):
             "form": MissedForm(),
             "collector": collects_for(request.user, screening_round),
         },
+    )
+
+
+def _not_sampled_xlsx(user, screening_round, area) -> FileResponse:
+    """The 未检 list as .xlsx for a town's or grid's office (masked ID numbers)."""
+    reasons = dict(MissedReason.choices)
+    buffer = io.BytesIO()
+    write_xlsx(
+        buffer,
+        [_("Name"), _("ID number"), _("Grid"), _("Why not sampled"), _("Note")],
+        (
+            (
+                t.resident.name,
+                t.resident.id_number_masked,
+                t.resident.grid.name,
+                str(reasons.get(t.reason, "")),
+                t.reason_note or "",
+            )
+            for t in not_sampled_list(user, screening_round, area).iterator(chunk_size=2000)
+        ),
+        sheet_title=str(_("Not sampled")),
+    )
+    buffer.seek(0)
+    return FileResponse(
+        buffer, as_attachment=True, filename=f"未检人员-{area.code}-{screening_round.day}.xlsx"
     )
 
 
