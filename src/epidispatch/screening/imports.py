@@ -24,7 +24,7 @@ from epidispatch.registry.models import Resident
 
 from .models import CAPACITIES, RoundTarget, Sample, ScreeningRound, Tube
 from .rules import RESULT_SPELLINGS, Prior, binding_problem
-from .services import CHUNK, MAX_TEXT, result_problem, results_store
+from .services import CHUNK, MAX_TEXT, areas_refresh, common_path, result_problem, results_store
 
 SAMPLE_COLUMNS = {
     "barcode": ("试管编号", "试管条码", "采样管编号", "试管号", "管码", "条码"),
@@ -326,8 +326,8 @@ def _samples_store(rows: pl.DataFrame, screening_round, by) -> None:
         orient="row",
     )
     rows = rows.join(targets, on="resident_id", how="left")
-    tube_ids = _tubes_store(rows, screening_round)
-    samples = rows.join(tube_ids, on="barcode", how="left").select(
+    rows = rows.join(_tubes_store(rows, screening_round), on="barcode", how="left")
+    samples = rows.select(
         pl.lit(screening_round.pk, dtype=pl.Int64).alias("round_id"),
         pl.col("_tube_id").alias("tube_id"),
         pl.lit(screening_round.county_code).alias("county_code"),
@@ -344,6 +344,36 @@ def _samples_store(rows: pl.DataFrame, screening_round, by) -> None:
     bulk.insert_frame(Sample, samples)
     sampled = rows.filter(pl.col("target_grid_path").is_not_null())
     _mark_sampled(screening_round, sampled.get_column("resident_id").unique().to_list())
+    areas_refresh(
+        screening_round,
+        grid_paths=sampled.get_column("target_grid_path").unique().to_list(),
+        tube_paths=_common_paths_refresh(rows),
+    )
+
+
+def _common_paths_refresh(rows: pl.DataFrame) -> set[str]:
+    """Set `common_path` on the tubes the rows went into (stored tubes recomputed from all
+    their samples); returns the paths before and after, for `areas_refresh`."""
+    touched = rows.get_column("_tube_id").unique().to_list()
+    members: dict[int, list[str]] = {}
+    for start in range(0, len(touched), CHUNK * 5):
+        chunk = touched[start : start + CHUNK * 5]
+        for tube_id, path in (
+            Sample.objects.filter(tube_id__in=chunk)
+            .exclude(target_grid_path="")
+            .values_list("tube_id", "target_grid_path")
+        ):
+            members.setdefault(tube_id, []).append(path)
+    stored = rows.filter(pl.col("tube_id").is_not_null()).get_column("tube_id").unique()
+    before = set(Tube.objects.filter(pk__in=stored.to_list()).values_list("common_path", flat=True))
+    paths = {tube_id: common_path(found) for tube_id, found in members.items()}
+    by_path: dict[str, list[int]] = {}
+    for tube_id, path in paths.items():
+        by_path.setdefault(path, []).append(tube_id)
+    for path, ids in by_path.items():
+        for start in range(0, len(ids), CHUNK * 5):
+            Tube.objects.filter(pk__in=ids[start : start + CHUNK * 5]).update(common_path=path)
+    return before | set(by_path)
 
 
 def _tubes_store(rows: pl.DataFrame, screening_round) -> pl.DataFrame:

@@ -119,6 +119,53 @@ class RoundTarget(models.Model):
         return f"{self.round} · {self.resident_id}"
 
 
+class AreaPart(models.TextChoices):
+    PEOPLE = "people", _("People of a grid")
+    TUBES = "tubes", _("Tubes whose people all live under a unit")
+
+
+class RoundArea(models.Model):
+    """The round's figures kept per place, so a city's coverage sums a few thousand rows
+    instead of a million: people per grid of the target list, and tubes per their
+    `common_path`. Rewritten from the raw rows for the places a write touches
+    (`services.areas_refresh`); a tube spanning a unit and its outside is added at read
+    time (`selectors.round_coverage`)."""
+
+    round = models.ForeignKey(
+        ScreeningRound,
+        verbose_name=_("round"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    part = models.CharField(_("part"), max_length=8, choices=AreaPart.choices)
+    path = models.CharField(_("path"), max_length=255)
+    target = models.PositiveIntegerField(default=0)
+    sampled = models.PositiveIntegerField(default=0)
+    retest_pending = models.PositiveIntegerField(default=0)
+    retest_positive = models.PositiveIntegerField(default=0)
+    tubes = models.PositiveIntegerField(default=0)
+    tubes_reported = models.PositiveIntegerField(default=0)
+    positive_tubes = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("round figures of a place")
+        verbose_name_plural = _("round figures of places")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "part", "path"], name="round_area_unique"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["round", "path"],
+                name="round_area_path",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} · {self.part} · {self.path}"
+
+
 class TubeStatus(models.TextChoices):
     COLLECTING = "collecting", pgettext_lazy("tube", "Collecting")
     WAITING = "waiting", _("Waiting to be sent")  # 待送检
@@ -161,6 +208,9 @@ class Tube(models.Model):
         related_name="+",
         db_index=False,
     )
+    #: The deepest unit path holding every target person in the tube ("" when it holds
+    #: none): where the tube counts in the round's figures (see RoundArea).
+    common_path = models.CharField(_("common unit path"), max_length=255, blank=True)
     #: A result arrived for a tube nobody recorded as received (see services).
     result_before_receipt = models.BooleanField(_("result before receipt"), default=False)
 
@@ -175,6 +225,13 @@ class Tube(models.Model):
             models.CheckConstraint(
                 condition=models.Q(members__lte=models.F("capacity")),
                 name="tube_members_within_capacity",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["round", "common_path"],
+                name="tube_round_common_path",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
             ),
         ]
 

@@ -6,7 +6,8 @@ their scope lies in (a grid worker sees the town's round, but only their grid's 
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +16,16 @@ from epidispatch.core.scoping import path_in_scope, paths_q, role_paths, scope_p
 from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit
 from epidispatch.orgunits.selectors import child_code_under, unit_for_user
 
-from .models import SEND_WITHIN, MissedSample, Result, RoundTarget, Sample, ScreeningRound, Tube
+from .models import (
+    SEND_WITHIN,
+    MissedSample,
+    Result,
+    RoundArea,
+    RoundTarget,
+    Sample,
+    ScreeningRound,
+    Tube,
+)
 from .rules import OFFICER_ROLES
 
 #: The §8 figures, in the order the command prints them.
@@ -87,25 +97,37 @@ def round_area(user, screening_round: ScreeningRound, code: str | None = None) -
 def round_coverage(screening_round: ScreeningRound, unit: OrgUnit) -> dict[str, int]:
     """The §8 figures of the round's target list under `unit` (two queries).
 
-    Person figures come from the target list's derived flags; tube figures count tubes
-    holding at least one target person under the unit."""
-    targets = RoundTarget.objects.filter(
-        round=screening_round, grid_path__startswith=unit.path
-    ).aggregate(
-        target=Count("id"),
-        sampled=Count("id", filter=Q(sampled=True)),
-        retest_pending=Count("id", filter=Q(in_positive_pool=True, single_result="")),
-        retest_positive=Count("id", filter=Q(single_result=Result.POSITIVE)),
+    The per-place rows (RoundArea) under the unit are summed: people by grid, tubes by
+    the deepest unit holding all their target people. A tube whose people live both
+    under the unit and outside it sits on an ancestor of the unit and is added here."""
+    totals = RoundArea.objects.filter(round=screening_round, path__startswith=unit.path).aggregate(
+        **{name: Coalesce(Sum(name), 0) for name in AREA_FIGURES}
     )
-    tubes = Sample.objects.filter(
-        round=screening_round, target_grid_path__startswith=unit.path
-    ).aggregate(
-        tubes=Count("tube", distinct=True),
-        tubes_reported=Count("tube", distinct=True, filter=~Q(tube__result="")),
-        positive_tubes=Count("tube", distinct=True, filter=Q(tube__result=Result.POSITIVE)),
+    spanning = (
+        Tube.objects.filter(round=screening_round, common_path__in=_ancestor_paths([unit.path]))
+        .filter(
+            Exists(
+                Sample.objects.filter(
+                    tube_id=OuterRef("pk"), target_grid_path__startswith=unit.path
+                )
+            )
+        )
+        .aggregate(
+            tubes=Count("id"),
+            tubes_reported=Count("id", filter=~Q(result="")),
+            positive_tubes=Count("id", filter=Q(result=Result.POSITIVE)),
+        )
     )
-    figures = {**targets, **tubes, "not_sampled": targets["target"] - targets["sampled"]}
-    return {name: figures[name] for name in FIGURES}
+    for name, value in spanning.items():
+        totals[name] += value
+    totals["not_sampled"] = totals["target"] - totals["sampled"]
+    return {name: totals[name] for name in FIGURES}
+
+
+AREA_FIGURES = (
+    "target", "sampled", "retest_pending", "retest_positive", "tubes", "tubes_reported",
+    "positive_tubes",
+)  # fmt: skip
 
 
 def round_coverage_recount(screening_round: ScreeningRound, unit: OrgUnit) -> dict[str, int]:

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,15 +18,17 @@ from django.utils.translation import gettext as _
 from epidispatch.core import protection
 from epidispatch.core.ids import mask_id_number, parse_id_number
 from epidispatch.core.scoping import holds_role_over, role_paths
-from epidispatch.orgunits.models import OrgUnit
+from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit
 from epidispatch.registry.models import Resident, ResidentStatus
 
 from .models import (
     CAPACITIES,
     DEFAULT_WINDOW,
+    AreaPart,
     MissedReason,
     MissedSample,
     Result,
+    RoundArea,
     RoundTarget,
     Sample,
     ScreeningRound,
@@ -128,6 +130,12 @@ def round_create(
         )
         screening_round.target_size = cursor.rowcount
     screening_round.save(update_fields=["target_size"])
+    areas_refresh(
+        screening_round,
+        grid_paths=RoundTarget.objects.filter(round=screening_round)
+        .values_list("grid_path", flat=True)
+        .distinct(),
+    )
     return screening_round
 
 
@@ -209,9 +217,13 @@ def sample_collect(
     tube.collected_at = tube.collected_at or at
     if tube.members >= tube.capacity:
         tube.closed_at = at
-    tube.save(update_fields=["members", "collected_at", "closed_at"])
-    if resident is not None:
+    before = tube.common_path
+    if target_path:
+        tube.common_path = common_path([before or target_path, target_path])
+    tube.save(update_fields=["members", "collected_at", "closed_at", "common_path"])
+    if target_path:
         targets_refresh(screening_round, [resident.pk])
+        areas_refresh(screening_round, tube_paths=[before, tube.common_path])
     return sample
 
 
@@ -348,6 +360,7 @@ def results_store(screening_round: ScreeningRound, tubes: list[Tube], *, by) -> 
         tube.result_before_receipt = tube.received_at is None
         tube.closed_at = tube.closed_at or now
     _tubes_update(tubes)
+    areas_refresh(screening_round, tube_paths=[t.common_path for t in tubes])
     moving = [t.pk for t in tubes if t.result == Result.POSITIVE or t.capacity == 1]
     residents = set()
     for start in range(0, len(moving), CHUNK):
@@ -408,6 +421,83 @@ def targets_refresh(screening_round: ScreeningRound, resident_ids: Iterable[int]
             ),
             single_result=Coalesce(Subquery(single), Value("")),
         )
+    paths = set()
+    for start in range(0, len(ids), CHUNK):
+        paths.update(
+            RoundTarget.objects.filter(
+                round=screening_round, resident_id__in=ids[start : start + CHUNK]
+            ).values_list("grid_path", flat=True)
+        )
+    areas_refresh(screening_round, grid_paths=paths)
+
+
+def common_path(paths: Iterable[str]) -> str:
+    """The deepest unit path that every one of `paths` lies under ("" for none)."""
+    parts = [p.rstrip(PATH_SEPARATOR).split(PATH_SEPARATOR) for p in paths if p]
+    if not parts:
+        return ""
+    shared = []
+    for segments in zip(*parts, strict=False):
+        if any(segment != segments[0] for segment in segments):
+            break
+        shared.append(segments[0])
+    return PATH_SEPARATOR.join(shared) + PATH_SEPARATOR if shared else ""
+
+
+def areas_refresh(
+    screening_round: ScreeningRound, *, grid_paths: Iterable[str] = (), tube_paths=()
+) -> None:
+    """Rewrite the round's per-place figures (RoundArea) of these grids (people) and these
+    common paths (tubes) from the raw rows."""
+    people = sorted({p for p in grid_paths if p})
+    tubes = sorted({p for p in tube_paths if p})
+    for start in range(0, len(people), CHUNK):
+        chunk = people[start : start + CHUNK]
+        rows = (
+            RoundTarget.objects.filter(round=screening_round, grid_path__in=chunk)
+            .values_list("grid_path")
+            .annotate(
+                target=Count("id"),
+                sampled=Count("id", filter=Q(sampled=True)),
+                retest_pending=Count("id", filter=Q(in_positive_pool=True, single_result="")),
+                retest_positive=Count("id", filter=Q(single_result=Result.POSITIVE)),
+            )
+            .order_by()
+        )
+        _areas_replace(screening_round, AreaPart.PEOPLE, chunk, rows, PEOPLE_FIGURES)
+    for start in range(0, len(tubes), CHUNK):
+        chunk = tubes[start : start + CHUNK]
+        rows = (
+            Tube.objects.filter(round=screening_round, common_path__in=chunk)
+            .values_list("common_path")
+            .annotate(
+                tubes=Count("id"),
+                tubes_reported=Count("id", filter=~Q(result="")),
+                positive_tubes=Count("id", filter=Q(result=Result.POSITIVE)),
+            )
+            .order_by()
+        )
+        _areas_replace(screening_round, AreaPart.TUBES, chunk, rows, TUBE_FIGURES)
+
+
+PEOPLE_FIGURES = ("target", "sampled", "retest_pending", "retest_positive")
+TUBE_FIGURES = ("tubes", "tubes_reported", "positive_tubes")
+
+
+def _areas_replace(screening_round, part: str, paths: list[str], rows, figures) -> None:
+    RoundArea.objects.filter(round=screening_round, part=part, path__in=paths).delete()
+    RoundArea.objects.bulk_create(
+        [
+            RoundArea(
+                round=screening_round,
+                part=part,
+                path=row[0],
+                **dict(zip(figures, row[1:], strict=True)),
+            )
+            for row in rows
+        ],
+        batch_size=2000,
+    )
 
 
 @transaction.atomic
