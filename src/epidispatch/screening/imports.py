@@ -347,14 +347,23 @@ def _samples_store(rows: pl.DataFrame, screening_round, by) -> None:
     areas_refresh(
         screening_round,
         grid_paths=sampled.get_column("target_grid_path").unique().to_list(),
-        tube_paths=_common_paths_refresh(rows),
+        tube_paths=_new_tube_paths(rows) | _common_paths_refresh(rows),
     )
 
 
+def _new_tube_paths(rows: pl.DataFrame) -> set[str]:
+    new = rows.filter(pl.col("tube_id").is_null()).get_column("_tube_id").unique().to_list()
+    paths = set()
+    for start in range(0, len(new), CHUNK * 5):
+        chunk = new[start : start + CHUNK * 5]
+        paths.update(Tube.objects.filter(pk__in=chunk).values_list("common_path", flat=True))
+    return paths
+
+
 def _common_paths_refresh(rows: pl.DataFrame) -> set[str]:
-    """Set `common_path` on the tubes the rows went into (stored tubes recomputed from all
-    their samples); returns the paths before and after, for `areas_refresh`."""
-    touched = rows.get_column("_tube_id").unique().to_list()
+    """Recompute `common_path` of the stored tubes the rows added people to (new tubes got
+    theirs from the file); returns the paths before and after, for `areas_refresh`."""
+    touched = rows.filter(pl.col("tube_id").is_not_null()).get_column("tube_id").unique().to_list()
     members: dict[int, list[str]] = {}
     for start in range(0, len(touched), CHUNK * 5):
         chunk = touched[start : start + CHUNK * 5]
@@ -386,8 +395,11 @@ def _tubes_store(rows: pl.DataFrame, screening_round) -> pl.DataFrame:
         pl.col("point").sort_by(ROW).first(),
         pl.col("collected_at").min().alias("first_at"),
         pl.col("collected_at").max().alias("last_at"),
+        pl.col("target_grid_path").drop_nulls().unique().alias("paths"),
     )
-    new = per_tube.filter(pl.col("tube_id").is_null())
+    new = per_tube.filter(pl.col("tube_id").is_null()).with_columns(
+        common_path=pl.col("paths").map_elements(common_path, return_dtype=pl.String)
+    )
     full = pl.col("added") >= pl.col("capacity")
     bulk.insert_frame(
         Tube,
@@ -400,6 +412,7 @@ def _tubes_store(rows: pl.DataFrame, screening_round) -> pl.DataFrame:
             "point",
             pl.col("first_at").alias("collected_at"),
             pl.when(full).then(pl.col("last_at")).alias("closed_at"),
+            "common_path",
         ),
     )
     for row in per_tube.filter(pl.col("tube_id").is_not_null()).iter_rows(named=True):
@@ -422,8 +435,8 @@ def _mark_sampled(screening_round, resident_ids: list[int]) -> None:
         table = connection.ops.quote_name(RoundTarget._meta.db_table)
         with bulk.key_table(resident_ids) as keys, connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET sampled = TRUE WHERE round_id = %s "
-                f"AND resident_id IN (SELECT key FROM {keys})",
+                f"UPDATE {table} t SET sampled = TRUE FROM {keys} k "
+                "WHERE t.round_id = %s AND t.resident_id = k.key",
                 [screening_round.pk],
             )
         return

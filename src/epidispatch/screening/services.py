@@ -129,6 +129,10 @@ def round_create(
             [screening_round.pk, f"{unit.path}%", *NOT_HERE],
         )
         screening_round.target_size = cursor.rowcount
+        if connection.vendor == "postgresql":
+            # The planner must know the round's rows are there, or the imports' joins on
+            # them run as nested loops over a million rows.
+            cursor.execute(f"ANALYZE {target}")
     screening_round.save(update_fields=["target_size"])
     areas_refresh(
         screening_round,
