@@ -561,7 +561,7 @@ def _locked_tubes(screening_round, barcodes: list[str]) -> dict[str, Tube]:
             .filter(round=screening_round, barcode__in=barcodes[start : start + CHUNK])
             .only(
                 "id", "barcode", "capacity", "members", "result", "collected_at", "received_at",
-                "closed_at", "tested_at", "lab",
+                "closed_at", "tested_at", "lab", "common_path",
             )
         ):  # fmt: skip
             tubes[tube.barcode] = tube
