@@ -79,6 +79,13 @@ bench-dashboard: install
 bench-visits: install
 	DATABASE_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/python bench/visits.py --clients 200 --seconds 20 $(BENCH_ARGS)
 
+## Trace benchmark, written to bench/RESULTS.md: trace_lot through 3,000,000 doses and
+## 3,000,000 stock moves against the same call without the supply indexes (drops and
+## recreates the database "bench_trace"). Other sizes: make bench-trace BENCH_ARGS="--doses 300000"
+.PHONY: bench-trace
+bench-trace: install
+	DATABASE_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/python bench/trace.py $(BENCH_ARGS)
+
 ## Screening benchmark, written to bench/RESULTS.md: a round over a city of 1,000,000 residents
 ## in 100,000 pooled tubes (samples and results imports against a bare COPY, coverage p95
 ## against a GROUP BY over the raw sample rows; drops and recreates "bench_screening").

@@ -6,7 +6,7 @@ import json
 import openpyxl
 import pytest
 
-from epidispatch.core.tables import UnreadableFile
+from epidispatch.imports.tables import UnreadableFile
 from epidispatch.screening.imports import results_import, samples_import
 from epidispatch.screening.models import Sample, Tube
 from epidispatch.screening.selectors import round_coverage, round_coverage_recount
@@ -128,7 +128,7 @@ def test_a_mismatched_capacity_and_bad_cells_are_told_by_row_and_column(county_r
     summary = samples_import(county_round, _samples(tmp_path, rows))
     assert [(row, column) for row, column, _reason in _errors(summary)] == [
         (3, "混采人数"), (4, "试管编号"), (5, "身份证件号码"), (6, "姓名"), (7, "采样时间"),
-        (8, "混采人数"), (9, "采样时间"),
+        (8, "混采人数"), (9, "姓名"),
     ]  # fmt: skip
     assert summary.stored == 1
 

@@ -1,29 +1,32 @@
-"""Importing the collection points' sample lists and the labs' result files (DESIGN.md §8).
-
-Built on the core pieces every import shares (`core.tables.read_frame`, `core.importing`),
-as a small adapter: the shared import framework (issue 17) was not on main when this was
-written, and its file-kind declaration can call `samples_import` / `results_import` as
-they are. Checks run on polars columns, so a round of a million people validates in
-seconds; the rows land in one transaction with COPY; importing the same file again finds
-every row unchanged.
+"""The collection points' sample lists and the labs' result files (DESIGN.md §8), declared
+as two file kinds of the shared import framework (`epidispatch.imports`): it reads the file,
+matches the headers, rejects empty and over-long cells, keeps the ledger and the error
+report and runs the writer in one transaction. The kinds add the screening rules. Checks
+run on polars columns, so a round of a million people validates in seconds; rows land
+with COPY; importing the same file again finds every row unchanged. The round comes in the
+run's options (`epidispatch import_samples ROUND FILE`).
 """
 
 from datetime import timedelta
+from pathlib import Path
 
 import polars as pl
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from epidispatch.core import bulk, protection
 from epidispatch.core.ids import ascii_digits, check_id_numbers, mask_id_number
-from epidispatch.core.importing import ImportSummary, RowError
-from epidispatch.core.tables import ROW, match_columns, read_frame, unmatched_headers
+from epidispatch.imports.kinds import ROW, Column, FileKind, register
+from epidispatch.imports.reports import ImportSummary
+from epidispatch.imports.services import import_batch_create, import_batch_run
+from epidispatch.imports.tables import UnreadableFile
 from epidispatch.registry.models import Resident
 
 from .models import CAPACITIES, RoundTarget, Sample, ScreeningRound, Tube
-from .rules import RESULT_SPELLINGS, Prior, binding_problem
+from .rules import COLLECTOR_ROLES, OFFICER_ROLES, RESULT_SPELLINGS, Prior, binding_problem
 from .services import CHUNK, MAX_TEXT, areas_refresh, common_path, result_problem, results_store
 
 SAMPLE_COLUMNS = {
@@ -34,14 +37,12 @@ SAMPLE_COLUMNS = {
     "point": ("采样点", "采样点名称", "采样地点"),
     "capacity": ("混采人数", "混采数", "混管人数", "混采比例"),
 }
-SAMPLE_REQUIRED = ("barcode", "id_number", "name", "collected")
 RESULT_COLUMNS = {
     "barcode": ("试管编号", "试管条码", "采样管编号", "试管号", "管码", "条码"),
     "result": ("检测结果", "结果"),
     "tested": ("检测时间", "检测日期", "报告时间"),
     "lab": ("检测机构", "检测机构名称", "实验室"),
 }
-RESULT_REQUIRED = ("barcode", "result", "tested")
 DATETIME_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -54,10 +55,9 @@ DATETIME_FORMATS = (
 FUTURE_SLACK = timedelta(hours=1)
 
 
-def _text(columns: dict[str, int], field: str) -> pl.Expr:
-    if field not in columns:
-        return pl.lit("", dtype=pl.String)
-    return pl.col(str(columns[field])).fill_null("").str.strip_chars()
+def _text(field: str) -> pl.Expr:
+    """A field's cells as the framework hands them: trimmed text, "" when absent."""
+    return pl.col(field).fill_null("").str.strip_chars()
 
 
 def _parse_time(column: pl.Expr) -> pl.Expr:
@@ -87,18 +87,29 @@ def _lit(message) -> pl.Expr:
     return message if isinstance(message, pl.Expr) else pl.lit(str(message))
 
 
-def _reject(summary, frame: pl.DataFrame, headers: dict[str, str], columns) -> None:
+def _reject(run, frame: pl.DataFrame) -> None:
     for row in frame.iter_rows(named=True):
-        field = row["problem_field"]
-        summary.reject(
-            RowError(
-                row=row[ROW],
-                column=headers.get(field, columns[field][0]),
-                reason=row["problem"],
-                name=row.get("name") or "",
-                id_number=mask_id_number(row.get("id_number") or ""),
-            )
+        run.reject(
+            row[ROW],
+            row["problem_field"],
+            row["problem"],
+            name="".join(ch for ch in row.get("name") or "" if ch.isprintable()),
+            id_number=row.get("id_number") or "",
         )
+
+
+def _round(run) -> ScreeningRound:
+    """The round the file belongs to, from the run's options; it must lie in (or above)
+    the importer's units."""
+    screening_round = run.options.get("round")
+    if screening_round is None:
+        raise UnreadableFile(_("Choose the screening round the file belongs to."))
+    path = screening_round.unit.path
+    if run.scope_paths is not None and not any(
+        path.startswith(root) or root.startswith(path) for root in run.scope_paths
+    ):
+        raise UnreadableFile(_("This screening round is outside your units."))
+    return screening_round
 
 
 def _mark(frame: pl.DataFrame, condition: pl.Expr, field: str, message) -> pl.DataFrame:
@@ -114,25 +125,36 @@ def _mark(frame: pl.DataFrame, condition: pl.Expr, field: str, message) -> pl.Da
 
 
 def samples_import(screening_round: ScreeningRound, path, *, by=None) -> ImportSummary:
-    """Import a sample list (试管编号, 身份证件号码, 姓名, 采样时间, optional 采样点 and
-    混采人数) into the round. Raises UnreadableFile when the file cannot be read."""
-    frame = read_frame(path)
-    columns = match_columns(frame.headers, SAMPLE_COLUMNS, SAMPLE_REQUIRED)
-    headers = {field: frame.headers[index] for field, index in columns.items()}
-    summary = ImportSummary(
-        rows=frame.data.height, extra_columns=unmatched_headers(frame.headers, columns)
+    """Import a sample list into the round through the framework (ledger, report, one
+    transaction). Raises UnreadableFile when the file cannot be read."""
+    return _run(SAMPLES, screening_round, path, by)
+
+
+def _run(kind: FileKind, screening_round, path, by) -> ImportSummary:
+    path = Path(path)
+    batch = import_batch_create(kind=kind.name, path=path, file_name=path.name, user=by)
+    return import_batch_run(batch, path, options={"round": screening_round})
+
+
+def _samples_check(data: pl.DataFrame, run) -> pl.DataFrame:
+    return _sample_rows(data, _round(run))
+
+
+def _samples_write(run, rows: pl.DataFrame) -> None:
+    screening_round = _round(run)
+    rows = rows.with_columns(
+        problem_field=pl.lit(None, dtype=pl.String), problem=pl.lit(None, dtype=pl.String)
     )
-    rows = _sample_rows(frame.data, columns, screening_round)
-    with transaction.atomic():
-        rows = _samples_against_stored(rows, screening_round, summary)
-        _reject(summary, rows.filter(pl.col("problem").is_not_null()), headers, SAMPLE_COLUMNS)
-        _samples_store(rows.filter(pl.col("problem").is_null()), screening_round, by)
-        summary.stored = rows.filter(pl.col("problem").is_null()).height
-    return summary
+    rows = _samples_against_stored(rows, screening_round, run.summary)
+    _reject(run, rows.filter(pl.col("problem").is_not_null()))
+    good = rows.filter(pl.col("problem").is_null())
+    _samples_store(good, screening_round, run.user)
+    run.summary.stored = good.height
+    run.touch([screening_round.unit.path])
 
 
-def _sample_rows(data: pl.DataFrame, columns, screening_round) -> pl.DataFrame:
-    text = {field: _text(columns, field) for field in SAMPLE_COLUMNS}
+def _sample_rows(data: pl.DataFrame, screening_round) -> pl.DataFrame:
+    text = {field: _text(field) for field in SAMPLE_COLUMNS}
     rows = data.select(
         pl.col(ROW),
         text["barcode"].str.replace_all(r"\s", "").alias("barcode"),
@@ -160,6 +182,11 @@ def _sample_rows(data: pl.DataFrame, columns, screening_round) -> pl.DataFrame:
             (pl.col("id_problem").is_not_null(), "id_number", pl.col("id_problem")),
             (pl.col("name") == "", "name", _("This cell is empty.")),
             (pl.col("name").str.len_chars() > 60, "name", _("A name has at most 60 characters.")),
+            (
+                pl.col("name").str.contains(r"[\x00-\x1f\x7f]"),
+                "name",
+                _("The name holds control characters."),
+            ),
             (pl.col("collected_text") == "", "collected", _("This cell is empty.")),
             (
                 pl.col("collected_at").is_null(),
@@ -175,7 +202,9 @@ def _sample_rows(data: pl.DataFrame, columns, screening_round) -> pl.DataFrame:
         ]
     )
     rows = rows.with_columns(field, reason).with_columns(
-        pl.col("point").str.slice(0, MAX_TEXT["point"]),
+        # what the error report shows of a rejected name: never a control character
+        pl.col("name").str.replace_all(r"[\x00-\x1f\x7f]", ""),
+        pl.col("point").str.replace_all(r"[\x00-\x1f\x7f]", "").str.slice(0, MAX_TEXT["point"]),
         pl.col("capacity").fill_null(screening_round.pool_size),
         pl.col("capacity_text") != "",
     )
@@ -450,15 +479,14 @@ def _mark_sampled(screening_round, resident_ids: list[int]) -> None:
 
 
 def results_import(screening_round: ScreeningRound, path, *, by=None) -> ImportSummary:
-    """Import a lab's result file (试管编号, 检测结果, 检测时间, 检测机构) into the round."""
-    frame = read_frame(path)
-    columns = match_columns(frame.headers, RESULT_COLUMNS, RESULT_REQUIRED)
-    headers = {field: frame.headers[index] for field, index in columns.items()}
-    summary = ImportSummary(
-        rows=frame.data.height, extra_columns=unmatched_headers(frame.headers, columns)
-    )
-    text = {field: _text(columns, field) for field in RESULT_COLUMNS}
-    rows = frame.data.select(
+    """Import a lab's result file into the round through the framework."""
+    return _run(RESULTS, screening_round, path, by)
+
+
+def _results_check(data: pl.DataFrame, run) -> pl.DataFrame:
+    _round(run)
+    text = {field: _text(field) for field in RESULT_COLUMNS}
+    rows = data.select(
         pl.col(ROW),
         text["barcode"].str.replace_all(r"\s", "").alias("barcode"),
         text["result"].alias("result_text"),
@@ -469,21 +497,17 @@ def results_import(screening_round: ScreeningRound, path, *, by=None) -> ImportS
             {k: str(v) for k, v in RESULT_SPELLINGS.items()}, default=None, return_dtype=pl.String
         )
         .alias("result"),
-        text["tested"].alias("tested_text"),
         _parse_time(text["tested"]).alias("tested_at"),
-        text["lab"].str.slice(0, MAX_TEXT["lab"]).alias("lab"),
+        text["lab"].str.replace_all(r"[\x00-\x1f\x7f]", "").alias("lab"),
     )
     latest = _latest_time()
     field, reason = _first_problem(
         [
-            (pl.col("barcode") == "", "barcode", _("This cell is empty.")),
-            (pl.col("result_text") == "", "result", _("This cell is empty.")),
             (
                 pl.col("result").is_null(),
                 "result",
                 _("Write the result as 阴性 or 阳性 (also 阴, 阳, negative, positive)."),
             ),
-            (pl.col("tested_text") == "", "tested", _("This cell is empty.")),
             (
                 pl.col("tested_at").is_null(),
                 "tested",
@@ -492,65 +516,56 @@ def results_import(screening_round: ScreeningRound, path, *, by=None) -> ImportS
             (pl.col("tested_at") > latest, "tested", _("The time is in the future.")),
         ]
     )
-    rows = rows.with_columns(field, reason).sort(ROW)
-    valid = pl.col("problem").is_null()
-    first_result = pl.col("result").first().over("barcode")
-    first_row = pl.col(ROW).first().over("barcode")
-    ranked = rows.filter(valid).with_columns(_first_result=first_result, _first_row=first_row)
+    return rows.with_columns(field, reason).drop("result_text")
+
+
+def _results_write(run, rows: pl.DataFrame) -> None:
+    screening_round = _round(run)
+    summary = run.summary
+    rows = rows.sort(ROW).with_columns(
+        _first_result=pl.col("result").first().over("barcode"),
+        _first_row=pl.col(ROW).first().over("barcode"),
+        problem_field=pl.lit(None, dtype=pl.String),
+        problem=pl.lit(None, dtype=pl.String),
+    )
     repeated = pl.col(ROW) != pl.col("_first_row")
-    summary.duplicates = ranked.filter(
-        repeated & (pl.col("result") == pl.col("_first_result"))
-    ).height
-    ranked = ranked.filter(~(repeated & (pl.col("result") == pl.col("_first_result"))))
-    ranked = _mark(
-        ranked,
+    same = pl.col("result") == pl.col("_first_result")
+    summary.duplicates = rows.filter(repeated & same).height
+    rows = rows.filter(~(repeated & same))
+    rows = _mark(
+        rows,
         repeated,
         "result",
         pl.format(_("Tube {} has another result in row {}."), pl.col("barcode"), "_first_row"),
     ).drop("_first_result", "_first_row")
-    rows = pl.concat([rows.filter(~valid), ranked])
-    with transaction.atomic():
-        tubes = _locked_tubes(screening_round, rows.filter(valid).get_column("barcode").to_list())
-        rows = _mark(
-            rows,
-            ~pl.col("barcode").is_in(list(tubes)),
-            "barcode",
-            pl.format(_("No tube {} in this round."), pl.col("barcode")),
-        )
-        changed = []
-        problems: dict[int, tuple[str, str]] = {}
-        for row in rows.filter(pl.col("problem").is_null()).iter_rows(named=True):
-            tube = tubes[row["barcode"]]
-            problem = result_problem(tube, row["result"], row["tested_at"])
-            if problem:
-                problems[row[ROW]] = problem
-            elif tube.result == row["result"]:
-                summary.unchanged += 1
-            else:
-                tube.result, tube.tested_at, tube.lab = row["result"], row["tested_at"], row["lab"]
-                changed.append(tube)
-        if problems:
-            lookup = pl.DataFrame(
-                {
-                    ROW: list(problems),
-                    "_f": [field for field, _reason in problems.values()],
-                    "_p": [reason for _field, reason in problems.values()],
-                },
-                schema={ROW: pl.Int64, "_f": pl.String, "_p": pl.String},
-            )
-            hit = pl.col("_p").is_not_null() & pl.col("problem").is_null()
-            rows = (
-                rows.join(lookup, on=ROW, how="left")
-                .with_columns(
-                    problem_field=pl.when(hit).then("_f").otherwise("problem_field"),
-                    problem=pl.when(hit).then("_p").otherwise("problem"),
-                )
-                .drop("_f", "_p")
-            )
-        _reject(summary, rows.filter(pl.col("problem").is_not_null()), headers, RESULT_COLUMNS)
-        results_store(screening_round, changed, by=by)
-        summary.stored = len(changed)
-    return summary
+    tubes = _locked_tubes(
+        screening_round, rows.filter(pl.col("problem").is_null()).get_column("barcode").to_list()
+    )
+    rows = _mark(
+        rows,
+        ~pl.col("barcode").is_in(list(tubes)),
+        "barcode",
+        pl.format(_("No tube {} in this round."), pl.col("barcode")),
+    )
+    changed = []
+    problems: dict[int, tuple[str, str]] = {}
+    for row in rows.filter(pl.col("problem").is_null()).iter_rows(named=True):
+        tube = tubes[row["barcode"]]
+        problem = result_problem(tube, row["result"], row["tested_at"])
+        if problem:
+            problems[row[ROW]] = problem
+        elif tube.result == row["result"]:
+            summary.unchanged += 1
+        else:
+            tube.result, tube.tested_at, tube.lab = row["result"], row["tested_at"], row["lab"]
+            changed.append(tube)
+    for row in rows.filter(pl.col("problem").is_not_null()).iter_rows(named=True):
+        run.reject(row[ROW], row["problem_field"], row["problem"])
+    for row, (field, reason) in problems.items():
+        run.reject(row, field, reason)
+    results_store(screening_round, changed, by=run.user)
+    summary.stored = len(changed)
+    run.touch([screening_round.unit.path])
 
 
 def _locked_tubes(screening_round, barcodes: list[str]) -> dict[str, Tube]:
@@ -566,3 +581,45 @@ def _locked_tubes(screening_round, barcodes: list[str]) -> dict[str, Tube]:
         ):  # fmt: skip
             tubes[tube.barcode] = tube
     return tubes
+
+
+SAMPLES = register(
+    FileKind(
+        name="screening_samples",
+        label=gettext_lazy("Screening samples"),
+        description=gettext_lazy("A collection point's list: which person went into which tube."),
+        columns=(
+            Column("barcode", SAMPLE_COLUMNS["barcode"], required=True, max_length=40,
+                   example="T20220402001"),
+            Column("id_number", SAMPLE_COLUMNS["id_number"], required=True, max_length=40,
+                   example="622424199001010019"),
+            Column("name", SAMPLE_COLUMNS["name"], required=True, max_length=60, example="张三"),
+            Column("collected", SAMPLE_COLUMNS["collected"], required=True, max_length=40,
+                   example="2022-04-02 08:30"),
+            Column("point", SAMPLE_COLUMNS["point"], max_length=100, example="北关社区采样点"),
+            Column("capacity", SAMPLE_COLUMNS["capacity"], max_length=10, example="10"),
+        ),
+        check_frame=_samples_check,
+        write=_samples_write,
+        roles=COLLECTOR_ROLES,
+    )
+)  # fmt: skip
+RESULTS = register(
+    FileKind(
+        name="screening_results",
+        label=gettext_lazy("Screening results"),
+        description=gettext_lazy("A lab's results: one row per tube."),
+        columns=(
+            Column("barcode", RESULT_COLUMNS["barcode"], required=True, max_length=40,
+                   example="T20220402001"),
+            Column("result", RESULT_COLUMNS["result"], required=True, max_length=20,
+                   example="阴性"),
+            Column("tested", RESULT_COLUMNS["tested"], required=True, max_length=40,
+                   example="2022-04-02 14:00"),
+            Column("lab", RESULT_COLUMNS["lab"], max_length=100, example="定西市疾控中心"),
+        ),
+        check_frame=_results_check,
+        write=_results_write,
+        roles=OFFICER_ROLES,
+    )
+)  # fmt: skip

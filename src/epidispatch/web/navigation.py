@@ -26,7 +26,8 @@ MODULES = (
     Module(_("Residents"), "residents_home"),
     Module(_("Dispatch"), "dashboard"),
     Module(_("Field work"), "fieldwork:home"),
-    Module(_("Vaccine supply"), None),
+    Module(_("Certificates"), "certificates:checkpoint"),
+    Module(_("Vaccine supply"), "supply:home"),
     Module(_("Inspections"), None),
     Module(_("Screening"), "screening:home"),
 )
