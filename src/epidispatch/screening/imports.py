@@ -26,7 +26,7 @@ from epidispatch.imports.tables import UnreadableFile
 from epidispatch.registry.models import Resident
 
 from .models import CAPACITIES, RoundTarget, Sample, ScreeningRound, Tube
-from .rules import COLLECTOR_ROLES, OFFICER_ROLES, RESULT_SPELLINGS, Prior, binding_problem
+from .rules import OFFICER_ROLES, RESULT_SPELLINGS, Prior, binding_problem
 from .services import CHUNK, MAX_TEXT, areas_refresh, common_path, result_problem, results_store
 
 SAMPLE_COLUMNS = {
@@ -601,7 +601,7 @@ SAMPLES = register(
         ),
         check_frame=_samples_check,
         write=_samples_write,
-        roles=COLLECTOR_ROLES,
+        roles=OFFICER_ROLES,
     )
 )  # fmt: skip
 RESULTS = register(
