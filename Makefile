@@ -93,3 +93,12 @@ bench-visits: install
 .PHONY: bench-trace
 bench-trace: install
 	DATABASE_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/python bench/trace.py $(BENCH_ARGS)
+
+## Screening benchmark, written to bench/RESULTS.md: a round over a city of 1,000,000 residents
+## in 100,000 pooled tubes (samples and results imports against a bare COPY, coverage p95
+## against a GROUP BY over the raw sample rows; drops and recreates "bench_screening").
+## Other sizes: make bench-screening BENCH_SCREENING_ARGS="--residents 100000"
+BENCH_SCREENING_ARGS ?= --residents 1000000
+.PHONY: bench-screening
+bench-screening: install
+	DATABASE_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/python bench/screening.py $(BENCH_SCREENING_ARGS)

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "epidispatch.certificates",
     "epidispatch.supply",
     "epidispatch.dispatch",
+    "epidispatch.screening",
     "epidispatch.audit",
     "epidispatch.operations",
     "epidispatch.demo",

@@ -35,7 +35,7 @@ MODULES = (
     Module(_("Certificates"), "certificates:checkpoint"),
     Module(_("Vaccine supply"), "supply:home"),
     Module(_("Inspections"), None),
-    Module(_("Screening"), None),
+    Module(_("Screening"), "screening:home"),
 )
 
 
