@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "epidispatch.vaccination",
     "epidispatch.fieldwork",
     "epidispatch.dispatch",
+    "epidispatch.control",
     "epidispatch.audit",
     "epidispatch.demo",
     "epidispatch.web",
