@@ -90,7 +90,7 @@ def measure_on(plan: list[dict], day: date, transferred_on: date | None = None) 
     return None
 
 
-def test_days(plan: list[dict]) -> list[date]:
+def required_test_days(plan: list[dict]) -> list[date]:
     return [day for span in spans(plan) for day in span.test_days]
 
 

@@ -43,7 +43,14 @@ from .models import (
     TestResult,
     TrajectoryPoint,
 )
-from .policy import NotManaged, build_plan, extend_plan, measure_on, policy_in_force, test_days
+from .policy import (
+    NotManaged,
+    build_plan,
+    extend_plan,
+    measure_on,
+    policy_in_force,
+    required_test_days,
+)
 from .signals import Proposal, contact_candidates_wanted
 
 #: Who puts people under measures, records positives and confirms contacts.
@@ -246,7 +253,7 @@ def release_blockers(case: ControlCase, on: date) -> list[str]:
     if on < case.ends_on:
         blockers.append(_("the last phase ends on %(day)s") % {"day": case.ends_on.isoformat()})
     results = dict(CaseTest.objects.filter(case=case).values_list("day", "result"))
-    missing = [day for day in test_days(case.plan) if day not in results]
+    missing = [day for day in required_test_days(case.plan) if day not in results]
     positive = [day for day, result in results.items() if result == TestResult.POSITIVE]
     if missing:
         blockers.append(
