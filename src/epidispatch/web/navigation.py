@@ -26,6 +26,7 @@ MODULES = (
     Module(_("Residents"), "residents_home"),
     Module(_("Dispatch"), "dashboard"),
     Module(_("Field work"), "fieldwork:home"),
+    Module(_("Key persons"), "control:home"),
     Module(_("Vaccine supply"), None),
     Module(_("Inspections"), None),
     Module(_("Screening"), None),

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "control"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("units/<str:code>/", views.board, name="board"),
+    path("units/<str:code>/board.xlsx", views.board_export, name="board_xlsx"),
+    path("units/<str:code>/today/", views.today, name="today"),
+    path("cases/<int:pk>/check-in/", views.check_in, name="check_in"),
+    path("cases/<int:pk>/test/", views.test, name="test"),
+    path("cases/<int:pk>/release/", views.release, name="release"),
+    path("cases/<int:pk>/transfer/", views.transfer, name="transfer"),
+    path("positives/new/", views.positive_new, name="positive_new"),
+    path("positives/<int:pk>/", views.positive, name="positive"),
+    path("positives/<int:pk>/steps/<str:step>/", views.positive_step, name="positive_step"),
+]
