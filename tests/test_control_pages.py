@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from epidispatch.accounts.models import Role
 from epidispatch.accounts.services import api_token_create
-from epidispatch.control.models import ControlCase, HealthCheck
+from epidispatch.control.models import ControlCase, HealthCheck, PlanItem
 
 from .control_fixtures import *  # noqa: F403 - the fixtures
 from .control_fixtures import register
@@ -181,3 +181,26 @@ def test_the_api_persons_list_costs_the_same_queries_for_2_or_20(
     with django_assert_num_queries(len(small.captured_queries)):
         body = client.get(url, headers=headers).json()
     assert len(body) == 20 and all("*" in row["id_number_masked"] for row in body)
+
+
+def test_a_town_official_checks_the_towns_emergency_plan_and_others_cannot(
+    tree, make_user, worker, client
+):
+    official = make_user(Role.TOWN_OFFICIAL, tree.town)
+    other = make_user(Role.TOWN_OFFICIAL, tree.other_town)
+    url = f"/control/units/{tree.town.code}/plan/"
+    client.force_login(official)
+    client.post(url, {"item": "supplies", "note": "口罩储备不足"})
+    client.post(url, {"item": "staff", "ready": "1"})
+    page = client.get(f"/control/units/{tree.town.code}/").content.decode()
+    assert "口罩储备不足" in page
+    item = PlanItem.objects.get(item="staff")
+    assert (item.ready, item.checked_on, item.checked_by) == (True, timezone.localdate(), official)
+    client.force_login(other)
+    assert client.post(url, {"item": "funding", "ready": "1"}).status_code == 404
+    client.force_login(worker)
+    assert (
+        client.post(f"/control/units/{tree.grid.code}/plan/", {"item": "funding"}).status_code
+        == 403
+    )
+    assert PlanItem.objects.count() == 2

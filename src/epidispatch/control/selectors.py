@@ -273,9 +273,23 @@ def _areas(user, unit: OrgUnit, day: date) -> list[AreaOnDay]:
     ]
 
 
-def _plan(user, unit: OrgUnit) -> list[tuple[str, PlanItem | None]]:
+def _plan(user, unit: OrgUnit) -> list[tuple[ReadinessItem, PlanItem | None]]:
     """The unit's 五个到位 checklist, every item listed (None: never checked)."""
     items = {
         item.item: item for item in PlanItem.objects.filter(scope_q(user, "unit__path"), unit=unit)
     }
-    return [(choice.label, items.get(choice.value)) for choice in ReadinessItem]
+    return [(choice, items.get(choice.value)) for choice in ReadinessItem]
+
+
+def emergency_plan_above(user, grid: OrgUnit) -> tuple[OrgUnit | None, list]:
+    """The plan a first response starts from: that of the nearest unit above `grid` (the
+    grid itself included) with a checked plan the user may see."""
+    codes = [code for code in grid.path.split(PATH_SEPARATOR) if code]
+    holder = (
+        OrgUnit.objects.filter(
+            scope_q(user), code__in=codes, pk__in=PlanItem.objects.values("unit_id")
+        )
+        .order_by("-depth")
+        .first()
+    )
+    return holder, (_plan(user, holder) if holder is not None else [])

@@ -9,6 +9,7 @@ urlpatterns = [
     path("units/<str:code>/", views.board, name="board"),
     path("units/<str:code>/board.xlsx", views.board_export, name="board_xlsx"),
     path("units/<str:code>/today/", views.today, name="today"),
+    path("units/<str:code>/plan/", views.plan_check, name="plan_check"),
     path("cases/<int:pk>/check-in/", views.check_in, name="check_in"),
     path("cases/<int:pk>/test/", views.test, name="test"),
     path("cases/<int:pk>/release/", views.release, name="release"),

@@ -22,11 +22,12 @@ from epidispatch.orgunits.selectors import scope_roots, unit_for_user, units_vis
 
 from .exports import board_xlsx
 from .forms import CONFIRM_CHOICES, CheckInForm, PositiveForm, TestForm, TransferForm
-from .models import ResponseStep
+from .models import ReadinessItem, ResponseStep
 from .selectors import (
     candidates_of,
     case_for_user,
     control_board,
+    emergency_plan_above,
     persons_under_measures,
     positive_for_user,
     positives_visible_to,
@@ -38,6 +39,7 @@ from .services import (
     contacts_confirm,
     health_check_record,
     key_person_resolve,
+    plan_item_check,
     positive_record,
     response_step_done,
 )
@@ -252,6 +254,7 @@ def positive(request, pk: int):
             )
         return redirect("control:positive", pk=item.pk)
     done = {check.step: check for check in item.steps.select_related("done_by")}
+    plan_unit, plan = emergency_plan_above(request.user, item.grid)
     return render(
         request,
         "control/positive.html",
@@ -261,6 +264,8 @@ def positive(request, pk: int):
             "trajectory": list(item.trajectory.all()),
             "steps": [(step, done.get(step.value)) for step in ResponseStep],
             "choices": CONFIRM_CHOICES,
+            "plan_unit": plan_unit,
+            "plan": plan,
         },
     )
 
@@ -274,3 +279,20 @@ def positive_step(request, pk: int, step: str):
     except ValidationError as error:
         _say(request, error)
     return redirect("control:positive", pk=item.pk)
+
+
+@login_required
+@require_POST
+def plan_check(request, code: str):
+    """Record one 五个到位 item of the unit's emergency plan as checked today."""
+    unit = unit_for_user(request.user, code)
+    item = request.POST.get("item", "")
+    if item not in ReadinessItem.values:
+        messages.error(request, _("Unknown plan item."))
+    else:
+        plan_item_check(
+            unit=unit, item=item, ready=request.POST.get("ready") == "1",
+            note=request.POST.get("note", "")[:200], on=timezone.localdate(), by=request.user,
+        )  # fmt: skip
+        messages.success(request, _("Plan item checked."))
+    return redirect("control:board", code=unit.code)

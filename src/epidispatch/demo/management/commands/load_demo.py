@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from epidispatch.control.demo import load_control
 from epidispatch.demo import generator
 from epidispatch.fieldwork.demo import load_fieldwork
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         doses = generator.load_doses()
         generator.load_dispatch()
         load_fieldwork()
+        load_control()
         self.stdout.write(
             _(
                 "Demo county loaded: %(units)d units, %(residents)d residents "
