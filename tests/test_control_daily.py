@@ -17,6 +17,7 @@ from epidispatch.control.services import (
     health_check_record,
     key_person_unmask,
 )
+from epidispatch.control.signals import test_result_reported
 
 from .control_fixtures import *  # noqa: F403 - the fixtures
 from .control_fixtures import register
@@ -123,3 +124,17 @@ def test_unmasking_a_key_person_is_audited(case, worker):
     number, _phone = key_person_unmask(user=worker, person=case.person)
     assert len(number) == 18
     assert AuditEntry.objects.get(action="unmask_key_person").user == worker
+
+
+def test_a_result_another_module_reports_lands_on_the_persons_case_that_day(case, worker):
+    digest = case.person.id_number_digest
+    for day in required_test_days(case.plan):
+        test_result_reported.send(
+            sender=None, id_number_digest=digest, day=day, result="negative", source="screening"
+        )
+    test_result_reported.send(
+        sender=None, id_number_digest=digest, day=date(2022, 8, 1), result="positive"
+    )
+    assert case.tests.count() == 6 and set(case.tests.values_list("source", flat=True)) == {
+        "screening"}  # fmt: skip
+    case_release(case=case, on=date(2022, 7, 11), by=worker)

@@ -247,6 +247,25 @@ def case_test_record(
     )
 
 
+def case_tests_from_result(
+    sender, *, id_number_digest: str, day: date, result: str, source: str = "", **kwargs
+) -> list[CaseTest]:
+    """Receiver of `test_result_reported`: a result another module learnt (a screening
+    tube's) lands on every case of the person under measures that day; a person not under
+    measures is nobody's business here."""
+    stored = []
+    cases = ControlCase.objects.filter(
+        person__id_number_digest=id_number_digest,
+        released_on__isnull=True,
+        ends_on__gte=day,
+        registered_on__lte=day,
+    ).select_related("person", "grid")
+    for case in cases:
+        if measure_on(case.plan, day, case.transferred_on) is not None:
+            stored.append(case_test_record(case=case, day=day, result=result, source=source))
+    return stored
+
+
 def release_blockers(case: ControlCase, on: date) -> list[str]:
     """What stands between a case and its release on `on`, in words (empty: none)."""
     blockers = []

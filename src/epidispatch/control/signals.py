@@ -25,3 +25,9 @@ class Proposal:
     name: str
     exposed_on: date
     detail: str = ""
+
+
+#: sent by the module that learns a person's nucleic-acid result (screening) with
+#: `id_number_digest` (str), `day` (date), `result` ("negative" or "positive") and `source`
+#: (str); control records it on the person's cases under measures that day.
+test_result_reported = Signal()
