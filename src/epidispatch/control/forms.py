@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import CONTACT_CATEGORIES, Category, TestResult
+from .models import CONTACT_CATEGORIES, Category, Source, TestResult
 from .services import Stop
 
 
@@ -64,3 +64,19 @@ class PositiveForm(forms.Form):
 CONFIRM_CHOICES = [("", _("Not a contact"))] + [
     (value, label) for value, label in Category.choices if value in CONTACT_CATEGORIES
 ]
+
+
+class KeyPersonForm(forms.Form):
+    """One person reported outside a pushed list: a self-report, a checkpoint, tracing."""
+
+    name = forms.CharField(label=_("Name"), max_length=60)
+    id_number = forms.CharField(label=_("ID number"), max_length=30)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    reference_date = forms.DateField(label=_("Last exposure or arrival"))
+    source = forms.ChoiceField(label=_("Source"), choices=Source.choices)
+    grid = forms.CharField(
+        label=_("Grid code"), max_length=20, required=False,
+        help_text=_("where the person stays, when not a registered resident"),
+    )  # fmt: skip
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)

@@ -218,7 +218,8 @@ def health_check_record(
             % {"name": case.person.name, "day": day}
         )
     return HealthCheck.objects.create(
-        case=case, day=day, temperature=temperature, symptoms=symptoms.strip()[:200],
+        case=case, day=day, temperature=temperature,
+        symptoms=symptoms.replace("\x00", "").strip()[:200],
         recorded_by=by,
     )  # fmt: skip
 

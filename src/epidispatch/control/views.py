@@ -21,7 +21,14 @@ from epidispatch.orgunits.models import UnitKind
 from epidispatch.orgunits.selectors import scope_roots, unit_for_user, units_visible_to
 
 from .exports import board_xlsx
-from .forms import CONFIRM_CHOICES, CheckInForm, PositiveForm, TestForm, TransferForm
+from .forms import (
+    CONFIRM_CHOICES,
+    CheckInForm,
+    KeyPersonForm,
+    PositiveForm,
+    TestForm,
+    TransferForm,
+)
 from .models import ReadinessItem, ResponseStep
 from .selectors import (
     candidates_of,
@@ -33,6 +40,7 @@ from .selectors import (
     positives_visible_to,
 )
 from .services import (
+    case_register,
     case_release,
     case_test_record,
     case_transfer,
@@ -200,18 +208,58 @@ def transfer(request, pk: int):
     return redirect(_back(case))
 
 
+def _grid_of(request, form):
+    """The grid a form names, when it names one within the user's units."""
+    code = form.cleaned_data["grid"].strip()
+    if not code:
+        return None
+    grid = units_visible_to(request.user).filter(code=code).first()
+    if grid is None:
+        form.add_error("grid", _("No grid %(code)s within your units.") % {"code": code})
+    return grid
+
+
+@login_required
+def key_person_new(request):
+    """Register one person under measures (a self-report, a checkpoint, tracing)."""
+    form = KeyPersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        grid = _grid_of(request, form)
+        if form.is_valid():
+            try:
+                person = key_person_resolve(
+                    name=data["name"], id_number=data["id_number"], phone=data["phone"],
+                    grid=grid, address=data["address"],
+                )  # fmt: skip
+                registration = case_register(
+                    person=person, category=data["category"],
+                    reference_date=data["reference_date"], registered_on=timezone.localdate(),
+                    source=data["source"], by=request.user,
+                )  # fmt: skip
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                case = registration.case
+                if registration.created:
+                    messages.success(
+                        request,
+                        _("%(name)s is under measures until %(day)s.")
+                        % {"name": person.name, "day": case.ends_on.isoformat()},
+                    )
+                else:
+                    messages.info(request, _("This case was registered already."))
+                return redirect("control:today", code=case.grid.code)
+    return render(request, "control/key_person_new.html", {"form": form})
+
+
 @login_required
 def positive_new(request):
     """Record a positive person and their trajectory: the first step of the response."""
     form = PositiveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        grid = None
-        if data["grid"]:
-            grid = units_visible_to(request.user).filter(code=data["grid"].strip()).first()
-            if grid is None:
-                form.add_error("grid", _("No grid %(code)s within your units.")
-                               % {"code": data["grid"]})  # fmt: skip
+        grid = _grid_of(request, form)
         if form.is_valid():
             try:
                 person = key_person_resolve(
