@@ -145,7 +145,7 @@ def test_the_phone_list_costs_the_same_queries_for_2_or_20_people(
     client.force_login(worker)
     url = f"/control/units/{tree.grid.code}/today/"
     client.get(url)
-    with django_assert_num_queries(5) as small:
+    with django_assert_num_queries(6) as small:
         response = client.get(url)
     assert response.content.decode().count('<li class="person') == 2
     add_cases(tree, 10, 18)
@@ -245,3 +245,23 @@ def test_the_api_check_in_takes_bad_input_without_a_500(tree, worker, client):
     response = client.post(url, {"temperature": "36.6"}, content_type="application/json",
                            headers=headers)  # fmt: skip
     assert response.status_code == 422 and "已记录" in response.json()["detail"]
+
+
+def test_only_the_control_group_keeps_a_person_longer_and_only_by_a_recorded_decision(
+    tree, officer, worker, client
+):
+    [case] = add_cases(tree, 1, 1)
+    ends_on = case.ends_on
+    url = f"/control/cases/{case.pk}/extend/"
+    client.force_login(worker)
+    today = client.get(f"/control/units/{tree.grid.code}/today/").content.decode()
+    assert "/extend/" not in today
+    assert client.post(url, {"days": "2", "decision": "县指挥部决定"}).status_code == 403
+    client.force_login(officer)
+    client.post(url, {"days": "2", "decision": ""})
+    client.post(url, {"days": "99", "decision": "县指挥部决定"})
+    case.refresh_from_db()
+    assert case.ends_on == ends_on
+    client.post(url, {"days": "2", "decision": "县指挥部决定"})
+    case.refresh_from_db()
+    assert case.ends_on == ends_on + timedelta(days=2) and "县指挥部决定" in case.local_decision

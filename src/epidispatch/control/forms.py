@@ -24,6 +24,11 @@ class TransferForm(forms.Form):
     place = forms.CharField(label=_("Isolation place"), max_length=100)
 
 
+class ExtendForm(forms.Form):
+    days = forms.IntegerField(label=_("Extra days"), min_value=1, max_value=14)
+    decision = forms.CharField(label=_("Local decision"), max_length=150)
+
+
 class PositiveForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60)
     id_number = forms.CharField(label=_("ID number"), max_length=30)

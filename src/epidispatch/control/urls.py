@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/<int:pk>/test/", views.test, name="test"),
     path("cases/<int:pk>/release/", views.release, name="release"),
     path("cases/<int:pk>/transfer/", views.transfer, name="transfer"),
+    path("cases/<int:pk>/extend/", views.extend, name="extend"),
     path("persons/new/", views.key_person_new, name="key_person_new"),
     path("positives/new/", views.positive_new, name="positive_new"),
     path("positives/<int:pk>/", views.positive, name="positive"),

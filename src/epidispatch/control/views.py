@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from epidispatch.core.scoping import holds_role_over
 from epidispatch.orgunits.models import UnitKind
 from epidispatch.orgunits.selectors import scope_roots, unit_for_user, units_visible_to
 
@@ -24,6 +25,7 @@ from .exports import board_xlsx
 from .forms import (
     CONFIRM_CHOICES,
     CheckInForm,
+    ExtendForm,
     KeyPersonForm,
     PositiveForm,
     TestForm,
@@ -40,6 +42,8 @@ from .selectors import (
     positives_visible_to,
 )
 from .services import (
+    MANAGE_ROLES,
+    case_extend,
     case_register,
     case_release,
     case_test_record,
@@ -126,6 +130,7 @@ def today(request, code: str):
             "check_in_form": CheckInForm(),
             "test_form": TestForm(),
             "transfer_form": TransferForm(),
+            "decides": holds_role_over(request.user, MANAGE_ROLES, unit.path),
         },
     )
 
@@ -217,6 +222,31 @@ def _grid_of(request, form):
     if grid is None:
         form.add_error("grid", _("No grid %(code)s within your units.") % {"code": code})
     return grid
+
+
+@login_required
+@require_POST
+def extend(request, pk: int):
+    """A stricter measure than the version gives, as a recorded local decision."""
+    case = case_for_user(request.user, pk)
+    form = ExtendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("A stricter measure needs the decision and 1 to 14 days."))
+        return redirect(_back(case))
+    try:
+        case_extend(
+            case=case, days=form.cleaned_data["days"], decision=form.cleaned_data["decision"],
+            decided_on=timezone.localdate(), by=request.user,
+        )  # fmt: skip
+    except ValidationError as error:
+        _say(request, error)
+    else:
+        messages.success(
+            request,
+            _("%(name)s is under measures until %(day)s.")
+            % {"name": case.person.name, "day": case.ends_on.isoformat()},
+        )
+    return redirect(_back(case))
 
 
 @login_required
