@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
@@ -149,4 +149,4 @@ def post_check_in(request, case_id: int, payload: CheckInIn):
             case=case, day=timezone.localdate(), temperature=payload.temperature,
             symptoms=payload.symptoms, by=request.user,
         )  # fmt: skip
-    return 201, {"id": check.pk, "day": check.day}
+    return Status(201, {"id": check.pk, "day": check.day})
