@@ -14,9 +14,11 @@ from stdnum.cn import ric
 
 from epidispatch.accounts.models import Role
 from epidispatch.audit.models import AuditEntry
-from epidispatch.registry.ledger import import_batch_create, import_batch_run
-from epidispatch.registry.models import ImportBatch, ImportState, Resident, UnvaccinatedReason
+from epidispatch.imports.models import ImportBatch, ImportState
+from epidispatch.imports.services import import_batch_create, import_batch_run
+from epidispatch.registry.models import Resident, UnvaccinatedReason
 from epidispatch.registry.services import resident_create
+from epidispatch.supply.services import stock_receive, supply_item_for_product
 from epidispatch.vaccination.models import VaccineProduct
 from epidispatch.vaccination.services import dose_record
 
@@ -333,6 +335,12 @@ def test_a_second_dose_too_early_is_refused_in_chinese(
 def test_a_good_dose_is_recorded_and_shown_on_the_resident_page(
     tree, site_staff, official, resident, coronavac, client
 ):
+    # The pack the form names was received at the site (supply refuses an unknown code).
+    stock_receive(
+        holder=tree.site, item=supply_item_for_product(coronavac), lot_number="202105012",
+        expires_on=timezone.localdate() + timedelta(days=90), quantity=1, by=site_staff,
+        package_codes=("81234567890123456789",),
+    )  # fmt: skip
     client.force_login(site_staff)
     url = f"/sites/{tree.site.code}/doses/new/"
     assert f'value="{timezone.localdate():%Y-%m-%d}"' in page_of(client.get(url))
@@ -389,7 +397,7 @@ def test_an_upload_is_imported_and_its_batch_page_shows_the_counts(
     assert 'hx-trigger="every 1s"' not in page
     report = client.get(f"/imports/{batch.pk}/errors.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(report.streaming_content))).active
-    assert [cell.value for cell in sheet[2]][:2] == [3, "身份证件号码"]
+    assert [cell.value for cell in sheet[2]][:2] == [3, "疫苗接种时间"]
 
 
 def test_a_running_import_is_polled_with_the_vendored_htmx(official, tmp_path, client):

@@ -9,6 +9,7 @@ class AuditAction(models.TextChoices):
     UNMASK_RESIDENT = "unmask_resident", _("Viewed a resident's ID number and phone unmasked")
     CORRECT_DOSE = "correct_dose", _("Corrected a dose")
     DELETE_DOSE = "delete_dose", _("Deleted a dose")
+    IMPORT_FILE = "import_file", _("Imported a file")
     UNMASK_KEY_PERSON = "unmask_key_person", _("Viewed a key person's ID number and phone")
     REGISTER_CONTROL_CASE = "register_control_case", _("Put a person under control measures")
     RELEASE_CONTROL_CASE = "release_control_case", _("Released a person from control measures")

@@ -27,7 +27,8 @@ MODULES = (
     Module(_("Dispatch"), "dashboard"),
     Module(_("Field work"), "fieldwork:home"),
     Module(_("Key persons"), "control:home"),
-    Module(_("Vaccine supply"), None),
+    Module(_("Certificates"), "certificates:checkpoint"),
+    Module(_("Vaccine supply"), "supply:home"),
     Module(_("Inspections"), None),
     Module(_("Screening"), None),
 )

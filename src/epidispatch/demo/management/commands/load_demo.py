@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from epidispatch.control.demo import load_control
 from epidispatch.demo import generator
 from epidispatch.fieldwork.demo import load_fieldwork
+from epidispatch.supply.demo import load_supply
 
 
 class Command(BaseCommand):
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         doses = generator.load_doses()
         generator.load_dispatch()
         load_fieldwork()
+        load_supply()
         load_control()
         self.stdout.write(
             _(
