@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "epidispatch.supply",
     "epidispatch.dispatch",
     "epidispatch.screening",
+    "epidispatch.control",
     "epidispatch.audit",
     "epidispatch.operations",
     "epidispatch.demo",

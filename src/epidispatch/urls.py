@@ -46,6 +46,7 @@ urlpatterns = [
     ),
     path("health/", views.health, name="health"),
     path("field/", include("epidispatch.fieldwork.urls")),
+    path("control/", include("epidispatch.control.urls")),
     path("certificates/", include("epidispatch.certificates.urls")),
     path(".well-known/epidispatch-keys.json", certificate_views.keys_json, name="keys_json"),
     path("supply/", include("epidispatch.supply.urls")),

@@ -25,6 +25,9 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", _("Logged in")
     LOGIN_FAILED = "login_failed", _("Failed to log in")
     EXPORT_LIST = "export_list", _("Exported a list")
+    UNMASK_KEY_PERSON = "unmask_key_person", _("Viewed a key person's ID number and phone")
+    REGISTER_CONTROL_CASE = "register_control_case", _("Put a person under control measures")
+    RELEASE_CONTROL_CASE = "release_control_case", _("Released a person from control measures")
 
 
 class AuditEntry(models.Model):

@@ -32,6 +32,7 @@ MODULES = (
     Module(_("Dispatch"), "dashboard"),
     Module(_("Field work"), "fieldwork:home"),
     Module(_("Audit log"), "audit_log", "audit_log"),
+    Module(_("Key persons"), "control:home"),
     Module(_("Certificates"), "certificates:checkpoint"),
     Module(_("Vaccine supply"), "supply:home"),
     Module(_("Inspections"), None),

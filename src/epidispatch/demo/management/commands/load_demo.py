@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from epidispatch.control.demo import load_control
 from epidispatch.demo import generator
 from epidispatch.fieldwork.demo import load_fieldwork
 from epidispatch.supply.demo import load_supply
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         generator.load_dispatch()
         load_fieldwork()
         load_supply()
+        load_control()
         self.stdout.write(
             _(
                 "Demo county loaded: %(units)d units, %(residents)d residents "

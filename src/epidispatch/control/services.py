@@ -1,0 +1,557 @@
+"""Writes of key-population control: one function per verb, each one transaction, each
+checking that the acting user's role covers the person's grid.
+
+Domain errors are `ValidationError`s with a Chinese message (through gettext) that pages,
+the API and commands show as they are.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from epidispatch.accounts.models import Role
+from epidispatch.audit.models import AuditAction
+from epidispatch.audit.services import audit_record
+from epidispatch.core import protection
+from epidispatch.core.ids import mask_id_number, mask_phone, parse_id_number
+from epidispatch.core.scoping import holds_role_over
+from epidispatch.fieldwork.selectors import checkpoint_records_visible_to
+from epidispatch.orgunits.models import OrgUnit, UnitKind
+from epidispatch.registry.models import Resident
+
+from .models import (
+    CONTACT_CATEGORIES,
+    CandidateReason,
+    CandidateState,
+    CaseTest,
+    Category,
+    ContactCandidate,
+    ControlCase,
+    HealthCheck,
+    KeyPerson,
+    PlanItem,
+    PositiveCase,
+    ResponseCheck,
+    ResponseStep,
+    Source,
+    TestResult,
+    TrajectoryPoint,
+)
+from .policy import (
+    NotManaged,
+    build_plan,
+    extend_plan,
+    measure_on,
+    policy_in_force,
+    required_test_days,
+)
+from .signals import Proposal, contact_candidates_wanted
+
+#: Who puts people under measures, records positives and confirms contacts.
+MANAGE_ROLES = (Role.CONTROL_OFFICER, Role.DISPATCHER)
+#: Who does the daily work with a person under measures: their grid's workers, the town,
+#: the control group.
+DAILY_ROLES = (Role.GRID_WORKER, Role.TOWN_OFFICIAL, Role.CONTROL_OFFICER, Role.DISPATCHER)
+#: A body temperature outside this range is a typing error, not a reading.
+TEMPERATURE_RANGE = (Decimal("34.0"), Decimal("43.0"))
+#: How far back a reference date may lie: older exposures need no measure any more.
+REFERENCE_MAX_AGE = timedelta(days=60)
+#: How long around a trajectory point a checkpoint record makes someone a candidate.
+CHECKPOINT_WINDOW = timedelta(hours=1)
+
+
+def _require(user, roles, grid: OrgUnit, message: str) -> None:
+    if user is not None and not holds_role_over(user, roles, grid.path):
+        raise PermissionDenied(message)
+
+
+def key_person_resolve(
+    *, name: str, id_number: str, phone: str = "", grid: OrgUnit | None = None, address: str = ""
+) -> KeyPerson:
+    """The key person with this ID number, made when new: matched to the resident (and
+    their grid) when registered here, else placed in `grid` as a non-resident.
+
+    A non-resident without a grid is refused: the board counts people where they stay.
+    """
+    card = parse_id_number(id_number)
+    digest = protection.lookup_digest(card.number)
+    resident = Resident.objects.select_related("grid").filter(id_number_digest=digest).first()
+    home = resident.grid if resident is not None else grid
+    if home is None:
+        raise ValidationError(
+            _("%(name)s is not a registered resident: give the grid where the person stays.")
+            % {"name": name}
+        )
+    if home.kind != UnitKind.GRID:
+        raise ValidationError(_("%(unit)s is not a grid.") % {"unit": home.name})
+    person = KeyPerson.objects.filter(id_number_digest=digest).first()
+    if person is None:
+        phone = phone.strip()
+        person = KeyPerson.objects.create(
+            name=(resident.name if resident else name.strip())[:60],
+            id_number_digest=digest,
+            id_number_encrypted=protection.encrypt(card.number),
+            id_number_masked=mask_id_number(card.number),
+            phone_digest=protection.lookup_digest(phone) if phone else "",
+            phone_encrypted=protection.encrypt(phone) if phone else "",
+            phone_masked=mask_phone(phone) if phone else "",
+            resident=resident,
+            grid=home,
+            address=address.strip()[:200],
+            county_code=home.county_code,
+        )
+    return person
+
+
+@dataclass(frozen=True)
+class Registration:
+    case: ControlCase
+    created: bool
+
+
+def case_register(
+    *,
+    person: KeyPerson,
+    category: str,
+    reference_date: date,
+    registered_on: date,
+    source: str,
+    by=None,
+    positive: PositiveCase | None = None,
+) -> Registration:
+    """Put a key person under the measures the version in force on `registered_on` gives
+    their category, with the phases as dates from `reference_date`.
+
+    The same person, category and reference date is the same case: registering it again
+    returns the stored one unchanged. A category the version does not manage is refused
+    with the reason. `by` None is the command line (the server's administrator).
+    """
+    if category not in Category.values:
+        raise ValidationError(_("Unknown category: %(value)s.") % {"value": category})
+    _require(by, MANAGE_ROLES, person.grid, _("Only the control group registers key persons."))
+    if reference_date > registered_on:
+        raise ValidationError(
+            _("The last exposure or arrival (%(day)s) is after the registration day.")
+            % {"day": reference_date},
+            code="reference_date",
+        )
+    if reference_date < registered_on - REFERENCE_MAX_AGE:
+        raise ValidationError(
+            _("The last exposure or arrival (%(day)s) is more than 60 days ago.")
+            % {"day": reference_date},
+            code="reference_date",
+        )
+    with transaction.atomic():
+        existing = ControlCase.objects.filter(
+            person=person, category=category, reference_date=reference_date
+        ).first()
+        if existing is not None:
+            return Registration(case=existing, created=False)
+        try:
+            policy = policy_in_force(registered_on)
+        except NotManaged as error:
+            raise ValidationError(str(error)) from None
+        phases = list(policy.phases.filter(category=category))
+        if not phases:
+            raise ValidationError(
+                _("%(policy)s does not manage %(category)s: nobody is registered in it.")
+                % {"policy": policy.name, "category": Category(category).label},
+                code="not_managed",
+            )
+        plan = build_plan(phases, reference_date)
+        case = ControlCase.objects.create(
+            person=person,
+            category=category,
+            source=source,
+            reference_date=reference_date,
+            registered_on=registered_on,
+            policy=policy,
+            plan=plan,
+            ends_on=date.fromisoformat(plan[-1]["last"]),
+            grid=person.grid,
+            county_code=person.county_code,
+            positive=positive,
+        )
+        if by is not None:
+            audit_record(
+                user=by,
+                action=AuditAction.REGISTER_CONTROL_CASE,
+                subject=str(case)[:120],
+                unit_path=person.grid.path,
+            )
+    return Registration(case=case, created=True)
+
+
+def _under_measure(case: ControlCase, day: date) -> str:
+    if case.released_on is not None:
+        raise ValidationError(_("%(name)s has been released.") % {"name": case.person.name})
+    measure = measure_on(case.plan, day, case.transferred_on)
+    if measure is None:
+        raise ValidationError(
+            _("%(name)s is not under measures on %(day)s.") % {"name": case.person.name, "day": day}
+        )
+    return measure
+
+
+@transaction.atomic
+def health_check_record(
+    *, case: ControlCase, day: date, temperature: Decimal, symptoms: str = "", by
+) -> HealthCheck:
+    """The day's health check-in (体温、症状) of a person under measures; one per day."""
+    _require(by, DAILY_ROLES, case.grid, _("Only the workers of this grid record check-ins."))
+    _under_measure(case, day)
+    low, high = TEMPERATURE_RANGE
+    if not low <= temperature <= high:
+        raise ValidationError(
+            _("A body temperature lies between %(low)s and %(high)s °C.")
+            % {"low": low, "high": high}
+        )
+    if HealthCheck.objects.filter(case=case, day=day).exists():
+        raise ValidationError(
+            _("The check-in of %(name)s for %(day)s is recorded already.")
+            % {"name": case.person.name, "day": day}
+        )
+    return HealthCheck.objects.create(
+        case=case, day=day, temperature=temperature,
+        symptoms=symptoms.replace("\x00", "").strip()[:200],
+        recorded_by=by,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def case_test_record(
+    *, case: ControlCase, day: date, result: str, by=None, source: str = ""
+) -> CaseTest:
+    """A nucleic-acid result of a person under measures (entered by hand, or passed on by
+    the screening module with `by` None and `source` naming it). A result already stored
+    for the day is kept: a different one is refused."""
+    if result not in TestResult.values:
+        raise ValidationError(_("Unknown test result: %(value)s.") % {"value": result})
+    _require(by, DAILY_ROLES, case.grid, _("Only the workers of this grid record tests."))
+    _under_measure(case, day)
+    stored = CaseTest.objects.filter(case=case, day=day).first()
+    if stored is not None:
+        if stored.result != result:
+            raise ValidationError(
+                _("A %(result)s result is already stored for %(day)s.")
+                % {"result": stored.get_result_display(), "day": day}
+            )
+        return stored
+    return CaseTest.objects.create(
+        case=case, day=day, result=result, source=source[:40], recorded_by=by
+    )
+
+
+def case_tests_from_result(
+    sender, *, id_number_digest: str, day: date, result: str, source: str = "", **kwargs
+) -> list[CaseTest]:
+    """Receiver of `test_result_reported`: a result another module learnt (a screening
+    tube's) lands on every case of the person under measures that day; a person not under
+    measures is nobody's business here."""
+    stored = []
+    cases = ControlCase.objects.filter(
+        person__id_number_digest=id_number_digest,
+        released_on__isnull=True,
+        ends_on__gte=day,
+        registered_on__lte=day,
+    ).select_related("person", "grid")
+    for case in cases:
+        if measure_on(case.plan, day, case.transferred_on) is not None:
+            stored.append(case_test_record(case=case, day=day, result=result, source=source))
+    return stored
+
+
+def release_blockers(case: ControlCase, on: date) -> list[str]:
+    """What stands between a case and its release on `on`, in words (empty: none)."""
+    blockers = []
+    if on < case.ends_on:
+        blockers.append(_("the last phase ends on %(day)s") % {"day": case.ends_on.isoformat()})
+    results = dict(CaseTest.objects.filter(case=case).values_list("day", "result"))
+    missing = [day for day in required_test_days(case.plan) if day not in results]
+    positive = [day for day, result in results.items() if result == TestResult.POSITIVE]
+    if missing:
+        blockers.append(
+            _("no test result for %(days)s")
+            % {"days": "、".join(day.strftime("%m-%d") for day in missing)}
+        )
+    if positive:
+        blockers.append(
+            _("a positive result on %(days)s")
+            % {"days": "、".join(day.strftime("%m-%d") for day in sorted(positive))}
+        )
+    return blockers
+
+
+@transaction.atomic
+def case_release(*, case: ControlCase, on: date, by) -> ControlCase:
+    """Release (解除管控) once the last phase has ended — its last day counts — and every
+    required test is negative; refused otherwise, saying what is missing."""
+    _require(by, DAILY_ROLES, case.grid, _("Only the workers of this grid release people."))
+    case = ControlCase.objects.select_for_update().select_related("person", "grid").get(pk=case.pk)
+    if case.released_on is not None:
+        raise ValidationError(_("%(name)s has been released.") % {"name": case.person.name})
+    blockers = release_blockers(case, on)
+    if blockers:
+        raise ValidationError(
+            _("%(name)s cannot be released yet: %(what)s.")
+            % {"name": case.person.name, "what": "；".join(blockers)}
+        )
+    case.released_on, case.released_by = on, by
+    case.save(update_fields=["released_on", "released_by"])
+    audit_record(
+        user=by,
+        action=AuditAction.RELEASE_CONTROL_CASE,
+        subject=str(case)[:120],
+        unit_path=case.grid.path,
+    )
+    return case
+
+
+@transaction.atomic
+def case_transfer(*, case: ControlCase, on: date, place: str, by) -> ControlCase:
+    """Transfer to centralized isolation (转运集中隔离) at `place`, from `on` until the end
+    of the current phase."""
+    _require(by, DAILY_ROLES, case.grid, _("Only the workers of this grid transfer people."))
+    place = place.strip()
+    if not place:
+        raise ValidationError(_("Give the isolation place."))
+    if _under_measure(case, on) == "centralized_isolation":
+        raise ValidationError(
+            _("%(name)s is in centralized isolation already.") % {"name": case.person.name}
+        )
+    case.transferred_on, case.isolation_place = on, place[:100]
+    case.save(update_fields=["transferred_on", "isolation_place"])
+    return case
+
+
+@transaction.atomic
+def case_extend(*, case: ControlCase, days: int, decision: str, decided_on: date, by):
+    """Keep a person longer than their version says: possible only as a recorded, dated
+    local decision (整治层层加码), so the board can tell it from overreach."""
+    _require(by, MANAGE_ROLES, case.grid, _("Only the control group decides stricter measures."))
+    decision = decision.strip()
+    if not decision or not 1 <= days <= 14:
+        raise ValidationError(_("A stricter measure needs the decision and 1 to 14 days."))
+    case.extra_days += days
+    case.local_decision = f"{decided_on:%Y-%m-%d} {decision}"[:200]
+    case.local_decision_on = decided_on
+    case.plan = extend_plan(case.plan, days)
+    case.ends_on = date.fromisoformat(case.plan[-1]["last"])
+    case.save(
+        update_fields=["extra_days", "local_decision", "local_decision_on", "plan", "ends_on"]
+    )
+    return case
+
+
+def key_person_unmask(*, user, person: KeyPerson) -> tuple[str, str]:
+    """The ID number and phone in clear, written to the audit log first (PIPL)."""
+    _require(user, DAILY_ROLES, person.grid, _("You may not see this person's personal data."))
+    audit_record(
+        user=user,
+        action=AuditAction.UNMASK_KEY_PERSON,
+        subject=str(person)[:120],
+        unit_path=person.grid.path,
+    )
+    return (
+        protection.decrypt(person.id_number_encrypted),
+        protection.decrypt(person.phone_encrypted) if person.phone_encrypted else "",
+    )
+
+
+# First response (第一时间第一落点)
+
+
+@dataclass(frozen=True)
+class Stop:
+    place: str
+    started_at: datetime
+    ended_at: datetime
+
+
+@transaction.atomic
+def positive_record(
+    *, person: KeyPerson, found_on: date, trajectory: Iterable[Stop], by
+) -> PositiveCase:
+    """Record a positive person with their trajectory, tick "report" on the first-hour
+    checklist and propose the contacts the platform's data gives."""
+    _require(by, MANAGE_ROLES, person.grid, _("Only the control group records positives."))
+    positive = PositiveCase.objects.create(
+        person=person,
+        found_on=found_on,
+        grid=person.grid,
+        county_code=person.county_code,
+        reported_by=by,
+    )
+    for stop in trajectory:
+        if stop.ended_at < stop.started_at:
+            raise ValidationError(
+                _("At %(place)s the end is before the start.") % {"place": stop.place}
+            )
+        TrajectoryPoint.objects.create(
+            positive=positive, place=stop.place.strip()[:100],
+            started_at=stop.started_at, ended_at=stop.ended_at,
+        )  # fmt: skip
+    ResponseCheck.objects.create(
+        positive=positive, step=ResponseStep.REPORT, done_at=timezone.now(), done_by=by
+    )
+    candidates_propose(positive=positive, by=by)
+    return positive
+
+
+def _proposals(positive: PositiveCase, by) -> list[Proposal]:
+    """Everyone the platform's data puts near the positive person: checkpoint records at
+    a trajectory place within the window (those with an ID number), other key persons at
+    the same address, and what other modules answer on `contact_candidates_wanted`."""
+    found: list[Proposal] = []
+    records = checkpoint_records_visible_to(by).exclude(id_number_digest="")
+    for stop in positive.trajectory.all():
+        for record in records.filter(
+            place__iexact=stop.place,
+            seen_at__gte=stop.started_at - CHECKPOINT_WINDOW,
+            seen_at__lte=stop.ended_at + CHECKPOINT_WINDOW,
+        ):
+            found.append(
+                Proposal(
+                    reason=CandidateReason.CHECKPOINT,
+                    id_number_digest=record.id_number_digest,
+                    id_number_encrypted=record.id_number_encrypted,
+                    id_number_masked=record.id_number_masked,
+                    name=record.name or (record.resident.name if record.resident else ""),
+                    exposed_on=timezone.localdate(record.seen_at),
+                    detail=f"{record.place} {timezone.localtime(record.seen_at):%m-%d %H:%M}",
+                )
+            )
+    address = positive.person.address
+    if address:
+        for other in KeyPerson.objects.filter(address=address).exclude(id_number_digest=""):
+            found.append(
+                Proposal(
+                    reason=CandidateReason.ADDRESS,
+                    id_number_digest=other.id_number_digest,
+                    id_number_encrypted=other.id_number_encrypted,
+                    id_number_masked=other.id_number_masked,
+                    name=other.name,
+                    exposed_on=positive.found_on,
+                    detail=address,
+                )
+            )
+    for _receiver, answer in contact_candidates_wanted.send(
+        sender=PositiveCase,
+        id_number_digest=positive.person.id_number_digest,
+        found_on=positive.found_on,
+    ):
+        found.extend(answer or ())
+    return found
+
+
+@transaction.atomic
+def candidates_propose(*, positive: PositiveCase, by) -> list[ContactCandidate]:
+    """Store the proposals as candidates, once per person (the first reason found wins),
+    never the positive person themself. Run again, it adds only new people."""
+    _require(by, MANAGE_ROLES, positive.grid, _("Only the control group traces contacts."))
+    known = set(positive.candidates.values_list("id_number_digest", flat=True))
+    known.add(positive.person.id_number_digest)
+    proposals = _proposals(positive, by)
+    digests = {proposal.id_number_digest for proposal in proposals}
+    residents = {
+        resident.id_number_digest: resident
+        for resident in Resident.objects.select_related("grid").filter(id_number_digest__in=digests)
+    }
+    created = []
+    for proposal in proposals:
+        if proposal.id_number_digest in known:
+            continue
+        known.add(proposal.id_number_digest)
+        resident = residents.get(proposal.id_number_digest)
+        created.append(
+            ContactCandidate.objects.create(
+                positive=positive,
+                reason=proposal.reason,
+                detail=proposal.detail[:200],
+                exposed_on=proposal.exposed_on,
+                name=(resident.name if resident else proposal.name)[:60],
+                id_number_digest=proposal.id_number_digest,
+                id_number_encrypted=proposal.id_number_encrypted,
+                id_number_masked=proposal.id_number_masked,
+                resident=resident,
+                grid=resident.grid if resident else positive.grid,
+            )
+        )
+    return created
+
+
+@transaction.atomic
+def contacts_confirm(
+    *, positive: PositiveCase, choices: dict[int, str], on: date, by
+) -> list[ControlCase]:
+    """Confirm candidates as 密接 or 次密接 in one step: each becomes a key person with a
+    case under the version in force on `on`, counted from their last exposure. All or
+    nothing: one refusal (a category the version does not manage) stores none."""
+    _require(by, MANAGE_ROLES, positive.grid, _("Only the control group confirms contacts."))
+    candidates = {
+        candidate.pk: candidate
+        for candidate in positive.candidates.select_related("grid", "resident").filter(
+            pk__in=choices, state=CandidateState.PROPOSED
+        )
+    }
+    if not candidates:
+        raise ValidationError(_("Choose at least one proposed candidate."))
+    cases = []
+    for pk, candidate in candidates.items():
+        category = choices[pk]
+        if category not in CONTACT_CATEGORIES:
+            raise ValidationError(_("A contact is a close or a secondary contact."))
+        person = KeyPerson.objects.filter(id_number_digest=candidate.id_number_digest).first()
+        if person is None:
+            person = KeyPerson.objects.create(
+                name=candidate.name,
+                id_number_digest=candidate.id_number_digest,
+                id_number_encrypted=candidate.id_number_encrypted,
+                id_number_masked=candidate.id_number_masked,
+                resident=candidate.resident,
+                grid=candidate.grid,
+                county_code=candidate.grid.county_code,
+            )
+        case = case_register(
+            person=person,
+            category=category,
+            reference_date=min(candidate.exposed_on, on),
+            registered_on=on,
+            source=Source.TRACING,
+            by=by,
+            positive=positive,
+        ).case
+        candidate.state, candidate.case = CandidateState.CONFIRMED, case
+        candidate.save(update_fields=["state", "case"])
+        cases.append(case)
+    return cases
+
+
+@transaction.atomic
+def response_step_done(*, positive: PositiveCase, step: str, by) -> ResponseCheck:
+    """Tick a step of the first-hour checklist with the time it was done (once)."""
+    _require(by, MANAGE_ROLES, positive.grid, _("Only the control group records the response."))
+    if step not in ResponseStep.values:
+        raise ValidationError(_("Unknown step: %(value)s.") % {"value": step})
+    check, _created = ResponseCheck.objects.get_or_create(
+        positive=positive, step=step, defaults={"done_at": timezone.now(), "done_by": by}
+    )
+    return check
+
+
+@transaction.atomic
+def plan_item_check(*, unit: OrgUnit, item: str, ready: bool, note: str, on: date, by):
+    """Record the state of one of a unit's 五个到位 on the day it was checked."""
+    _require(by, (*MANAGE_ROLES, Role.TOWN_OFFICIAL), unit, _("You may not edit this plan."))
+    row, _created = PlanItem.objects.update_or_create(
+        unit=unit,
+        item=item,
+        defaults={"ready": ready, "note": note.strip()[:200], "checked_on": on, "checked_by": by},
+    )
+    return row
