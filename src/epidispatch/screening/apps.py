@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ScreeningConfig(AppConfig):
     name = "epidispatch.screening"
     verbose_name = _("Nucleic-acid screening")
+
+    def ready(self):
+        from epidispatch.control.signals import contact_candidates_wanted
+
+        from .contacts import pooled_tube_contacts
+
+        contact_candidates_wanted.connect(pooled_tube_contacts, dispatch_uid="screening-pools")
