@@ -91,7 +91,7 @@ def test_the_api_lists_a_residents_certificates_and_verifies_a_payload(vaccinate
     assert (answer["valid"], answer["name"]) == (True, "张三")
     bad = client.post(
         "/api/v1/certificates/verify",
-        {"payload": "EPC1.\x00" + "x" * 9000},
+        {"payload": "EPC1." + "x" * 9000},
         content_type="application/json",
         **_bearer(leader),
     )
@@ -242,9 +242,9 @@ def test_the_checkpoint_page_speaks_chinese_by_default(station, client):
 @pytest.mark.parametrize(
     "url", ["/certificates/%00/print/", "/certificates/" + "x" * 300 + "/print/"]
 )
-def test_odd_serials_are_404_never_500(url, leader, client):
+def test_odd_serials_are_400_or_404_never_500(url, leader, client):
     client.force_login(leader)
-    assert client.get(url).status_code == 404
+    assert client.get(url).status_code in (400, 404)
 
 
 def test_odd_checkpoint_input_is_a_400_with_a_message_never_500(station, client):
@@ -259,7 +259,7 @@ def test_odd_checkpoint_input_is_a_400_with_a_message_never_500(station, client)
     ):
         response = client.post("/certificates/check/record/", data)
         assert response.status_code == 400, data
-        assert response.json()["error"]
+        assert _error_text(response)
 
 
 def test_the_issue_button_is_offered_only_for_doses_the_current_certificate_lacks(
@@ -273,3 +273,11 @@ def test_the_issue_button_is_offered_only_for_doses_the_current_certificate_lack
     assert "data-issue" not in client.get(url).content.decode()
     give_dose(resident, tree.site, site_staff, coronavac, days_ago=0)
     assert "data-issue" in client.get(url).content.decode()
+
+
+def _error_text(response) -> str:
+    """The message of a 400: the page's JSON, or the plain text with which every page
+    refuses a NUL byte before it reaches the view (web.middleware.RejectNulMiddleware)."""
+    if response["Content-Type"].startswith("application/json"):
+        return response.json()["error"]
+    return response.content.decode()

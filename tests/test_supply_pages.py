@@ -86,7 +86,10 @@ def test_a_scan_answers_why_a_pack_is_refused_never_a_500(client, tree, stocked,
     for code in ["", "x" * 5000, "8123456\x00", "(01)1", "8123456000000000000"]:
         response = client.get(f"/supply/sites/{tree.site.code}/scan/", {"code": code})
         assert response.status_code == 400
-        assert response.json()["error"]
+        if "\x00" in code:  # refused before the view (web.middleware.RejectNulMiddleware)
+            assert response.content.decode()
+        else:
+            assert response.json()["error"]
 
 
 def test_another_towns_official_sees_neither_the_stock_nor_the_people_of_a_lot(

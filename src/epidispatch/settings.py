@@ -302,11 +302,12 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
 )
 
 # Content-Security-Policy: scripts, styles and images from this server only (htmx and
-# ECharts are vendored under static/); no inline script or style attribute.
+# ECharts are vendored under static/); no inline script or style attribute. WebAssembly may
+# be compiled ('wasm-unsafe-eval', no eval of scripts): the checkpoint's QR reader is zxing-wasm.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'"],
+        "script-src": ["'self'", "'wasm-unsafe-eval'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:", "blob:"],
         "object-src": ["'none'"],

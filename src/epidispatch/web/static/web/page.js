@@ -9,4 +9,8 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const bar of document.querySelectorAll("[data-width]")) {
     bar.style.width = `${Math.max(0, Math.min(100, Number(bar.dataset.width) || 0))}%`;
   }
+  // Print buttons of printable pages (certificates, bulletins).
+  for (const button of document.querySelectorAll("button[data-print]")) {
+    button.addEventListener("click", () => window.print());
+  }
 });
