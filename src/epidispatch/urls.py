@@ -31,6 +31,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("field/", include("epidispatch.fieldwork.urls")),
+    path("inspection/", include("epidispatch.inspection.urls")),
+    path("accountability/", include("epidispatch.accountability.urls")),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -133,3 +133,4 @@ def get_unit_coverage(request, code: str, as_of: date | None = None):
 
 api.add_router("/field/", "epidispatch.fieldwork.api.router")
 api.add_router("/dispatch/", "epidispatch.dispatch.api.router")
+api.add_router("/inspection/", "epidispatch.inspection.api.router")

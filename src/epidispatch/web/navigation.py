@@ -27,6 +27,6 @@ MODULES = (
     Module(_("Dispatch"), "dashboard"),
     Module(_("Field work"), "fieldwork:home"),
     Module(_("Vaccine supply"), None),
-    Module(_("Inspections"), None),
+    Module(_("Inspections"), "inspection:home"),
     Module(_("Screening"), None),
 )
