@@ -3,6 +3,7 @@ from django.utils.translation import gettext as _
 
 from epidispatch.demo import generator
 from epidispatch.fieldwork.demo import load_fieldwork
+from epidispatch.inspection.demo import load_inspection
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         doses = generator.load_doses()
         generator.load_dispatch()
         load_fieldwork()
+        load_inspection()
         self.stdout.write(
             _(
                 "Demo county loaded: %(units)d units, %(residents)d residents "
