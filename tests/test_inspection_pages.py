@@ -274,3 +274,12 @@ def test_only_the_office_edits_checklists_on_the_page(client, office, inspector,
     )
     assert response.status_code == 302
     assert mall_category.checklists.order_by("-version").first().items.count() == 2
+
+
+def test_the_pages_speak_chinese_by_default(client, problem, town_official, office):
+    client.force_login(town_official)
+    page = client.get(f"/inspection/problems/{problem.pk}/").content.decode()
+    assert "提交整改" in page and "待整改" in page
+    client.force_login(office)
+    assert "追究责任" in client.get(f"/inspection/problems/{problem.pk}/").content.decode()
+    assert "约谈问责与通报表扬" in client.get("/accountability/").content.decode()

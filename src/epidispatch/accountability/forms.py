@@ -2,13 +2,19 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Kind
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("confirm", _("Confirm")), ("dismiss", _("Dismiss"))])
-    kind = forms.ChoiceField(label=_("Measure"), choices=Kind.choices)
+    decision = forms.ChoiceField(
+        choices=[
+            ("confirm", pgettext_lazy("accountability", "Confirm")),
+            ("dismiss", pgettext_lazy("accountability", "Dismiss")),
+        ]
+    )
+    kind = forms.ChoiceField(label=pgettext_lazy("accountability", "Measure"), choices=Kind.choices)
     persons = forms.CharField(label=_("Persons concerned"), max_length=200, required=False)
     note = forms.CharField(
         label=_("Decision"),
@@ -31,7 +37,7 @@ class PledgeForm(forms.Form):
 
 class CaseForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, empty_label=None)
-    kind = forms.ChoiceField(label=_("Measure"), choices=Kind.choices)
+    kind = forms.ChoiceField(label=pgettext_lazy("accountability", "Measure"), choices=Kind.choices)
     summary = forms.CharField(label=_("Why"), max_length=200)
     persons = forms.CharField(label=_("Persons concerned"), max_length=200, required=False)
     decision = forms.CharField(

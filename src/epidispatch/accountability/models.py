@@ -16,6 +16,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epidispatch.orgunits.models import OrgUnit
 
@@ -38,7 +39,7 @@ class Cause(models.TextChoices):
 class CaseState(models.TextChoices):
     PROPOSED = "proposed", _("Awaiting decision")
     DECIDED = "decided", _("Decided")
-    DISMISSED = "dismissed", _("Dismissed")
+    DISMISSED = "dismissed", pgettext_lazy("accountability", "Dismissed")
     CLOSED = "closed", _("Closed")
 
 
@@ -46,7 +47,9 @@ class Accountability(models.Model):
     unit = models.ForeignKey(
         OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
     )
-    kind = models.CharField(_("measure"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(
+        pgettext_lazy("accountability", "measure"), max_length=20, choices=Kind.choices
+    )
     state = models.CharField(
         _("state"), max_length=10, choices=CaseState.choices, default=CaseState.PROPOSED
     )

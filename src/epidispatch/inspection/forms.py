@@ -6,6 +6,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epidispatch.accountability.models import Kind
 
@@ -127,7 +128,7 @@ class ReviewForm(forms.Form):
 
 
 class ReferForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Measure"), choices=Kind.choices)
+    kind = forms.ChoiceField(label=pgettext_lazy("accountability", "Measure"), choices=Kind.choices)
 
 
 class ChecklistForm(forms.Form):

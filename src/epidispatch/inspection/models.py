@@ -15,6 +15,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epidispatch.accountability.models import Accountability
 from epidispatch.orgunits.models import OrgUnit
@@ -155,7 +156,10 @@ class InspectionKind(models.TextChoices):
 
 class Inspection(models.Model):
     place = models.ForeignKey(
-        KeyPlace, verbose_name=_("place"), on_delete=models.PROTECT, related_name="inspections"
+        KeyPlace,
+        verbose_name=pgettext_lazy("key place", "place"),
+        on_delete=models.PROTECT,
+        related_name="inspections",
     )
     kind = models.CharField(_("kind"), max_length=16, choices=InspectionKind.choices)
     team = models.ForeignKey(
@@ -230,7 +234,10 @@ class Problem(models.Model):
         Inspection, verbose_name=_("inspection"), on_delete=models.CASCADE, related_name="problems"
     )
     place = models.ForeignKey(
-        KeyPlace, verbose_name=_("place"), on_delete=models.PROTECT, related_name="problems"
+        KeyPlace,
+        verbose_name=pgettext_lazy("key place", "place"),
+        on_delete=models.PROTECT,
+        related_name="problems",
     )
     item = models.ForeignKey(
         ChecklistItem,
@@ -295,7 +302,7 @@ class Rectification(models.Model):
     )
     submitted_at = models.DateTimeField(_("submitted at"))
     outcome = models.CharField(
-        _("outcome"),
+        pgettext_lazy("rectification", "outcome"),
         max_length=10,
         choices=RectificationOutcome.choices,
         default=RectificationOutcome.PENDING,
