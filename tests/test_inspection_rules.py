@@ -6,6 +6,8 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from epidispatch.accountability.models import Accountability, CaseState, Cause
 from epidispatch.accountability.services import (
@@ -312,3 +314,33 @@ def test_the_office_refers_a_problem_itself_and_records_the_pledge(problem, offi
 def test_only_the_office_refers_a_problem(problem, inspector):
     with pytest.raises(PermissionDenied):
         problem_refer(problem=problem, by=inspector)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    offsets=st.lists(st.integers(min_value=-3000, max_value=3000), min_size=1, max_size=4),
+    states=st.lists(st.sampled_from(ProblemState.values), min_size=4, max_size=4),
+)
+def test_exactly_the_open_problems_past_their_deadline_escalate_once(
+    inspector, team, mall, offsets, states
+):
+    Problem.objects.all().delete()
+    Accountability.objects.all().delete()
+    now = timezone.now()
+    problems = []
+    for offset, state in zip(offsets, states, strict=False):
+        deadline = now + timedelta(minutes=offset)
+        problem = inspect_with_problem(
+            mall, inspector, done_at=deadline - timedelta(days=1), deadline=deadline
+        ).problems.get()
+        Problem.objects.filter(pk=problem.pk).update(state=state)
+        problems.append((problem.pk, offset, state))
+    escalated = {p.pk for p in problems_escalate(now=now)}
+    expected = {
+        pk for pk, offset, state in problems if offset < 0 and state in ("assigned", "in_progress")
+    }
+    assert escalated == expected
+    assert problems_escalate(now=now) == []
+    assert set(Accountability.objects.values_list("cause_id", flat=True)) == expected
