@@ -5,6 +5,7 @@ whose problem waits for 鸡川镇 (`town_jichuan`) to rectify it."""
 import base64
 from datetime import timedelta
 
+from django.apps import apps as django_apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,7 @@ from epidispatch.accounts.models import User
 from epidispatch.orgunits.models import OrgUnit
 
 from .models import Inspection, InspectionKind, PlaceCategory, Team
+from .reference import reference_data_load
 from .services import (
     PlaceFields,
     ProblemInput,
@@ -44,6 +46,7 @@ def load_inspection() -> int:
     towns = list(OrgUnit.objects.filter(code__in=TEAM_TOWNS))
     if inspector is None or len(towns) != len(TEAM_TOWNS):
         return 0
+    reference_data_load(django_apps)
     categories = {category.name: category for category in PlaceCategory.objects.all()}
     units = {town.code: town for town in towns}
     added = 0
