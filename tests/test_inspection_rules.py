@@ -1,10 +1,13 @@
 """Inspections and rectification as specified by issue 21: who may inspect, who may
 verify, when a problem escalates and what accountability case it opens."""
 
+import io
+import json
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -344,3 +347,18 @@ def test_exactly_the_open_problems_past_their_deadline_escalate_once(
     assert escalated == expected
     assert problems_escalate(now=now) == []
     assert set(Accountability.objects.values_list("cause_id", flat=True)) == expected
+
+
+def test_the_escalation_command_prints_what_it_escalated(inspector, team, mall):
+    overdue = inspect_with_problem(
+        mall,
+        inspector,
+        done_at=timezone.now() - timedelta(days=4),
+        deadline=timezone.now() - timedelta(minutes=1),
+    ).problems.get()
+    out = io.StringIO()
+    call_command("escalate_problems", "--json", stdout=out)
+    assert json.loads(out.getvalue()) == {"escalated": 1, "problems": [overdue.pk]}
+    out = io.StringIO()
+    call_command("escalate_problems", "--json", stdout=out)
+    assert json.loads(out.getvalue()) == {"escalated": 0, "problems": []}
