@@ -560,7 +560,8 @@ class StageClock:
 #: (stage, depth) in the order the importer runs them; depth 1 is inside the stage above.
 STAGES = [
     ("import_batch_create", 0),
-    ("read_frame", 0),
+    ("read_file", 0),
+    ("_checked_cells", 0),
     ("_checked", 0),
     ("check_id_numbers", 1),
     ("_file_duplicates", 0),
@@ -569,7 +570,6 @@ STAGES = [
     ("select_in(Resident)", 1),
     ("_against_stored", 0),
     ("stored_doses", 1),
-    ("_record_rejections", 0),
     ("_dose_rows", 0),
     ("doses_settle", 0),
     ("derive", 1),
@@ -586,25 +586,25 @@ def instrument() -> StageClock:
     from django.db import transaction
 
     from epidispatch.core import bulk, protection
-    from epidispatch.registry import ledger
+    from epidispatch.imports import services as framework
     from epidispatch.vaccination import imports, services
 
     clock = StageClock()
     by_model = lambda name: lambda model, *a, **k: f"{name}({model.__name__})"  # noqa: E731
     for attribute in (
-        "read_frame", "_checked", "check_id_numbers", "_file_duplicates", "_match_residents",
-        "_against_stored", "stored_doses", "_record_rejections", "_dose_rows", "doses_settle",
+        "_checked", "check_id_numbers", "_file_duplicates", "_match_residents",
+        "_against_stored", "stored_doses", "_dose_rows", "doses_settle",
     ):  # fmt: skip
         clock.wrap(imports, attribute)
+    for attribute in ("read_file", "_checked_cells", "write_error_report", "import_batch_create"):
+        clock.wrap(framework, attribute)
     clock.wrap(protection, "lookup_digests")
     clock.wrap(services, "derive")
     for name in ("select_in", "insert_frame", "update_frame", "delete_in"):
         clock.wrap(bulk, name, by_model(name))
-    clock.wrap(ledger, "write_error_report")
-    clock.wrap(ledger, "import_batch_create")
 
     # The commit: time from leaving the importer's outermost atomic block to its end.
-    original_atomic = imports.transaction.atomic
+    original_atomic = framework.transaction.atomic
 
     @contextmanager
     def timed_atomic(*args, **kwargs):
@@ -616,12 +616,12 @@ def instrument() -> StageClock:
             clock.seconds["commit"] += time.perf_counter() - exiting
             clock.calls["commit"] += 1
 
-    imports.transaction = _TransactionProxy(timed_atomic)
+    framework.transaction = _TransactionProxy(timed_atomic)
     return clock
 
 
 class _TransactionProxy:
-    """`imports.transaction` with `atomic` timed (only the importer's module sees it)."""
+    """`transaction` with `atomic` timed (only the import framework's module sees it)."""
 
     def __init__(self, atomic):
         self.atomic = atomic
@@ -634,8 +634,7 @@ class _TransactionProxy:
 
 def timed_import(path: Path, clock: StageClock, profile: Path | None = None):
     """(seconds, summary, batch) of the end-to-end import of one dose file."""
-    from epidispatch.registry.ledger import import_batch_create, import_batch_run
-    from epidispatch.registry.models import ImportKind
+    from epidispatch.imports.services import import_batch_create, import_batch_run
 
     run_sql("CHECKPOINT")
     clock.reset()
@@ -643,7 +642,7 @@ def timed_import(path: Path, clock: StageClock, profile: Path | None = None):
     start = time.perf_counter()
     if profiler:
         profiler.enable()
-    batch = import_batch_create(kind=ImportKind.DOSES, path=path, file_name=path.name)
+    batch = import_batch_create(kind="doses", path=path, file_name=path.name)
     summary = import_batch_run(batch, path)
     if profiler:
         profiler.disable()
@@ -937,7 +936,7 @@ def _reusable(manifest_path: Path, wanted: dict, args, *paths: Path) -> bool:
 def _empty_imports() -> None:
     from django.db import connection
 
-    from epidispatch.registry.models import ImportBatch
+    from epidispatch.imports.models import ImportBatch
     from epidispatch.vaccination.models import Dose, VaccinationStatus
 
     tables = ", ".join(m._meta.db_table for m in (Dose, VaccinationStatus, ImportBatch))

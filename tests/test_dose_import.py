@@ -11,9 +11,9 @@ from django.db import connection
 
 from epidispatch.accounts.models import Role
 from epidispatch.core.protection import decrypt
-from epidispatch.core.tables import UnreadableFile
-from epidispatch.registry.ledger import import_batch_create, import_batch_run
-from epidispatch.registry.models import ImportBatch, ImportState
+from epidispatch.imports.models import ImportBatch, ImportState
+from epidispatch.imports.services import import_batch_create, import_batch_run
+from epidispatch.imports.tables import UnreadableFile
 from epidispatch.registry.services import resident_create
 from epidispatch.vaccination.models import Dose, VaccinationStatus
 

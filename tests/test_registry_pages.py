@@ -14,8 +14,9 @@ from stdnum.cn import ric
 
 from epidispatch.accounts.models import Role
 from epidispatch.audit.models import AuditEntry
-from epidispatch.registry.ledger import import_batch_create, import_batch_run
-from epidispatch.registry.models import ImportBatch, ImportState, Resident, UnvaccinatedReason
+from epidispatch.imports.models import ImportBatch, ImportState
+from epidispatch.imports.services import import_batch_create, import_batch_run
+from epidispatch.registry.models import Resident, UnvaccinatedReason
 from epidispatch.registry.services import resident_create
 from epidispatch.vaccination.models import VaccineProduct
 from epidispatch.vaccination.services import dose_record
@@ -389,7 +390,7 @@ def test_an_upload_is_imported_and_its_batch_page_shows_the_counts(
     assert 'hx-trigger="every 1s"' not in page
     report = client.get(f"/imports/{batch.pk}/errors.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(report.streaming_content))).active
-    assert [cell.value for cell in sheet[2]][:2] == [3, "身份证件号码"]
+    assert [cell.value for cell in sheet[2]][:2] == [3, "疫苗接种时间"]
 
 
 def test_a_running_import_is_polled_with_the_vendored_htmx(official, tmp_path, client):

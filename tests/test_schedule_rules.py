@@ -180,7 +180,7 @@ def plausible_id_numbers(draw):
 
 @settings(max_examples=400, deadline=None)
 @given(texts=st.lists(id_texts | plausible_id_numbers(), min_size=1, max_size=20))
-def test_vectorised_id_check_agrees_with_stdnum(texts):
+def test_vectorised_id_check_agrees_with_the_scalar_rule(texts):
     checked = check_id_numbers(pl.DataFrame({"raw": texts}, schema={"raw": pl.String}), "raw")
     for raw, number, problem in checked.select("raw", "id_number", "id_problem").iter_rows():
         try:

@@ -9,8 +9,8 @@ import openpyxl
 import pytest
 from django.utils import translation
 
-from epidispatch.core.tables import UnreadableFile
-from epidispatch.orgunits.imports import units_import
+from epidispatch.imports.services import import_batch_create, import_batch_run
+from epidispatch.imports.tables import UnreadableFile
 from epidispatch.orgunits.models import OrgUnit
 
 from .cli import run, start
@@ -49,13 +49,18 @@ def _chinese():
         yield
 
 
+def units_import(path):
+    batch = import_batch_create(kind="units", path=path, file_name=path.name)
+    return import_batch_run(batch, path)
+
+
 def snapshot():
     return sorted(OrgUnit.objects.values_list("code", "name", "kind", "parent__code", "path"))
 
 
 def test_rows_in_any_order_are_placed_under_their_parents(tmp_path):
     result = units_import(write_csv(tmp_path / "units.csv", [HEADER, *GOOD_ROWS]))
-    assert (result.rows, result.created, result.rejected) == (7, 7, 0)
+    assert (result.rows, result.stored, result.rejected) == (7, 7, 0)
     grid = OrgUnit.objects.get(code="621121100001001")
     assert grid.path == "621100/621121/621121100000/621121100001/621121100001001/"
 
@@ -65,7 +70,7 @@ def test_reimporting_the_same_file_changes_nothing(tmp_path):
     units_import(path)
     before = snapshot()
     result = units_import(path)
-    assert (result.created, result.updated, result.unchanged, result.rejected) == (0, 0, 7, 0)
+    assert (result.stored, result.unchanged, result.rejected) == (0, 7, 0)
     assert snapshot() == before
 
 
@@ -79,14 +84,14 @@ def test_every_file_form_imports_to_the_same_tree(tmp_path, form):
         path = write_xlsx(tmp_path / "units.xlsx", [HEADER, *GOOD_ROWS])
     else:
         path = write_csv(tmp_path / "units.csv", [HEADER, *GOOD_ROWS], encoding=form)
-    assert units_import(path).created == 7
+    assert units_import(path).stored == 7
     assert snapshot() == reference
 
 
 def test_codes_typed_as_numbers_in_excel_are_read_as_codes(tmp_path):
     rows = [[int(cell) if cell.isdigit() else cell for cell in row] for row in GOOD_ROWS]
     result = units_import(write_xlsx(tmp_path / "units.xlsx", [HEADER, *rows]))
-    assert result.created == 7
+    assert result.stored == 7
 
 
 def test_a_cycle_in_the_file_is_rejected_with_its_rows(tmp_path):
@@ -98,7 +103,7 @@ def test_a_cycle_in_the_file_is_rejected_with_its_rows(tmp_path):
         ["621121970002", "接种点乙", "接种点", "621121970001"],
     ]
     result = units_import(write_csv(tmp_path / "units.csv", rows))
-    assert result.created == 2
+    assert result.stored == 2
     assert [(e.row, e.column) for e in result.errors] == [(4, "上级编码"), (5, "上级编码")]
     assert (
         result.errors[0].reason == "上级编码形成循环：621121970001 → 621121970002 → 621121970001。"
@@ -139,7 +144,7 @@ def test_bad_rows_are_reported_with_row_column_and_reason_and_the_rest_land(tmp_
         11: ("上级编码", "上级单位（第5行）未能导入。"),
         12: ("编码", "乡镇/街道的编码为以000结尾的12位数字，例如 621121100000。"),
     }
-    assert (result.rows, result.created, result.duplicates, result.rejected) == (11, 3, 1, 7)
+    assert (result.rows, result.stored, result.duplicates, result.rejected) == (11, 3, 1, 7)
     assert set(OrgUnit.objects.values_list("code", flat=True)) == {
         "621100",
         "621121",
@@ -154,7 +159,7 @@ def test_a_renamed_unit_is_updated(tmp_path):
         for row in GOOD_ROWS
     ]
     result = units_import(write_csv(tmp_path / "b.csv", [HEADER, *renamed]))
-    assert (result.updated, result.unchanged) == (1, 6)
+    assert (result.stored, result.unchanged) == (1, 6)
     assert OrgUnit.objects.get(code="621121980001").name == "县邮政分公司"
 
 
@@ -173,7 +178,7 @@ def test_aliased_headers_are_matched_and_reported_by_their_own_name(tmp_path):
         ["621121", "通渭县", "县", "629900"],
     ]
     result = units_import(write_csv(tmp_path / "u.csv", rows))
-    assert result.created == 1
+    assert result.stored == 1
     assert result.errors[0].column == "上级单位编码"
 
 
@@ -211,14 +216,20 @@ def test_command_prints_a_json_summary_and_exits_0_with_rejected_rows(tmp_path):
     result = run("import_units", str(path), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert {k: summary[k] for k in ("rows", "created", "rejected")} == {
+    assert summary == {
         "rows": 8,
-        "created": 7,
+        "stored": 7,
+        "unchanged": 0,
+        "duplicates": 0,
         "rejected": 1,
+        "error_report": summary["error_report"],
     }
-    assert summary["errors"] == [
-        {"row": 9, "column": "上级编码", "reason": "未知的组织机构编码：629999。"}
-    ]
+    report = openpyxl.load_workbook(summary["error_report"]).active
+    assert next(iter(report.iter_rows(min_row=2, values_only=True)))[:3] == (
+        9,
+        "上级编码",
+        "未知的组织机构编码：629999。",
+    )
 
 
 @pytest.mark.django_db(transaction=True)

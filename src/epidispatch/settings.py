@@ -71,10 +71,12 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "epidispatch.orgunits",
     "epidispatch.accounts",
+    "epidispatch.imports",
     "epidispatch.registry",
     "epidispatch.vaccination",
     "epidispatch.accountability",
     "epidispatch.fieldwork",
+    "epidispatch.certificates",
     "epidispatch.dispatch",
     "epidispatch.inspection",
     "epidispatch.audit",
@@ -157,6 +159,24 @@ HUEY = {
     **({"url": _REDIS_URL} if _REDIS_URL else {"filename": str(DATA_DIR / "tasks.db")}),
     "consumer": {"workers": 2, "worker_type": "thread"},
 }
+
+
+# File imports (epidispatch.imports): what a file may hold before it is refused unread,
+# and the memory and time the reading child process gets. A batch with no sign of life
+# for EPIDISPATCH_IMPORT_STALE_MINUTES is marked failed.
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+EPIDISPATCH_IMPORT_MAX_BYTES = _env_int("EPIDISPATCH_IMPORT_MAX_BYTES", 1 << 30)
+EPIDISPATCH_IMPORT_MAX_UNZIPPED_BYTES = _env_int("EPIDISPATCH_IMPORT_MAX_UNZIPPED_BYTES", 2 << 30)
+EPIDISPATCH_IMPORT_MAX_ROWS = _env_int("EPIDISPATCH_IMPORT_MAX_ROWS", 2_000_000)
+EPIDISPATCH_IMPORT_MAX_COLUMNS = _env_int("EPIDISPATCH_IMPORT_MAX_COLUMNS", 200)
+EPIDISPATCH_IMPORT_MAX_CELLS = _env_int("EPIDISPATCH_IMPORT_MAX_CELLS", 60_000_000)
+EPIDISPATCH_IMPORT_MAX_CELL_CHARS = _env_int("EPIDISPATCH_IMPORT_MAX_CELL_CHARS", 32_767)
+EPIDISPATCH_IMPORT_MEMORY_MB = _env_int("EPIDISPATCH_IMPORT_MEMORY_MB", 4096)
+EPIDISPATCH_IMPORT_SECONDS = _env_int("EPIDISPATCH_IMPORT_SECONDS", 600)
+EPIDISPATCH_IMPORT_STALE_MINUTES = _env_int("EPIDISPATCH_IMPORT_STALE_MINUTES", 60)
 
 # The daily dispatch: the cutoff freezing every unit's figures, the deadline of next-day
 # targets (20:00 the day before) and when a unit becomes an accountability candidate

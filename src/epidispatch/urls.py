@@ -4,7 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from epidispatch.api.api import api
-from epidispatch.web import registry_views, views
+from epidispatch.certificates import views as certificate_views
+from epidispatch.web import import_views, registry_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,10 +22,11 @@ urlpatterns = [
         name="resident_unmask",
     ),
     path("sites/<str:code>/doses/new/", registry_views.dose_new, name="dose_new"),
-    path("imports/", registry_views.import_list, name="import_list"),
-    path("imports/<int:pk>/", registry_views.import_detail, name="import_detail"),
-    path("imports/<int:pk>/progress/", registry_views.import_progress, name="import_progress"),
-    path("imports/<int:pk>/errors.xlsx", registry_views.import_errors, name="import_errors"),
+    path("imports/", import_views.import_list, name="import_list"),
+    path("imports/templates/<str:kind>.xlsx", import_views.import_template, name="import_template"),
+    path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("imports/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
+    path("imports/<int:pk>/errors.xlsx", import_views.import_errors, name="import_errors"),
     path("audit/", registry_views.audit_log, name="audit_log"),
     path("dispatch/", include("epidispatch.dispatch.urls")),
     path("dispatch/bulletins/", include("epidispatch.dispatch.bulletin_urls")),
@@ -33,6 +35,8 @@ urlpatterns = [
     path("field/", include("epidispatch.fieldwork.urls")),
     path("inspection/", include("epidispatch.inspection.urls")),
     path("accountability/", include("epidispatch.accountability.urls")),
+    path("certificates/", include("epidispatch.certificates.urls")),
+    path(".well-known/epidispatch-keys.json", certificate_views.keys_json, name="keys_json"),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),

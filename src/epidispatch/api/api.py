@@ -134,3 +134,5 @@ def get_unit_coverage(request, code: str, as_of: date | None = None):
 api.add_router("/field/", "epidispatch.fieldwork.api.router")
 api.add_router("/dispatch/", "epidispatch.dispatch.api.router")
 api.add_router("/inspection/", "epidispatch.inspection.api.router")
+api.add_router("/imports/", "epidispatch.imports.api.router")
+api.add_router("/certificates/", "epidispatch.certificates.api.router")

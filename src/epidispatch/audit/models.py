@@ -9,6 +9,7 @@ class AuditAction(models.TextChoices):
     UNMASK_RESIDENT = "unmask_resident", _("Viewed a resident's ID number and phone unmasked")
     CORRECT_DOSE = "correct_dose", _("Corrected a dose")
     DELETE_DOSE = "delete_dose", _("Deleted a dose")
+    IMPORT_FILE = "import_file", _("Imported a file")
 
 
 class AuditEntry(models.Model):

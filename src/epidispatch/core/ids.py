@@ -1,19 +1,39 @@
 """Resident identity-card numbers (居民身份证号码, GB 11643) and phone numbers.
 
-Validation is python-stdnum's `stdnum.cn.ric`; this module adds what real exports need:
-normalising the spellings they contain (spaces, full-width digits, a lowercase x) and the
-masked forms shown by default (PIPL).
+The rule (DESIGN.md §7), the same for every file, form, API call and checkpoint: 18
+characters, the check digit right, a real birth date neither in the future nor more than
+MAX_AGE_YEARS back, and a first six digits that are a GB/T 2260 code of ANY year.
+
+Where this departs from python-stdnum: `stdnum.cn.ric.validate` also requires the region
+code to have been in force in the birth year. Numbers are issued where and when a person
+first registers, so late registrations and renamed counties (通渭县 622424 → 621121 in
+2003) give numbers stdnum refuses: a register of people born before 2003 with 621121 was
+mostly rejected. We keep stdnum for the check digit (`calc_check_digit`), the birth date
+(`get_birth_date`) and its table of codes (`stdnum/cn/loc.dat`, every code with the years
+it was in force), but accept a code found there for any year, and add the age bounds
+stdnum lacks. A code absent from the table (never existed) is refused.
+
+This module also normalises the spellings real exports contain (spaces, full-width
+digits, a lowercase x) and gives the masked forms shown by default (PIPL).
 """
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import polars as pl
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from stdnum import exceptions as stdnum_errors
+from stdnum import numdb
 from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumInvalid
+
+#: Nobody older than this is alive to register: an older birth date is a typing error.
+MAX_AGE_YEARS = 120
+_NUMBER_FORM = re.compile(r"^\d{17}[\dX]$")
 
 
 @dataclass(frozen=True)
@@ -48,38 +68,55 @@ def upgrade_legacy_number(number: str) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def parse_id_number(raw: str) -> IdCard:
-    """Validate an 18-character ID number and derive birth date and sex from it."""
-    number = normalize_id_number(raw)
+@cache
+def region_code_known(code: str) -> bool:
+    """Whether `code` is a GB/T 2260 county-level code of any year (stdnum's table)."""
+    return any("county" in props for _part, props in numdb.get("cn/loc").info(code))
+
+
+def birth_date_bounds(today: date | None = None) -> tuple[date, date]:
+    """The earliest and latest birth dates an ID number may carry today."""
+    today = today or timezone.localdate()
     try:
-        number = ric.validate(number)
-    except stdnum_errors.InvalidChecksum:
-        raise ValidationError(
-            _("ID number %(number)s has a wrong check digit.") % {"number": mask_id_number(number)},
-            code="id_checksum",
-        ) from None
-    except stdnum_errors.InvalidLength:
+        earliest = today.replace(year=today.year - MAX_AGE_YEARS)
+    except ValueError:  # 29 February
+        earliest = today.replace(year=today.year - MAX_AGE_YEARS, day=28)
+    return earliest, today
+
+
+def parse_id_number(raw: str) -> IdCard:
+    """Validate an ID number by the rule of this module and derive birth date and sex."""
+    number = normalize_id_number(raw)
+    masked = {"number": mask_id_number(number)}
+    if len(number) != 18:
         raise ValidationError(
             _("An ID number has 18 characters; this one has %(length)d.") % {"length": len(number)},
             code="id_length",
-        ) from None
-    except stdnum_errors.InvalidComponent:
+        )
+    if not _NUMBER_FORM.match(number):
         raise ValidationError(
-            _("ID number %(number)s has an unknown region code or an impossible birth date.")
-            % {"number": mask_id_number(number)},
-            code="id_component",
-        ) from None
-    except stdnum_errors.ValidationError:
-        raise ValidationError(
-            _("ID number %(number)s is not a valid resident ID number.")
-            % {"number": mask_id_number(number)},
+            _("ID number %(number)s is not a valid resident ID number.") % masked,
             code="id_invalid",
-        ) from None
-    return IdCard(
-        number=number,
-        birth_date=ric.get_birth_date(number),
-        sex="M" if int(number[16]) % 2 else "F",
-    )
+        )
+    if ric.calc_check_digit(number) != number[-1]:
+        raise ValidationError(
+            _("ID number %(number)s has a wrong check digit.") % masked, code="id_checksum"
+        )
+    try:
+        birth = ric.get_birth_date(number)
+    except StdnumInvalid:  # no such day
+        birth = None
+    earliest, latest = birth_date_bounds()
+    if birth is None or not earliest <= birth <= latest:
+        raise ValidationError(
+            _("ID number %(number)s has an impossible birth date.") % masked, code="id_birth"
+        )
+    if not region_code_known(number[:6]):
+        raise ValidationError(
+            _("ID number %(number)s has a region code that never existed.") % masked,
+            code="id_region",
+        )
+    return IdCard(number=number, birth_date=birth, sex="M" if int(number[16]) % 2 else "F")
 
 
 def mask_id_number(number: str) -> str:
@@ -115,9 +152,9 @@ def check_id_numbers(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """The vectorised twin of `parse_id_number` for big files: adds `id_number` (normalised
     as `normalize_id_number` does) and `id_problem` (null when valid, else a reason).
 
-    Same verdicts as python-stdnum (a property test holds the two together): length,
-    digits, check digit, birth date, and the region code as assigned in the birth year,
-    which is looked up once per distinct (region, year) pair.
+    Same verdicts as `parse_id_number` (a property test holds the two together): length,
+    digits, check digit, birth date within bounds, and a region code of any year, looked
+    up once per distinct code.
     """
     text = (
         ascii_digits(pl.col(column).fill_null("")).str.replace_all(r"[\s\-]", "").str.to_uppercase()
@@ -131,6 +168,7 @@ def check_id_numbers(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     )
     number = pl.col("id_number")
     birth = number.str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+    earliest, latest = birth_date_bounds()
     frame = frame.with_columns(
         id_problem=pl.when(number == "")
         .then(pl.lit(_("This cell is empty.")))
@@ -142,7 +180,7 @@ def check_id_numbers(frame: pl.DataFrame, column: str) -> pl.DataFrame:
         .then(pl.lit(_("Not a valid resident ID number.")))
         .when(number.str.slice(17, 1) != _check_character(number))
         .then(pl.lit(_("Wrong check digit: the number is mistyped.")))
-        .when(birth.is_null())
+        .when(birth.is_null() | (birth < earliest) | (birth > latest))
         .then(pl.lit(_("Impossible birth date in the ID number.")))
     )
     return _with_region_problems(frame).drop("_id_text")
@@ -159,23 +197,20 @@ def _check_character(number: pl.Expr) -> pl.Expr:
 
 
 def _with_region_problems(frame: pl.DataFrame) -> pl.DataFrame:
-    """Mark numbers whose region code did not exist in the birth year (stdnum's database)."""
-    pairs = (
+    """Mark numbers whose region code never existed (stdnum's table, any year)."""
+    codes = (
         frame.filter(pl.col("id_problem").is_null())
-        .group_by(pl.col("id_number").str.slice(0, 10).alias("_region_year"))
-        .agg(pl.col("id_number").first())
+        .get_column("id_number")
+        .str.slice(0, 6)
+        .unique()
+        .to_list()
     )
-    unknown = []
-    for region_year, number in pairs.iter_rows():
-        try:
-            ric.get_birth_place(number)
-        except stdnum_errors.ValidationError:
-            unknown.append(region_year)
+    unknown = [code for code in codes if not region_code_known(code)]
     if not unknown:
         return frame
     return frame.with_columns(
         id_problem=pl.when(
-            pl.col("id_problem").is_null() & pl.col("id_number").str.slice(0, 10).is_in(unknown)
+            pl.col("id_problem").is_null() & pl.col("id_number").str.slice(0, 6).is_in(unknown)
         )
         .then(pl.lit(_("Unknown region code in the ID number.")))
         .otherwise(pl.col("id_problem"))

@@ -3,29 +3,23 @@
 Columns: 编码, 名称, 类型, 上级编码 (or their aliases). Rows may come in any order: a
 unit is placed after its parent. The whole file is one transaction, so a killed import
 stores nothing; a bad row is rejected with its row, column and reason and the others
-still land; importing the same file again changes nothing.
+still land; importing the same file again changes nothing. From the web, a dispatcher
+may add and change units only inside their own scope.
 """
 
 from collections import deque
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from epidispatch.core.tables import cell_text, match_columns, read_table
+from epidispatch.accounts.models import Role
+from epidispatch.imports.kinds import Column, FileKind, RowProblem, register
 
 from . import services
 from .models import OrgUnit, UnitKind
-
-COLUMNS = {
-    "code": ("编码", "单位编码", "机构编码", "区划代码", "代码", "code"),
-    "name": ("名称", "单位名称", "机构名称", "name"),
-    "kind": ("类型", "单位类型", "层级", "kind"),
-    "parent": ("上级编码", "上级单位编码", "上级代码", "parent"),
-}
-REQUIRED = ("code", "name", "kind")
 
 #: The spellings of each kind a county's own list may use.
 KIND_SPELLINGS = {
@@ -44,13 +38,6 @@ KIND_SPELLINGS = {
 
 
 @dataclass
-class RowError:
-    row: int
-    column: str
-    reason: str
-
-
-@dataclass
 class UnitRow:
     row: int
     code: str
@@ -59,80 +46,50 @@ class UnitRow:
     parent_code: str
 
 
-@dataclass
-class UnitImportResult:
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    def reject(self, row: int, column: str, reason: str) -> None:
-        self.rejected += 1
-        self.errors.append(RowError(row=row, column=column, reason=str(reason)))
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+def unit_row_of(values: dict[str, str], run) -> UnitRow:
+    kind = KIND_SPELLINGS.get(values["kind"])
+    if kind is None:
+        raise RowProblem("kind", _("Unknown kind of unit: %(kind)s.") % {"kind": values["kind"]})
+    return UnitRow(
+        row=0,
+        code=values["code"].replace(" ", ""),
+        name=values["name"],
+        kind=kind,
+        parent_code=values["parent"].replace(" ", ""),
+    )
 
 
-def units_import(path: str | Path) -> UnitImportResult:
-    """Import the units of a file; raises UnreadableFile when it cannot be read at all."""
-    table = read_table(path)
-    columns = match_columns(table.headers, COLUMNS, REQUIRED)
-    header = {name: table.headers[index] for name, index in columns.items()}
-    header.setdefault("parent", COLUMNS["parent"][0])
-    result = UnitImportResult()
-    rows = _parse_rows(table, columns, header, result)
-    ordered = _parents_first(rows, header, result)
-    with transaction.atomic():
-        _apply(ordered, header, result)
-    result.errors.sort(key=lambda error: error.row)
-    return result
+def units_write(run, items: list[tuple[int, UnitRow]]) -> None:
+    """Place the rows parents first and create or update each unit."""
+    rows = _first_by_code(run, items)
+    _apply(_parents_first(rows, run), run)
 
 
-def _parse_rows(table, columns, header, result: UnitImportResult) -> list[UnitRow]:
-    """Rows with their values checked; duplicates of a code earlier in the file dropped."""
-    first_by_code: dict[str, UnitRow] = {}
-    for number, cells in table.rows:
-        result.rows += 1
-        code, name, kind_text, parent_code = (
-            _cell(cells, columns.get(field)) for field in ("code", "name", "kind", "parent")
-        )
-        code, parent_code = code.replace(" ", ""), parent_code.replace(" ", "")
-        blank = next((field for field, text in (("code", code), ("name", name), ("kind", kind_text))
-                      if not text), None)  # fmt: skip
-        if blank:
-            result.reject(number, header[blank], _("This cell is empty."))
-            continue
-        kind = KIND_SPELLINGS.get(kind_text)
-        if kind is None:
-            result.reject(
-                number, header["kind"], _("Unknown kind of unit: %(kind)s.") % {"kind": kind_text}
-            )
-            continue
-        row = UnitRow(row=number, code=code, name=name, kind=kind, parent_code=parent_code)
-        earlier = first_by_code.get(code)
+def _first_by_code(run, items) -> list[UnitRow]:
+    """Rows by code; a repeat with the same values is a duplicate, else rejected."""
+    first: dict[str, UnitRow] = {}
+    for number, row in items:
+        row.row = number
+        earlier = first.get(row.code)
         if earlier is None:
-            first_by_code[code] = row
-        elif (earlier.name, earlier.kind, earlier.parent_code) == (name, kind, parent_code):
-            result.duplicates += 1
+            first[row.code] = row
+        elif (earlier.name, earlier.kind, earlier.parent_code) == (
+            row.name,
+            row.kind,
+            row.parent_code,
+        ):
+            run.summary.duplicates += 1
         else:
-            result.reject(
+            run.reject(
                 number,
-                header["code"],
+                "code",
                 _("Code %(code)s already appears in row %(row)d with different values.")
-                % {"code": code, "row": earlier.row},
+                % {"code": row.code, "row": earlier.row},
             )
-    return list(first_by_code.values())
+    return list(first.values())
 
 
-def _cell(cells: list, index: int | None) -> str:
-    return cell_text(cells[index]) if index is not None and index < len(cells) else ""
-
-
-def _parents_first(rows: list[UnitRow], header, result: UnitImportResult) -> list[UnitRow]:
+def _parents_first(rows: list[UnitRow], run) -> list[UnitRow]:
     """Order rows so that a parent given in the file comes before its children; rows whose
     parent chain in the file loops back on itself are rejected."""
     by_code = {row.code: row for row in rows}
@@ -153,7 +110,7 @@ def _parents_first(rows: list[UnitRow], header, result: UnitImportResult) -> lis
     placed = {row.code for row in ordered}
     for row in rows:
         if row.code not in placed:
-            result.reject(row.row, header["parent"], _cycle_message(row, by_code))
+            run.reject(row.row, "parent", _cycle_message(row, by_code))
     return ordered
 
 
@@ -165,39 +122,48 @@ def _cycle_message(row: UnitRow, by_code: dict[str, UnitRow]) -> str:
     return _("The parent codes form a cycle: %(chain)s.") % {"chain": " → ".join(chain)}
 
 
-def _apply(rows: list[UnitRow], header, result: UnitImportResult) -> None:
+def _apply(rows: list[UnitRow], run) -> None:
     rejected_rows: dict[str, int] = {}
     existing = {unit.code: unit for unit in OrgUnit.objects.select_related("parent")}
     for row in rows:
         if row.parent_code in rejected_rows:
             rejected_rows[row.code] = row.row
-            result.reject(
+            run.reject(
                 row.row,
-                header["parent"],
+                "parent",
                 _("Its parent unit (row %(row)d) was not imported.")
                 % {"row": rejected_rows[row.parent_code]},
             )
             continue
         try:
             with transaction.atomic():
-                outcome = _apply_row(row, existing)
+                outcome = _apply_row(row, existing, run)
         except ValidationError as error:
             rejected_rows[row.code] = row.row
             for name, messages in _fields_of(error).items():
-                result.reject(row.row, header.get(name, header["code"]), " ".join(messages))
+                run.reject(row.row, name if name in run.kind.fields else "code", " ".join(messages))
             continue
-        setattr(result, outcome, getattr(result, outcome) + 1)
+        if outcome == "unchanged":
+            run.summary.unchanged += 1
+        else:
+            run.summary.stored += 1
+            run.touch([outcome.path])
 
 
-def _apply_row(row: UnitRow, existing: dict[str, OrgUnit]) -> str:
-    """Create or update one unit; `existing` is the tree as it stood before the import
-    (a code is applied once per file, so it never needs refreshing)."""
+def _apply_row(row: UnitRow, existing: dict[str, OrgUnit], run) -> OrgUnit | str:
+    """Create or update one unit (returned), or "unchanged"; `existing` is the tree as it
+    stood before the import (a code is applied once per file, so it never needs
+    refreshing). The unit and its parent must both lie inside the uploader's scope."""
     unit = existing.get(row.code)
+    parent = services.unit_by_code(row.parent_code) if row.parent_code else None
+    if not run.may_write(unit.path if unit else parent.path if parent else ""):
+        raise ValidationError({"code": _("This unit is outside the units you may import for.")})
+    if parent is not None and not run.may_write(parent.path):
+        raise ValidationError({"parent": _("This unit is outside the units you may import for.")})
     if unit is None:
-        services.unit_create(
+        return services.unit_create(
             code=row.code, name=row.name, kind=row.kind, parent_code=row.parent_code or None
         )
-        return "created"
     if unit.kind != row.kind:
         raise ValidationError(
             {"kind": _("Unit %(code)s exists as a %(old)s and cannot become a %(new)s.") % {
@@ -212,8 +178,8 @@ def _apply_row(row: UnitRow, existing: dict[str, OrgUnit]) -> str:
             raise ValidationError({"parent": _("This cell is empty.")})
         unit = services.unit_move(unit=unit, new_parent=services.unit_by_code(row.parent_code))
     if unit.name != row.name:
-        services.unit_update(unit=unit, name=row.name)
-    return "updated"
+        unit = services.unit_update(unit=unit, name=row.name)
+    return unit
 
 
 def _fields_of(error: ValidationError) -> dict[str, list[str]]:
@@ -224,3 +190,25 @@ def _fields_of(error: ValidationError) -> dict[str, list[str]]:
     if error.code == "unknown_unit":
         return {"parent": error.messages}
     return {"code": error.messages}
+
+
+UNITS = register(
+    FileKind(
+        name="units",
+        label=gettext_lazy("Org units"),
+        description=gettext_lazy("The county's own org tree, down to every grid."),
+        columns=(
+            Column("code", ("编码", "单位编码", "机构编码", "区划代码", "代码", "code"),
+                   required=True, max_length=15, example="621121100001001"),
+            Column("name", ("名称", "单位名称", "机构名称", "name"), required=True,
+                   max_length=100, example="北关社区第1网格"),
+            Column("kind", ("类型", "单位类型", "层级", "kind"), required=True, max_length=16,
+                   example="网格"),
+            Column("parent", ("上级编码", "上级单位编码", "上级代码", "parent"), max_length=15,
+                   example="621121100001"),
+        ),
+        check_row=unit_row_of,
+        write=units_write,
+        roles=(Role.DISPATCHER,),
+    )
+)  # fmt: skip

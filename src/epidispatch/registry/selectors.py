@@ -1,7 +1,7 @@
 """Reads of the resident registry, scoped to the acting user. Masked fields only."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.shortcuts import get_object_or_404
 
 from epidispatch.core import protection
@@ -9,7 +9,7 @@ from epidispatch.core.ids import parse_id_number
 from epidispatch.core.scoping import path_in_scope, scope_q
 from epidispatch.orgunits.models import OrgUnit
 
-from .models import ImportBatch, Resident
+from .models import Resident
 
 
 def residents_visible_to(user):
@@ -60,14 +60,3 @@ def _lookup_digest(id_number: str) -> str | None:
         return protection.lookup_digest(parse_id_number(id_number).number)
     except ValidationError:
         return None
-
-
-def import_batches_visible_to(user):
-    """Import batches the user may see: their own uploads, and batches whose scope lies
-    inside the user's scope (so a county dispatcher sees every town's batches).
-
-    A batch without a scope (its uploader had several scope roots, or it came from the
-    command line) is seen by its uploader only: its error report names residents, and no
-    single scope covers it.
-    """
-    return ImportBatch.objects.filter(Q(uploaded_by=user) | scope_q(user, "scope_path"))

@@ -11,47 +11,24 @@ Doses are stored as the provincial system recorded them (it is the record of wha
 given); the schedule checks a site faces apply when a dose is entered here by hand.
 """
 
-from collections.abc import Callable
 from datetime import date
 
 import polars as pl
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from epidispatch.core import bulk, protection
-from epidispatch.core.ids import ascii_digits, check_id_numbers, mask_id_number
-from epidispatch.core.importing import ImportSummary, RowError
+from epidispatch.core.ids import ascii_digits, check_id_numbers
 from epidispatch.core.scoping import paths_q
-from epidispatch.core.tables import ROW, match_columns, read_frame, unmatched_headers
+from epidispatch.imports.kinds import ROW, Column, FileKind, problem_columns, register
 from epidispatch.orgunits.models import OrgUnit, UnitKind
-from epidispatch.registry.models import ImportBatch, Resident
+from epidispatch.registry.models import Resident
 
 from .models import DoseSource, VaccineProduct
 from .rules import load_rules
 from .services import RESIDENT_SCHEMA, doses_settle, stored_doses
 
-COLUMNS = {
-    "serial": ("序号",),
-    "record_number": ("预防接种档案编号", "档案编号", "接种档案编号"),
-    "name": ("受种者姓名", "姓名", "受种者"),
-    "id_type": ("身份证件类别", "证件类别", "证件类型"),
-    "id_number": ("身份证件号码", "身份证号", "身份证号码", "证件号码", "身份证", "公民身份号码"),
-    "sex": ("性别",),
-    "birth": ("受种者出生时间", "出生日期", "出生时间"),
-    "group": ("人群分类",),
-    "given": ("疫苗接种时间", "接种时间", "接种日期"),
-    "dose": ("疫苗剂次", "剂次", "接种剂次", "针次"),
-    "manufacturer": ("疫苗生产企业", "生产企业", "生产厂家", "疫苗厂家", "疫苗生产厂家"),
-    "manufacturer_code": ("疫苗生产企业代码", "生产企业代码", "生产厂家代码"),
-    "lot": ("疫苗批号", "批号"),
-    "trace_code": ("疫苗追溯码", "追溯码", "电子监管码"),
-    "site_name": ("接种单位", "接种单位名称", "接种点"),
-    "site_code": ("接种单位编码", "接种单位代码", "接种点编码"),
-    "county_name": ("区县名称",),
-    "county_code": ("区县编码",),
-}
-REQUIRED = ("id_number", "given", "dose", "manufacturer")
 #: ID types (身份证件类别) that mean a resident identity card.
 RESIDENT_ID_TYPES = ("", "居民身份证", "身份证", "居民身份证号码", "01", "1")
 #: The highest dose number the files carry (a series of 3 and two boosters).
@@ -65,45 +42,31 @@ CHINESE_NUMERALS = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5"}
 PROGRESS_STEP = 100_000
 
 
-def doses_import(
-    path,
-    *,
-    batch: ImportBatch,
-    scope_paths: tuple[str, ...] | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    finish: Callable[[ImportSummary], None] | None = None,
-) -> ImportSummary:
-    """Import a dose file into `batch`. `scope_paths` limits the residents it may touch
-    (None: all, for the command line). Raises UnreadableFile when the file cannot be read."""
-    frame = read_frame(path)
-    columns = match_columns(frame.headers, COLUMNS, REQUIRED)
-    summary = ImportSummary(
-        rows=frame.data.height,
-        extra_columns=unmatched_headers(frame.headers, columns),
-    )
+def doses_check(data: pl.DataFrame, run) -> pl.DataFrame:
+    """Every row's values parsed and its first problem, on columns (chunked for progress)."""
     products = _product_lookup()
     parts = []
-    for start in range(0, frame.data.height, PROGRESS_STEP):
-        parts.append(_checked(frame.data.slice(start, PROGRESS_STEP), columns, products))
-        if progress:
-            progress(min(start + PROGRESS_STEP, frame.data.height), frame.data.height)
-    checked = pl.concat(parts) if parts else _checked(frame.data, columns, products)
-    headers = {field: frame.headers[index] for field, index in columns.items()}
-    checked = _file_duplicates(checked, summary)
-    with transaction.atomic():
-        checked = _match_residents(checked, scope_paths)
-        new, existing, residents = _against_stored(checked, headers, summary)
-        _record_rejections(checked, headers, summary)
-        doses_settle(
-            new=_dose_rows(new, batch),
-            existing=existing,
-            residents=residents,
-            rules=load_rules(),
-        )
-        summary.stored = new.height
-        if finish:
-            finish(summary)
-    return summary
+    for start in range(0, data.height, PROGRESS_STEP):
+        parts.append(_checked(data.slice(start, PROGRESS_STEP), products))
+        run.progress(min(start + PROGRESS_STEP, data.height))
+    return pl.concat(parts) if parts else _checked(data, products)
+
+
+def doses_write(run, checked: pl.DataFrame) -> None:
+    """Match the good rows to residents in the uploader's scope, compare with the stored
+    doses, insert the new ones (COPY) and settle the touched residents' status."""
+    checked = _file_duplicates(checked, run)
+    checked = _match_residents(checked, run)
+    new, existing, residents = _against_stored(checked, run)
+    doses_settle(
+        new=_dose_rows(new, run.batch),
+        existing=existing,
+        residents=residents,
+        rules=load_rules(),
+    )
+    run.summary.stored = new.height
+    grid_ids = new.get_column("grid_id").unique().to_list()
+    run.touch(OrgUnit.objects.filter(pk__in=grid_ids).values_list("path", flat=True))
 
 
 def _product_lookup() -> dict[str, int]:
@@ -120,15 +83,9 @@ def _squeeze(text: str) -> str:
     return "".join(text.split()).replace("(", "（").replace(")", "）")
 
 
-def _text(columns: dict[str, int], field: str) -> pl.Expr:
-    if field not in columns:
-        return pl.lit("", dtype=pl.String)
-    return pl.col(str(columns[field])).fill_null("").str.strip_chars()
-
-
-def _checked(data: pl.DataFrame, columns: dict[str, int], products: dict[str, int]):
-    """Each row's values parsed, and its first problem (column, reason) if it has one."""
-    text = {field: _text(columns, field) for field in COLUMNS}
+def _checked(data: pl.DataFrame, products: dict[str, int]) -> pl.DataFrame:
+    """Each row's values parsed, and its first problem (field, reason) if it has one."""
+    text = {column.field: pl.col(column.field) for column in COLUMNS}
     checked = data.select(
         pl.col(ROW),
         text["name"].alias("name"),
@@ -141,12 +98,10 @@ def _checked(data: pl.DataFrame, columns: dict[str, int], products: dict[str, in
             "product_id"
         ),
         text["manufacturer"].alias("manufacturer"),
-        text["lot"].str.slice(0, 40).alias("lot_number"),
-        text["trace_code"].str.replace_all(r"\s", "").str.slice(0, 40).alias("trace_code"),
-        text["site_name"].str.slice(0, 100).alias("site_name"),
+        text["lot"].alias("lot_number"),
+        text["trace_code"].str.replace_all(r"\s", "").alias("trace_code"),
+        text["site_name"].alias("site_name"),
         text["site_code"].alias("site_code"),
-        text["given"].alias("given_text"),
-        text["dose"].alias("dose_text"),
     )
     checked = check_id_numbers(checked, "id_text")
     today = timezone.localdate()
@@ -154,34 +109,19 @@ def _checked(data: pl.DataFrame, columns: dict[str, int], products: dict[str, in
         (pl.col("id_type").is_in(RESIDENT_ID_TYPES).not_(), "id_type",
          _("Only resident ID cards (居民身份证) can be matched to the registry.")),
         (pl.col("id_problem").is_not_null(), "id_number", pl.col("id_problem")),
-        (pl.col("given_text") == "", "given", _("This cell is empty.")),
         (pl.col("given_on").is_null(), "given",
          _("Not a date; write it as 2021-05-01, 2021/5/1 or 2021年5月1日.")),
         (pl.col("given_on") > today, "given", _("The vaccination date is in the future.")),
         (pl.col("given_on") < CAMPAIGN_START, "given",
          _("The vaccination date is before the campaign began.")),
-        (pl.col("dose_text") == "", "dose", _("This cell is empty.")),
         (pl.col("dose_number").is_null(), "dose",
          _("Not a dose number from 1 to %(max)d (write 1, 第1剂 or 第1针).")
          % {"max": MAX_DOSE_NUMBER}),
-        (pl.col("manufacturer") == "", "manufacturer", _("This cell is empty.")),
         (pl.col("product_id").is_null(), "manufacturer", _("Unknown vaccine manufacturer.")),
     ]  # fmt: skip
-    return checked.with_columns(
-        problem_field=_first_problem([(c, pl.lit(f)) for c, f, _m in problems]),
-        problem=_first_problem([(c, _as_expr(m)) for c, _f, m in problems]),
-    ).drop("given_text", "dose_text", "id_type", "id_text", "id_problem")
-
-
-def _as_expr(message) -> pl.Expr:
-    return message if isinstance(message, pl.Expr) else pl.lit(str(message))
-
-
-def _first_problem(cases: list[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
-    expression = pl.when(cases[0][0]).then(cases[0][1])
-    for condition, value in cases[1:]:
-        expression = expression.when(condition).then(value)
-    return expression.otherwise(None)
+    return checked.with_columns(**problem_columns(problems)).drop(
+        "id_type", "id_text", "id_problem"
+    )
 
 
 def _parse_dose_number(column: pl.Expr) -> pl.Expr:
@@ -217,13 +157,11 @@ def _lookup_product(name: pl.Expr, code: pl.Expr, products: dict[str, int]) -> p
     return pl.coalesce(spelled(name), spelled(code))
 
 
-def _file_duplicates(checked: pl.DataFrame, summary: ImportSummary) -> pl.DataFrame:
+def _file_duplicates(checked: pl.DataFrame, run) -> pl.DataFrame:
     """Repeated (person, dose number) rows: the same values again count as duplicates and
     are dropped; different values are rejected, pointing at the first row."""
     key = ["id_number", "dose_number"]
-    valid = pl.col("problem").is_null()
-    ok = checked.filter(valid).sort(ROW)
-    ok = ok.with_columns(
+    checked = checked.sort(ROW).with_columns(
         first_row=pl.col(ROW).first().over(key),
         first_given=pl.col("given_on").first().over(key),
         first_product=pl.col("product_id").first().over(key),
@@ -232,26 +170,22 @@ def _file_duplicates(checked: pl.DataFrame, summary: ImportSummary) -> pl.DataFr
     same = (pl.col("given_on") == pl.col("first_given")) & (
         pl.col("product_id") == pl.col("first_product")
     )
-    summary.duplicates = ok.filter(repeated & same).height
-    ok = ok.filter(~(repeated & same)).with_columns(
-        problem_field=pl.when(repeated).then(pl.lit("dose")).otherwise(pl.col("problem_field")),
-        problem=pl.when(repeated)
-        .then(
-            pl.format(
-                _("Dose {} of this person already appears in row {} with other values."),
-                pl.col("dose_number"),
-                pl.col("first_row"),
-            )
+    run.summary.duplicates = checked.filter(repeated & same).height
+    for row in checked.filter(repeated & ~same).iter_rows(named=True):
+        _reject(
+            run,
+            row,
+            "dose",
+            _("Dose %(number)d of this person already appears in row %(row)d with other values.")
+            % {"number": row["dose_number"], "row": row["first_row"]},
         )
-        .otherwise(pl.col("problem")),
-    )
-    return pl.concat([checked.filter(~valid), ok.drop("first_row", "first_given", "first_product")])
+    return checked.filter(~repeated).drop("first_row", "first_given", "first_product")
 
 
-def _match_residents(checked: pl.DataFrame, scope_paths) -> pl.DataFrame:
-    """Attach resident id, birth date and county; rows whose person is not in the registry
-    (or outside the importer's scope) are rejected and never counted."""
-    numbers = checked.filter(pl.col("problem").is_null()).get_column("id_number").unique()
+def _match_residents(checked: pl.DataFrame, run) -> pl.DataFrame:
+    """Attach resident id, grid, birth date and county; rows whose person is not in the
+    registry (or outside the importer's scope) are rejected and never counted."""
+    numbers = checked.get_column("id_number").unique()
     digests = pl.DataFrame(
         {"id_number": numbers, "digest": protection.lookup_digests(numbers.to_list())},
         schema={"id_number": pl.String, "digest": pl.String},
@@ -268,8 +202,8 @@ def _match_residents(checked: pl.DataFrame, scope_paths) -> pl.DataFrame:
             "grid_id": pl.Int64,
         },
     )
-    if scope_paths is not None:
-        allowed = OrgUnit.objects.filter(paths_q(scope_paths), kind=UnitKind.GRID).values_list(
+    if run.scope_paths is not None:
+        allowed = OrgUnit.objects.filter(paths_q(run.scope_paths), kind=UnitKind.GRID).values_list(
             "id", flat=True
         )
         residents = residents.filter(pl.col("grid_id").is_in(list(allowed)))
@@ -277,25 +211,21 @@ def _match_residents(checked: pl.DataFrame, scope_paths) -> pl.DataFrame:
         residents.rename({"id_number_digest": "digest", "id": "resident_id"}),
         on="digest",
         how="inner",
-    ).drop("digest", "grid_id")
+    ).drop("digest")
     checked = checked.join(matched, on="id_number", how="left")
-    unmatched = pl.col("problem").is_null() & pl.col("resident_id").is_null()
-    return checked.with_columns(
-        problem_field=pl.when(unmatched).then(pl.lit("id_number")).otherwise("problem_field"),
-        problem=pl.when(unmatched)
-        .then(pl.lit(_("No resident with this ID number is in the registry.")))
-        .otherwise("problem"),
-    )
+    unmatched = pl.col("resident_id").is_null()
+    for row in checked.filter(unmatched).iter_rows(named=True):
+        _reject(run, row, "id_number", _("No resident with this ID number is in the registry."))
+    return checked.filter(~unmatched)
 
 
-def _against_stored(checked: pl.DataFrame, headers, summary: ImportSummary):
-    """Split valid rows into new doses and ones already stored (unchanged when the day
-    and product agree, rejected when they do not)."""
-    valid = checked.filter(pl.col("problem").is_null())
-    resident_ids = valid.get_column("resident_id").unique().to_list()
+def _against_stored(checked: pl.DataFrame, run):
+    """Split the rows into new doses and ones already stored (unchanged when the day and
+    product agree, rejected when they do not)."""
+    resident_ids = checked.get_column("resident_id").unique().to_list()
     bulk.lock_rows(Resident, resident_ids)
     existing = stored_doses(resident_ids)
-    compared = valid.join(
+    compared = checked.join(
         existing.select(
             "resident_id",
             "dose_number",
@@ -309,18 +239,21 @@ def _against_stored(checked: pl.DataFrame, headers, summary: ImportSummary):
     same = (pl.col("stored_on") == pl.col("given_on")) & (
         pl.col("stored_product") == pl.col("product_id")
     )
-    summary.unchanged = compared.filter(stored & same).height
+    run.summary.unchanged = compared.filter(stored & same).height
     conflicts = compared.filter(stored & ~same)
     products = dict(VaccineProduct.objects.values_list("id", "name"))
     for row in conflicts.iter_rows(named=True):
-        checked_problem = _(
-            "Dose %(number)d of this person is already recorded: %(day)s, %(product)s."
-        ) % {
-            "number": row["dose_number"],
-            "day": row["stored_on"],
-            "product": products[row["stored_product"]],
-        }
-        summary.reject(_row_error(row, headers["dose"], checked_problem))
+        _reject(
+            run,
+            row,
+            "dose",
+            _("Dose %(number)d of this person is already recorded: %(day)s, %(product)s.")
+            % {
+                "number": row["dose_number"],
+                "day": row["stored_on"],
+                "product": products[row["stored_product"]],
+            },
+        )
     new = compared.filter(~stored)
     touched = new.get_column("resident_id").unique()
     residents = (
@@ -331,24 +264,13 @@ def _against_stored(checked: pl.DataFrame, headers, summary: ImportSummary):
     return new, existing.filter(pl.col("resident_id").is_in(touched.implode())), residents
 
 
-def _record_rejections(checked: pl.DataFrame, headers, summary: ImportSummary) -> None:
-    rejected = checked.filter(pl.col("problem").is_not_null())
-    for row in rejected.iter_rows(named=True):
-        field = row["problem_field"]
-        summary.reject(_row_error(row, headers.get(field, COLUMNS[field][0]), row["problem"]))
-
-
-def _row_error(row: dict, column: str, reason: str) -> RowError:
-    return RowError(
-        row=row[ROW],
-        column=column,
-        reason=reason,
-        name=row.get("name") or "",
-        id_number=mask_id_number(row.get("id_number") or ""),
+def _reject(run, row: dict, field: str, reason: str) -> None:
+    run.reject(
+        row[ROW], field, reason, name=row.get("name") or "", id_number=row.get("id_number") or ""
     )
 
 
-def _dose_rows(new: pl.DataFrame, batch: ImportBatch) -> pl.DataFrame:
+def _dose_rows(new: pl.DataFrame, batch) -> pl.DataFrame:
     sites = dict(OrgUnit.objects.filter(kind=UnitKind.SITE).values_list("code", "id"))
     return new.select(
         "resident_id",
@@ -367,3 +289,46 @@ def _dose_rows(new: pl.DataFrame, batch: ImportBatch) -> pl.DataFrame:
         "county_code",
         pl.lit(timezone.now()).alias("created_at"),
     )
+
+
+COLUMNS = (
+    Column("serial", ("序号",), max_length=20, example="1"),
+    Column("record_number", ("预防接种档案编号", "档案编号", "接种档案编号"), max_length=40),
+    Column("name", ("受种者姓名", "姓名", "受种者"), max_length=60, example="张三"),
+    Column("id_type", ("身份证件类别", "证件类别", "证件类型"), max_length=20,
+           example="居民身份证"),
+    Column("id_number",
+           ("身份证件号码", "身份证号", "身份证号码", "证件号码", "身份证", "公民身份号码"),
+           required=True, max_length=40, example="621121198001010017"),
+    Column("sex", ("性别",), max_length=10, example="男"),
+    Column("birth", ("受种者出生时间", "出生日期", "出生时间"), max_length=30,
+           example="1980-01-01"),
+    Column("group", ("人群分类",), max_length=60),
+    Column("given", ("疫苗接种时间", "接种时间", "接种日期"), required=True, max_length=30,
+           example="2021-05-01 10:30:00"),
+    Column("dose", ("疫苗剂次", "剂次", "接种剂次", "针次"), required=True, max_length=10,
+           example="1"),
+    Column("manufacturer", ("疫苗生产企业", "生产企业", "生产厂家", "疫苗厂家", "疫苗生产厂家"),
+           required=True, max_length=100, example="北京科兴中维生物技术有限公司"),
+    Column("manufacturer_code", ("疫苗生产企业代码", "生产企业代码", "生产厂家代码"),
+           max_length=40),
+    Column("lot", ("疫苗批号", "批号"), max_length=40, example="202105001"),
+    Column("trace_code", ("疫苗追溯码", "追溯码", "电子监管码"), max_length=40),
+    Column("site_name", ("接种单位", "接种单位名称", "接种点"), max_length=100),
+    Column("site_code", ("接种单位编码", "接种单位代码", "接种点编码"), max_length=20),
+    Column("county_name", ("区县名称",), max_length=60),
+    Column("county_code", ("区县编码",), max_length=20),
+)  # fmt: skip
+
+DOSES = register(
+    FileKind(
+        name="doses",
+        label=gettext_lazy("Doses"),
+        description=gettext_lazy(
+            "The provincial immunization system's extract (国家督察 接种信息采集表)."
+        ),
+        columns=COLUMNS,
+        check_frame=doses_check,
+        write=doses_write,
+    )
+)

@@ -11,8 +11,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from epidispatch.imports.models import ImportBatch
 from epidispatch.orgunits.models import OrgUnit
-from epidispatch.registry.models import ImportBatch, Resident
+from epidispatch.registry.models import Resident
 
 
 class Platform(models.TextChoices):
@@ -119,6 +120,7 @@ class DoseSource(models.TextChoices):
     SITE = "site", _("Recorded at a site")
     IMPORT = "import", _("Imported file")
     HL7 = "hl7", _("HL7 / FHIR message")
+    OUTSIDE = "outside", _("Given elsewhere, proof accepted")
 
 
 class Dose(models.Model):

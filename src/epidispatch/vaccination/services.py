@@ -20,7 +20,7 @@ from epidispatch.registry.models import Resident, ResidentStatus
 
 from .models import Dose, DoseSource, VaccinationStatus, VaccineProduct
 from .rules import DOSE_COLUMNS, DOSE_FIELDS, Rules, derive, load_rules
-from .signals import dose_recorded
+from .signals import dose_changed, dose_recorded
 
 #: The schema of the existing doses `doses_settle` compares against.
 STORED_DOSE_SCHEMA = {
@@ -166,6 +166,75 @@ def dose_record(
     return dose
 
 
+def accepts_outside_doses(user, resident: Resident) -> bool:
+    """Proof of a dose given in another place is accepted by the county office or the
+    official of the resident's town, not by the worker who brought it in."""
+    return holds_role_over(user, (Role.DISPATCHER, Role.TOWN_OFFICIAL), resident.grid.path)
+
+
+@transaction.atomic
+def dose_record_outside(
+    *,
+    resident: Resident,
+    product: VaccineProduct | None,
+    given_on: date,
+    place: str,
+    by,
+    lot_number: str = "",
+) -> Dose:
+    """Record a dose given elsewhere (外地接种) on accepted proof: it counts like any other
+    dose, with its source (`place`, as the proof names it) kept on the dose.
+
+    The proof is the record of what was given, so, as for an imported file, the schedule's
+    intervals do not apply; the dose must still follow the doses already recorded.
+    """
+    resident = Resident.objects.select_for_update().select_related("grid").get(pk=resident.pk)
+    if not accepts_outside_doses(by, resident):
+        raise PermissionDenied(_("Only the county office or the town may accept this proof."))
+    place = place.strip()
+    if not place:
+        raise ValidationError(_("Say where the dose was given."), code="no_place")
+    product = VaccineProduct.objects.filter(pk=product.pk).first() if product else None
+    if product is None:
+        raise ValidationError(_("Unknown vaccine product."), code="unknown_product")
+    if given_on > timezone.localdate():
+        raise ValidationError(
+            _("The vaccination date %(day)s is in the future.") % {"day": given_on},
+            code="future_date",
+        )
+    status = VaccinationStatus.objects.filter(resident=resident).first()
+    if status is not None and given_on <= status.last_dose_on:
+        raise ValidationError(
+            _("The previous dose was given on %(day)s; a new one must come later.")
+            % {"day": status.last_dose_on},
+            code="before_previous",
+        )
+    number = status.doses + 1 if status else 1
+    new = pl.DataFrame(
+        [
+            {
+                "resident_id": resident.pk,
+                "dose_number": number,
+                "product_id": product.pk,
+                "given_on": given_on,
+                "lot_number": lot_number.strip()[:40],
+                "site_name": place[:100],
+                "source": DoseSource.OUTSIDE.value,
+                "recorded_by_id": by.pk,
+                "county_code": resident.county_code,
+                "created_at": timezone.now(),
+            }
+        ]
+    )
+    doses_settle(
+        new=new,
+        existing=stored_doses([resident.pk]),
+        residents=_resident_frame(resident),
+        rules=load_rules(),
+    )
+    return Dose.objects.get(resident=resident, dose_number=number)
+
+
 def _check_next_dose(
     resident: Resident,
     status: VaccinationStatus | None,
@@ -243,6 +312,7 @@ def dose_correct(*, dose: Dose, given_on: date, product: VaccineProduct, by, rea
         Dose.objects.filter(pk=dose.pk).update(given_on=given_on, product=product)
         _rederive(dose.resident)
     _audit_change(by, AuditAction.CORRECT_DOSE, dose, reason)
+    dose_changed.send(sender=Dose, resident=dose.resident, by=by, reason=reason)
     return Dose.objects.get(pk=dose.pk)
 
 
@@ -259,6 +329,7 @@ def dose_delete(*, dose: Dose, by, reason: str) -> None:
         dose.delete()
         _rederive(dose.resident)
     _audit_change(by, AuditAction.DELETE_DOSE, dose, reason)
+    dose_changed.send(sender=Dose, resident=dose.resident, by=by, reason=reason)
 
 
 def _dose_for_change(dose: Dose, by, reason: str) -> Dose:

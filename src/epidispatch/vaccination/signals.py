@@ -6,3 +6,7 @@ from django.dispatch import Signal
 #: Field work opens the 60+ observation follow-up from it (imported doses are history and
 #: send nothing).
 dose_recorded = Signal()
+
+#: Sent inside `dose_correct`'s and `dose_delete`'s transaction, after a dose was corrected
+#: or deleted: `resident`, `by`, `reason`. Certificates re-issue (and revoke) from it.
+dose_changed = Signal()

@@ -1,6 +1,5 @@
 """Forms of the web pages: they parse and validate what a user typed, nothing more."""
 
-import uuid
 from pathlib import Path
 
 from django import forms
@@ -8,7 +7,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from epidispatch.registry.models import ImportKind, ResidentStatus, UnvaccinatedReason
+from epidispatch.imports.services import upload_save
+from epidispatch.registry.models import ResidentStatus, UnvaccinatedReason
 from epidispatch.vaccination.models import VaccineProduct
 
 #: The `reason` filter value for residents with no 未接种原因 recorded ("" means "any").
@@ -80,33 +80,30 @@ class DoseForm(forms.Form):
 
 
 class ImportUploadForm(forms.Form):
-    """A resident or dose file sent for import (DESIGN.md §7)."""
+    """A file of one of the kinds the user may import (DESIGN.md §7, §8)."""
 
     SUFFIXES = (".xlsx", ".xls", ".csv")
-    MAX_BYTES = 200 * 1024 * 1024
 
-    kind = forms.ChoiceField(label=_("What the file holds"), choices=ImportKind.choices)
+    kind = forms.ChoiceField(label=_("What the file holds"))
     file = forms.FileField(
         label=_("File"),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(SUFFIXES)}),
     )
 
+    def __init__(self, *args, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(kind.name, kind.label) for kind in kinds]
+
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if Path(upload.name).suffix.lower() not in self.SUFFIXES:
             raise forms.ValidationError(_("Send an .xlsx, .xls or .csv file."))
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than 200 MB."))
+        limit = settings.EPIDISPATCH_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)d MB.") % {"limit": limit >> 20}
+            )
         return upload
 
     def save_file(self) -> Path:
-        """Store the upload under the data folder with a random name (the original name
-        goes to the ledger only), for the background import to read."""
-        upload = self.cleaned_data["file"]
-        folder = Path(settings.DATA_DIR) / "uploads"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
-        with path.open("wb") as handle:
-            for chunk in upload.chunks():
-                handle.write(chunk)
-        return path
+        return upload_save(self.cleaned_data["file"])

@@ -26,6 +26,7 @@ MODULES = (
     Module(_("Residents"), "residents_home"),
     Module(_("Dispatch"), "dashboard"),
     Module(_("Field work"), "fieldwork:home"),
+    Module(_("Certificates"), "certificates:checkpoint"),
     Module(_("Vaccine supply"), None),
     Module(_("Inspections"), "inspection:home"),
     Module(_("Screening"), None),

@@ -1,19 +1,18 @@
 """The registry's pages: residents of a unit, one resident (with unmasking), recording a
-dose at a site, file imports, the 清零 and due lists with their exports, the audit log.
+dose at a site, the 清零 and due lists with their exports, the audit log.
 
 Adapters only: reads go through the domain apps' scoped selectors, writes through their
-services. A unit, resident or batch outside the user's scope is a 404, as everywhere.
+services. A unit or resident outside the user's scope is a 404, as everywhere.
 """
 
 import io
-from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -23,17 +22,14 @@ from epidispatch.audit.selectors import audit_entries_visible_to, audit_log_read
 from epidispatch.core.exports import write_xlsx
 from epidispatch.orgunits.models import UnitKind
 from epidispatch.orgunits.selectors import scope_roots, unit_for_user, units_visible_to
-from epidispatch.registry.ledger import import_batch_create, imports_files
-from epidispatch.registry.models import ImportBatch, UnvaccinatedReason
+from epidispatch.registry.models import UnvaccinatedReason
 from epidispatch.registry.selectors import (
-    import_batches_visible_to,
     resident_find,
     resident_find_for_site,
     resident_for_user,
     residents_visible_to,
 )
 from epidispatch.registry.services import resident_unmask
-from epidispatch.registry.tasks import import_file_task
 from epidispatch.vaccination.selectors import (
     clearance_counts_by_reason,
     clearance_list,
@@ -46,7 +42,6 @@ from .forms import (
     ClearanceFilter,
     DoseForm,
     DueFilter,
-    ImportUploadForm,
     ResidentFilter,
 )
 
@@ -180,65 +175,6 @@ def dose_new(request, code: str):
                 )
                 return redirect("dose_new", code=site.code)
     return render(request, "web/registry/dose_form.html", {"site": site, "form": form})
-
-
-def _batch_for_user(user, pk: int) -> ImportBatch:
-    return get_object_or_404(import_batches_visible_to(user).select_related("uploaded_by"), pk=pk)
-
-
-@login_required
-def import_list(request):
-    may_import = imports_files(request.user)
-    if request.method == "POST" and not may_import:
-        raise PermissionDenied
-    if request.method == "POST":
-        form = ImportUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            path = form.save_file()
-            batch = import_batch_create(
-                kind=form.cleaned_data["kind"],
-                path=path,
-                file_name=form.cleaned_data["file"].name,
-                user=request.user,
-            )
-            import_file_task(batch.pk, str(path))
-            return redirect("import_detail", pk=batch.pk)
-    else:
-        form = ImportUploadForm()
-    batches = import_batches_visible_to(request.user).select_related("uploaded_by")
-    return render(
-        request,
-        "web/registry/import_list.html",
-        {"form": form if may_import else None, "page": _page(request, batches)},
-    )
-
-
-@login_required
-def import_detail(request, pk: int):
-    return render(
-        request, "web/registry/import_detail.html", {"batch": _batch_for_user(request.user, pk)}
-    )
-
-
-@login_required
-def import_progress(request, pk: int):
-    """The batch's status panel alone, which the batch page polls while the import runs."""
-    return render(
-        request, "web/registry/_import_status.html", {"batch": _batch_for_user(request.user, pk)}
-    )
-
-
-@login_required
-def import_errors(request, pk: int):
-    batch = _batch_for_user(request.user, pk)
-    report = Path(batch.error_report) if batch.error_report else None
-    if report is None or not report.is_file():
-        raise Http404
-    return FileResponse(
-        report.open("rb"),
-        as_attachment=True,
-        filename=_("%(file)s rejected rows.xlsx") % {"file": Path(batch.file_name).stem},
-    )
 
 
 @login_required

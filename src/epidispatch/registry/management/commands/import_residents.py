@@ -1,5 +1,4 @@
-from epidispatch.registry.management.import_command import ImportCommand
-from epidispatch.registry.models import ImportKind
+from epidispatch.imports.command import ImportCommand
 
 
 class Command(ImportCommand):
@@ -7,4 +6,4 @@ class Command(ImportCommand):
         "Import residents from .xlsx or .csv (姓名, 身份证件号码, 联系电话, 网格编码, "
         "optional 人员状态 and 未接种原因). Importing the same file again changes nothing."
     )
-    kind = ImportKind.RESIDENTS
+    kind = "residents"

@@ -1,5 +1,4 @@
-from epidispatch.registry.management.import_command import ImportCommand
-from epidispatch.registry.models import ImportKind
+from epidispatch.imports.command import ImportCommand
 
 
 class Command(ImportCommand):
@@ -8,4 +7,4 @@ class Command(ImportCommand):
         "GB18030). Doses already stored are left unchanged; people not in the registry are "
         "rejected, never counted."
     )
-    kind = ImportKind.DOSES
+    kind = "doses"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
-from .exports import write_xlsx
+from epidispatch.core.exports import write_xlsx
 
 
 @dataclass
