@@ -78,3 +78,10 @@ bench-dashboard: install
 .PHONY: bench-visits
 bench-visits: install
 	DATABASE_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/python bench/visits.py --clients 200 --seconds 20 $(BENCH_ARGS)
+
+## Trace benchmark, written to bench/RESULTS.md: trace_lot through 3,000,000 doses and
+## 3,000,000 stock moves against the same call without the supply indexes (drops and
+## recreates the database "bench_trace"). Other sizes: make bench-trace BENCH_ARGS="--doses 300000"
+.PHONY: bench-trace
+bench-trace: install
+	DATABASE_URL="$$(scripts/ensure-postgres.sh)" $(BIN)/python bench/trace.py $(BENCH_ARGS)

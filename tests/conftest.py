@@ -27,8 +27,9 @@ def pytest_sessionstart(session):
 
 @pytest.fixture(autouse=True)
 def _reference_data(request):
-    """Transactional tests flush the database, taking the vaccine products and schedules a
-    data migration seeded with it; put them back the way that migration does."""
+    """Transactional tests flush the database, taking the vaccine products and schedules,
+    the supply items and AEFI deadlines data migrations seeded with it; put them back the
+    way those migrations do."""
     marker = request.node.get_closest_marker("django_db")
     if not (marker and marker.kwargs.get("transaction")):
         return
@@ -40,6 +41,11 @@ def _reference_data(request):
     if not VaccineProduct.objects.exists():
         seed = importlib.import_module("epidispatch.vaccination.migrations.0002_reference_data")
         seed.seed(apps, None)
+        supply = "epidispatch.supply.migrations."
+        importlib.import_module(supply + "0002_ledger_guard_trace_indexes_reference_items").seed(
+            apps, None
+        )
+        importlib.import_module(supply + "0003_aefi").seed_deadlines(apps, None)
 
 
 @pytest.fixture(autouse=True)

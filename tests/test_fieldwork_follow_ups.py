@@ -9,10 +9,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from epidispatch.core.dates import add_years
-from epidispatch.fieldwork.models import AdverseReactionReport, FollowUp, FollowUpOutcome
+from epidispatch.fieldwork.models import FollowUp, FollowUpOutcome
 from epidispatch.fieldwork.selectors import follow_ups_open
 from epidispatch.fieldwork.services import follow_up_complete
 from epidispatch.registry.services import resident_create
+from epidispatch.supply.models import AEFIReport
 
 from .fieldwork_fixtures import *  # noqa: F403 - the fixtures
 from .fieldwork_fixtures import give_dose
@@ -73,7 +74,7 @@ def follow_up(tree, site_staff, coronavac):
 def test_a_well_outcome_closes_the_follow_up(tree, follow_up, worker):
     follow_up_complete(follow_up=follow_up, outcome=FollowUpOutcome.WELL, by=worker)
     assert not follow_ups_open(worker, tree.grid).exists()
-    assert not AdverseReactionReport.objects.exists()
+    assert not AEFIReport.objects.exists()
     with pytest.raises(ValidationError):
         follow_up_complete(follow_up=follow_up, outcome=FollowUpOutcome.WELL, by=worker)
 
@@ -85,9 +86,10 @@ def test_a_suspected_reaction_escalates_to_a_report_with_its_deadline(follow_up,
         {"outcome": "suspected_adverse", "severity": "severe", "description": "高热39.5℃，皮疹"},
     )
     assert response.status_code == 302
-    report = AdverseReactionReport.objects.get()
+    report = AEFIReport.objects.get()
     assert report.dose == follow_up.dose
     assert report.report_due_by - report.discovered_at == timedelta(hours=2)
+    assert report.follow_up_id == follow_up.pk
 
 
 def test_an_escalation_needs_severity_and_description(follow_up, worker):
@@ -95,7 +97,7 @@ def test_an_escalation_needs_severity_and_description(follow_up, worker):
         follow_up_complete(
             follow_up=follow_up, outcome=FollowUpOutcome.SUSPECTED_ADVERSE, by=worker
         )
-    assert not AdverseReactionReport.objects.exists()
+    assert not AEFIReport.objects.exists()
     assert FollowUp.objects.get().done_at is None
 
 

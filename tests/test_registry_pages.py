@@ -18,6 +18,7 @@ from epidispatch.imports.models import ImportBatch, ImportState
 from epidispatch.imports.services import import_batch_create, import_batch_run
 from epidispatch.registry.models import Resident, UnvaccinatedReason
 from epidispatch.registry.services import resident_create
+from epidispatch.supply.services import stock_receive, supply_item_for_product
 from epidispatch.vaccination.models import VaccineProduct
 from epidispatch.vaccination.services import dose_record
 
@@ -334,6 +335,12 @@ def test_a_second_dose_too_early_is_refused_in_chinese(
 def test_a_good_dose_is_recorded_and_shown_on_the_resident_page(
     tree, site_staff, official, resident, coronavac, client
 ):
+    # The pack the form names was received at the site (supply refuses an unknown code).
+    stock_receive(
+        holder=tree.site, item=supply_item_for_product(coronavac), lot_number="202105012",
+        expires_on=timezone.localdate() + timedelta(days=90), quantity=1, by=site_staff,
+        package_codes=("81234567890123456789",),
+    )  # fmt: skip
     client.force_login(site_staff)
     url = f"/sites/{tree.site.code}/doses/new/"
     assert f'value="{timezone.localdate():%Y-%m-%d}"' in page_of(client.get(url))

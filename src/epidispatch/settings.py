@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "epidispatch.accountability",
     "epidispatch.fieldwork",
     "epidispatch.certificates",
+    "epidispatch.supply",
     "epidispatch.dispatch",
     "epidispatch.inspection",
     "epidispatch.audit",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AdverseReactionReport, CheckpointRecord, FollowUp, Reminder, Visit
+from .models import CheckpointRecord, FollowUp, Reminder, Visit
 
 
 @admin.register(Visit)
@@ -23,12 +23,6 @@ class CheckpointRecordAdmin(admin.ModelAdmin):
 class FollowUpAdmin(admin.ModelAdmin):
     list_display = ["resident", "due_by", "outcome", "done_at"]
     raw_id_fields = ["dose", "resident", "grid", "done_by"]
-
-
-@admin.register(AdverseReactionReport)
-class AdverseReactionReportAdmin(admin.ModelAdmin):
-    list_display = ["dose", "severity", "discovered_at", "report_due_by"]
-    raw_id_fields = ["follow_up", "dose", "reported_by"]
 
 
 @admin.register(Reminder)

@@ -224,43 +224,11 @@ class FollowUp(models.Model):
 
 
 class Severity(models.TextChoices):
+    """How severe a suspected reaction found at a follow-up is (supply files the report)."""
+
     NON_SEVERE = "non_severe", _("Not severe")
     SEVERE = "severe", _("Severe")
     DEATH = "death", _("Death")
-
-
-class AdverseReactionReport(models.Model):
-    """A suspected adverse reaction (疑似预防接种异常反应) escalated from a follow-up: the
-    record the vaccination site and CDC pick up. Kept minimal until the AEFI module
-    exists; the reporting deadline (48 h, 2 h for a death or a severe case) is stored."""
-
-    follow_up = models.OneToOneField(
-        FollowUp,
-        verbose_name=_("follow-up"),
-        on_delete=models.PROTECT,
-        related_name="adverse_reaction_report",
-    )
-    dose = models.ForeignKey(
-        Dose, verbose_name=_("dose"), on_delete=models.PROTECT, related_name="+"
-    )
-    severity = models.CharField(_("severity"), max_length=12, choices=Severity.choices)
-    description = models.TextField(_("description"))
-    discovered_at = models.DateTimeField(_("discovered at"))
-    report_due_by = models.DateTimeField(_("report due by"))
-    reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("reported by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    county_code = models.CharField(_("county code"), max_length=6)
-
-    class Meta:
-        verbose_name = _("adverse reaction report")
-        verbose_name_plural = _("adverse reaction reports")
-
-    def __str__(self) -> str:
-        return f"{self.dose} · {self.get_severity_display()}"
 
 
 class ReminderState(models.TextChoices):

@@ -21,13 +21,13 @@ from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_status_change
 from epidispatch.vaccination.models import VaccinationStatus
+from epidispatch.vaccination.signals import adverse_reaction_suspected
 
 from . import conf
 from .models import (
     OUTCOME_EFFECTS,
     PROOF_OUTCOMES,
     REASON_OUTCOMES,
-    AdverseReactionReport,
     CheckpointRecord,
     CheckpointState,
     FollowUp,
@@ -329,10 +329,6 @@ def follow_up_open_for_dose(sender, *, dose, by, **kwargs) -> FollowUp | None:
     return follow_up
 
 
-#: Hours within which an adverse reaction must be reported, by severity.
-REPORT_HOURS = {Severity.NON_SEVERE: 48, Severity.SEVERE: 2, Severity.DEATH: 2}
-
-
 @transaction.atomic
 def follow_up_complete(
     *,
@@ -344,7 +340,8 @@ def follow_up_complete(
     description: str = "",
 ) -> FollowUp:
     """Record how a 60+ vaccinee is after the observation days; a suspected adverse
-    reaction is escalated to an AdverseReactionReport with its reporting deadline."""
+    reaction is escalated (`adverse_reaction_suspected`: supply files the AEFI report with
+    its deadlines, in this transaction)."""
     if outcome not in FollowUpOutcome.values:
         raise ValidationError(_("Unknown follow-up outcome: %(value)s.") % {"value": outcome})
     if not records_visits_for(by, follow_up.grid):
@@ -362,15 +359,14 @@ def follow_up_complete(
             raise ValidationError({"severity": _("Say how severe the reaction is.")})
         if not description.strip():
             raise ValidationError({"description": _("Describe the reaction.")})
-        AdverseReactionReport.objects.create(
-            follow_up=locked,
-            dose_id=locked.dose_id,
+        adverse_reaction_suspected.send(
+            sender=FollowUp,
+            dose=locked.dose,
             severity=severity,
             description=description.strip(),
             discovered_at=now,
-            report_due_by=now + timedelta(hours=REPORT_HOURS[severity]),
-            reported_by=by,
-            county_code=locked.county_code,
+            by=by,
+            follow_up_id=locked.pk,
         )
     locked.outcome = outcome
     locked.note = note.strip()

@@ -25,9 +25,10 @@ from epidispatch.imports.kinds import ROW, Column, FileKind, problem_columns, re
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.registry.models import Resident
 
-from .models import DoseSource, VaccineProduct
+from .models import Dose, DoseSource, VaccineProduct
 from .rules import load_rules
 from .services import RESIDENT_SCHEMA, doses_settle, stored_doses
+from .signals import doses_imported
 
 #: ID types (身份证件类别) that mean a resident identity card.
 RESIDENT_ID_TYPES = ("", "居民身份证", "身份证", "居民身份证号码", "01", "1")
@@ -65,6 +66,8 @@ def doses_write(run, checked: pl.DataFrame) -> None:
         rules=load_rules(),
     )
     run.summary.stored = new.height
+    if run.summary.stored:
+        doses_imported.send(sender=Dose, batch=run.batch)
     grid_ids = new.get_column("grid_id").unique().to_list()
     run.touch(OrgUnit.objects.filter(pk__in=grid_ids).values_list("path", flat=True))
 

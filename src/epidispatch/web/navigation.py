@@ -27,7 +27,7 @@ MODULES = (
     Module(_("Dispatch"), "dashboard"),
     Module(_("Field work"), "fieldwork:home"),
     Module(_("Certificates"), "certificates:checkpoint"),
-    Module(_("Vaccine supply"), None),
+    Module(_("Vaccine supply"), "supply:home"),
     Module(_("Inspections"), "inspection:home"),
     Module(_("Screening"), None),
 )

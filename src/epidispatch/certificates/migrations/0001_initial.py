@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('fieldwork', '0001_initial'),
         ('registry', '0002_resident_unvaccinated_reason_importbatch'),
-        ('vaccination', '0004_dose_source_outside'),
+        ('vaccination', '0005_dose_source_outside'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from epidispatch.demo import generator
 from epidispatch.fieldwork.demo import load_fieldwork
 from epidispatch.inspection.demo import load_inspection
+from epidispatch.supply.demo import load_supply
 
 
 class Command(BaseCommand):
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         generator.load_dispatch()
         load_fieldwork()
         load_inspection()
+        load_supply()
         self.stdout.write(
             _(
                 "Demo county loaded: %(units)d units, %(residents)d residents "

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('vaccination', '0003_dose_resident_no_separate_index'),
+        ('vaccination', '0004_dose_batch_in_imports'),
     ]
 
     operations = [
