@@ -21,6 +21,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 ## Install, migrate, load the demo county and serve it on http://$(HOST):$(PORT)/
+## Its database, keys and uploads stay in this checkout (var/demo), so two clones never share them.
+demo: export EPIDISPATCH_DATA_DIR ?= $(CURDIR)/var/demo
+demo: export EPIDISPATCH_DEMO := 1
 demo: install
 	scripts/ensure-fonts.sh
 	$(BIN)/epidispatch migrate --verbosity 0
@@ -28,12 +31,17 @@ demo: install
 	@echo
 	@echo "epidispatch demo: http://$(HOST):$(PORT)/   (admin: http://$(HOST):$(PORT)/admin/, as dispatcher)"
 	@echo "Database: $$($(BIN)/python -c 'import django,os;os.environ.setdefault("DJANGO_SETTINGS_MODULE","epidispatch.settings");django.setup();from django.db import connection;print(connection.settings_dict["NAME"])')"
-	@echo "Background tasks (web imports): log in var/tasks.log"
+	@echo "Background tasks (web imports, the 16:00 cutoff): log in $$EPIDISPATCH_DATA_DIR/tasks.log"
 	@echo
-	@mkdir -p var
-	$(BIN)/epidispatch run_huey > var/tasks.log 2>&1 & tasks=$$!; \
+	$(BIN)/epidispatch run_huey > "$$EPIDISPATCH_DATA_DIR/tasks.log" 2>&1 & tasks=$$!; \
 		trap 'kill $$tasks' EXIT INT TERM; \
 		$(BIN)/epidispatch runserver $(HOST):$(PORT) --noreload
+
+## Production: gunicorn and the task consumer on PostgreSQL ($$DATABASE_URL) and Redis, DEBUG
+## off, HTTPS settings on (docs/operations.md).
+.PHONY: serve
+serve: install
+	scripts/serve.sh
 
 ## Install what the tests need (Debian's chromium included), find or start PostgreSQL, lint, run pytest.
 test: install

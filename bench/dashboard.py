@@ -312,8 +312,7 @@ def city_shape(residents: int, per_grid: int) -> dict[str, int]:
 
 def create_units(residents: int, per_grid: int) -> dict[str, int]:
     """The city's tree, level by level; returns how many units of each kind."""
-    from epidispatch.dispatch.models import Responsibility
-    from epidispatch.orgunits.models import OrgUnit, UnitKind
+    from epidispatch.orgunits.models import OrgUnit, Responsibility, UnitKind
 
     def build(code: str, name: str, kind: str, parent: OrgUnit | None) -> OrgUnit:
         unit = OrgUnit(code=code, name=name, kind=kind)

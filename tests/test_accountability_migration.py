@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("dispatch", "0001_initial"), ("accountability", "0001_initial")]
-AFTER = [("dispatch", "0002_candidates_to_accountability")]
+BEFORE = [("dispatch", "0002_responsibility_to_orgunits"), ("accountability", "0001_initial")]
+AFTER = [("dispatch", "0003_candidates_to_accountability")]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 

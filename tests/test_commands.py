@@ -56,7 +56,8 @@ def test_units_with_an_unknown_kind_fails(tree):
     assert "province" in result.stderr
 
 
-def test_load_demo_with_no_residents_gives_the_tree_and_users_alone(db):
+def test_load_demo_with_no_residents_gives_the_tree_and_users_alone(db, monkeypatch):
+    monkeypatch.setenv("EPIDISPATCH_DEMO", "1")
     result = run("load_demo", "--residents", "0")
     assert result.returncode == 0, result.stderr
     assert "dispatcher" in result.stdout

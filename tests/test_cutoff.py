@@ -18,7 +18,7 @@ from epidispatch.dispatch.models import (
     SnapshotFigure,
 )
 from epidispatch.dispatch.rollups import rollups_recount
-from epidispatch.dispatch.services import snapshot_take, target_issue
+from epidispatch.dispatch.services import snapshot_backfill, snapshot_take, target_issue
 from epidispatch.dispatch.tasks import cutoff_task, reband_task
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.services import unit_create
@@ -130,6 +130,26 @@ class TestFrozenFigures:
         assert figure(first, counted.county, "series_complete") == 0
         assert figure(second, counted.county, "series_complete") == 1
         assert figure(second, counted.county, "doses_added") == 0
+
+    def test_a_band_that_empties_between_two_cutoffs_adds_no_doses(self, counted):
+        # The grid's only 12–17-year-old turns 18 the day after the first cutoff: the
+        # band 12–17 has nobody left, and no dose was given that day.
+        teenager = adult(counted.grid, born=date(DAY.year - 18, DAY.month, DAY.day + 1))
+        add_dose(teenager, DAY - timedelta(days=10))
+        first = snapshot_take(at=local(DAY, 16))
+        rollups_recount(day=DAY + timedelta(days=1))  # as after a restore: no empty leaves
+        second = snapshot_take(at=local(DAY + timedelta(days=1), 16))
+        assert SnapshotFigure.objects.get(snapshot=first, unit=counted.grid).band == "12-17"
+        for unit in (counted.grid, counted.town, counted.county):
+            assert figure(second, unit, "doses") == 1
+            assert figure(second, unit, "doses_added") == 0
+
+    def test_a_band_that_empties_between_two_recounted_days_adds_no_doses(self, counted):
+        teenager = adult(counted.grid, born=date(DAY.year - 18, DAY.month, DAY.day + 1))
+        add_dose(teenager, DAY - timedelta(days=10))
+        snapshot_backfill(day=DAY)
+        second = snapshot_backfill(day=DAY + timedelta(days=1))
+        assert figure(second, counted.town, "doses_added") == 0
 
     def test_a_unit_added_mid_day_is_in_the_next_snapshot_with_all_its_doses_as_new(self, counted):
         add_dose(adult(counted.grid), DAY - timedelta(days=30))

@@ -1,14 +1,20 @@
 """The demo county generator (seed 001: 通渭县)."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.db.models import Max
+from django.utils import timezone
 
 from epidispatch.accounts.models import Role, RoleAssignment, User
 from epidispatch.core import protection
 from epidispatch.core.ids import parse_id_number
 from epidispatch.demo import generator
+from epidispatch.dispatch.models import Snapshot
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.registry.models import Resident
+from epidispatch.vaccination.models import Dose
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +43,11 @@ def test_every_role_has_a_demo_user_who_can_log_in(demo, client):
     roles = set(RoleAssignment.objects.values_list("role", flat=True))
     assert roles == set(Role.values)
     for username in ("dispatcher", "grid_worker", "site_staff"):
-        assert client.login(username=username, password=generator.DEMO_PASSWORD)
+        response = client.post(
+            "/accounts/login/", {"username": username, "password": generator.DEMO_PASSWORD}
+        )
+        assert response.status_code == 302, username
+        client.logout()
 
 
 def test_demo_residents_have_valid_ids_that_match_their_derived_fields(demo):
@@ -74,7 +84,27 @@ def test_loading_again_adds_nothing_and_loading_more_adds_only_the_rest(demo):
 
 def test_residents_spread_over_the_age_bands_and_grids(demo):
     births = list(Resident.objects.values_list("birth_date", flat=True))
-    ages = [(generator.REFERENCE_DAY - born).days // 365 for born in births]
+    reference = generator.reference_day()
+    ages = [(reference - born).days // 365 for born in births]
     assert any(age >= 60 for age in ages)
     assert any(age < 18 for age in ages)
     assert Resident.objects.values("grid").distinct().count() > 50
+
+
+def test_the_demo_is_current_its_last_cutoff_was_yesterday(demo):
+    """A county whose history ends years ago shows every due date overdue: the demo's
+    history runs HISTORY_DAYS up to yesterday, and its doses up to then."""
+    generator.load_doses()
+    generator.load_dispatch()
+    yesterday = timezone.localdate() - timedelta(days=1)
+    days = list(Snapshot.objects.order_by("day").values_list("day", flat=True))
+    assert days[-1] == yesterday
+    assert days[0] == yesterday - timedelta(days=generator.HISTORY_DAYS - 1)
+    latest_dose = Dose.objects.aggregate(latest=Max("given_on"))["latest"]
+    assert yesterday - timedelta(days=30) <= latest_dose <= yesterday
+
+
+def test_loading_the_demo_again_on_a_later_day_adds_nothing(demo, monkeypatch):
+    later = timezone.now() + timedelta(days=3)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert generator.load_residents(300) == 0

@@ -13,12 +13,11 @@ from epidispatch.accounts.models import Role
 from epidispatch.dispatch import services
 from epidispatch.dispatch.models import (
     DailyTarget,
-    Responsibility,
     Snapshot,
 )
 from epidispatch.dispatch.rollups import rollups_recount
 from epidispatch.dispatch.services import snapshot_backfill
-from epidispatch.orgunits.models import UnitKind
+from epidispatch.orgunits.models import Responsibility, UnitKind
 from epidispatch.orgunits.services import unit_create
 from epidispatch.registry.services import resident_create
 

@@ -10,12 +10,13 @@ from django.utils import timezone
 from django.utils.translation import override
 
 from epidispatch.accounts.models import Role
-from epidispatch.registry.models import Resident, ResidentStatus
-from epidispatch.registry.services import resident_create
+from epidispatch.registry.models import Resident, ResidentStatus, UnvaccinatedReason
+from epidispatch.registry.services import resident_create, resident_status_change
 from epidispatch.vaccination.models import Dose, VaccinationStatus, VaccineProduct
 from epidispatch.vaccination.services import dose_record
 
 from .dose_files import id_number
+from .test_rollups import add_dose
 
 
 @pytest.fixture
@@ -133,3 +134,36 @@ def test_staff_of_another_site_may_not_record_here(setting, tree, make_user):
             by=elsewhere,
         )
     assert not Dose.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_dose_ends_a_refusal_and_its_reason(setting, tree, make_user):
+    resident, record = setting
+    official = make_user(Role.TOWN_OFFICIAL, tree.town)
+    resident_status_change(
+        resident=resident,
+        status=ResidentStatus.REFUSED,
+        unvaccinated_reason=UnvaccinatedReason.UNWILLING,
+        by=official,
+    )
+    record(date(2021, 5, 1))
+    resident.refresh_from_db()
+    assert (resident.status, resident.unvaccinated_reason) == (ResidentStatus.PRESENT, "")
+
+
+@pytest.mark.django_db
+def test_an_imported_dose_ends_a_refusal_but_leaves_another_status(tree):
+    refuser = resident_create(name="拒甲", id_number=id_number(date(1950, 1, 2)), grid=tree.grid)
+    away = resident_create(name="外出乙", id_number=id_number(date(1951, 1, 2)), grid=tree.grid)
+    Resident.objects.filter(pk=refuser.pk).update(
+        status=ResidentStatus.REFUSED, unvaccinated_reason=UnvaccinatedReason.UNWILLING
+    )
+    Resident.objects.filter(pk=away.pk).update(
+        status=ResidentStatus.AWAY, unvaccinated_reason=UnvaccinatedReason.NO_RESOURCE
+    )
+    add_dose(Resident.objects.get(pk=refuser.pk), date(2021, 5, 1))
+    add_dose(Resident.objects.get(pk=away.pk), date(2021, 5, 1))
+    refuser.refresh_from_db()
+    away.refresh_from_db()
+    assert (refuser.status, refuser.unvaccinated_reason) == (ResidentStatus.PRESENT, "")
+    assert (away.status, away.unvaccinated_reason) == (ResidentStatus.AWAY, "")

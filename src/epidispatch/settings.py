@@ -10,6 +10,11 @@ DJANGO_SECRET_KEY      session signing key; generated into the data folder when 
 EPIDISPATCH_CUTOFF     the daily cutoff (日调度) as HH:MM, default 16:00.
 EPIDISPATCH_DATA_KEY   key that encrypts ID numbers and phones at rest; generated into the
                        data folder when unset. Losing it makes stored personal data unreadable.
+EPIDISPATCH_DEMO       "1" for the demo (make demo): the demo password is accepted, load_demo runs.
+                       Unset, it is on for the embedded SQLite database (the demo's) and off
+                       for PostgreSQL (production); "0" turns it off everywhere.
+EPIDISPATCH_LOG_LEVEL  default INFO; logs go to stderr and to logs/epidispatch.log in the data dir.
+EPIDISPATCH_SESSION_MINUTES  a login ends after this long (default 480), or when the browser closes.
 """
 
 import os
@@ -69,6 +74,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "huey.contrib.djhuey",
+    "auditlog",
+    "axes",
+    "csp",
     "epidispatch.orgunits",
     "epidispatch.accounts",
     "epidispatch.imports",
@@ -81,6 +89,7 @@ INSTALLED_APPS = [
     "epidispatch.dispatch",
     "epidispatch.inspection",
     "epidispatch.audit",
+    "epidispatch.operations",
     "epidispatch.demo",
     "epidispatch.web",
     "epidispatch.api",
@@ -96,6 +105,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "epidispatch.web.middleware.NoStoreMiddleware",
+    "epidispatch.web.middleware.RejectNulMiddleware",
+    "epidispatch.audit.middleware.ChangeActorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "epidispatch.urls"
@@ -138,7 +152,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "epidispatch.accounts.passwords.NotTheDemoPasswordValidator"},
 ]
+# The demo (a public password, synthetic people) belongs on the embedded SQLite database;
+# on PostgreSQL it takes EPIDISPATCH_DEMO=1, so `load_demo` cannot seed a county's server.
+EPIDISPATCH_DEMO = (
+    os.environ.get(
+        "EPIDISPATCH_DEMO", "1" if DATABASES["default"]["ENGINE"].endswith("sqlite3") else "0"
+    )
+    == "1"
+)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -203,9 +226,118 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "uploads"
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 60 * 60 * 12
 X_FRAME_OPTIONS = "DENY"
 if os.environ.get("EPIDISPATCH_HTTPS") == "1":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+
+# Security and operation (issue 18). Production (scripts/serve.sh) sets EPIDISPATCH_HTTPS=1
+# unless told otherwise, so `epidispatch check --deploy` is clean there.
+# Logins are locked by account, not by address (axes.W006): a county office reaches the
+# server from one NAT address, which a lockout by address would shut out whole, and rotating
+# addresses, user agents or cookies does not get round a lockout by account.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+if os.environ.get("EPIDISPATCH_HTTPS") == "1":
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Entering the browsers' HSTS preload list is the office's decision for its domain.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+# A login lasts a working day at most (no write per request to slide it), and ends when the
+# browser closes: county office PCs are shared.
+SESSION_COOKIE_AGE = 60 * int(os.environ.get("EPIDISPATCH_SESSION_MINUTES", "480"))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Five wrong passwords in a row for one account are answered; the sixth locks the account
+# for 15 minutes (the right password included), answered 429.
+AXES_FAILURE_LIMIT = 6
+AXES_COOLOFF_TIME = 0.25
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+
+# The change trail (who, when, before and after) of the records listed here, written by
+# django-auditlog for every save and delete through the pages, the API and the admin.
+AUDITLOG_LOGENTRY_MODEL = "audit.Change"
+# auditlog's migrations would create its own log table, unused once the model is swapped
+# (and blocking `flush` with its foreign keys): the trail's table is audit.Change's.
+MIGRATION_MODULES = {"auditlog": None}
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {
+        "model": "registry.Resident",
+        "exclude_fields": [
+            "id_number_digest",
+            "id_number_encrypted",
+            "phone_digest",
+            "phone_encrypted",
+            "updated_at",
+        ],
+    },
+    "vaccination.Dose",
+    {"model": "fieldwork.Visit", "exclude_fields": ["proof"]},
+    "fieldwork.FollowUp",
+    "fieldwork.AdverseReactionReport",
+    {
+        "model": "fieldwork.CheckpointRecord",
+        "exclude_fields": [
+            "id_number_digest",
+            "id_number_encrypted",
+            "phone_digest",
+            "phone_encrypted",
+        ],
+    },
+    "dispatch.DailyTarget",
+    "dispatch.Snapshot",
+    "accountability.Accountability",
+    {"model": "accounts.User", "exclude_fields": ["password", "last_login"]},
+    "accounts.RoleAssignment",
+    "accounts.ApiToken",
+)
+
+# Content-Security-Policy: scripts, styles and images from this server only (htmx and
+# ECharts are vendored under static/); no inline script or style attribute.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Structured logs: one JSON object a line (with the traceback of an error), to stderr and
+# to logs/epidispatch.log in the data folder, rotated at 10 MB.
+LOG_DIR = DATA_DIR / "logs"
+LOG_DIR.mkdir(exist_ok=True)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "epidispatch.core.logs.JsonFormatter"}},
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "json"},
+        "file": {
+            "class": "logging.handlers.RotatingFileHandler",
+            "filename": str(LOG_DIR / "epidispatch.log"),
+            "maxBytes": 10 * 1024 * 1024,
+            "backupCount": 10,
+            "formatter": "json",
+            "encoding": "utf-8",
+        },
+    },
+    "root": {
+        "handlers": ["stderr", "file"],
+        "level": os.environ.get("EPIDISPATCH_LOG_LEVEL", "INFO"),
+    },
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

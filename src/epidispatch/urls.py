@@ -32,6 +32,19 @@ urlpatterns = [
     path("dispatch/bulletins/", include("epidispatch.dispatch.bulletin_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(template_name="accounts/password_change_form.html"),
+        name="password_change",
+    ),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="accounts/password_change_done.html"
+        ),
+        name="password_change_done",
+    ),
+    path("health/", views.health, name="health"),
     path("field/", include("epidispatch.fieldwork.urls")),
     path("inspection/", include("epidispatch.inspection.urls")),
     path("accountability/", include("epidispatch.accountability.urls")),

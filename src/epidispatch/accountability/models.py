@@ -95,6 +95,10 @@ class Accountability(models.Model):
     def __str__(self) -> str:
         return f"{self.unit.name} · {self.get_kind_display()} · {self.get_state_display()}"
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.unit.path}
+
 
 class Event(models.Model):
     """One step in a case's history: proposed, decided, dismissed, pledge recorded."""

@@ -22,6 +22,11 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
 
+    def has_delete_permission(self, request, obj=None):
+        """Users leave by being made inactive, never deleted: the audit trail keeps who
+        did each thing."""
+        return False
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):

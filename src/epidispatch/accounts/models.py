@@ -22,6 +22,18 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.full_name or self.username
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.audit_unit_path()}
+
+    def audit_unit_path(self) -> str:
+        """Where the user's own audit entries (logins, account changes) are filed: the
+        highest unit of their roles, or nowhere ("") for a user without a role."""
+        if self.pk is None:
+            return ""
+        paths = self.role_assignments.values_list("unit__path", flat=True).order_by("unit__path")
+        return paths.first() or ""
+
 
 class Role(models.TextChoices):
     DISPATCHER = "dispatcher", _("Dispatcher (防控办)")
@@ -70,6 +82,10 @@ class RoleAssignment(models.Model):
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.unit.name}"
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.unit.path}
+
     def clean(self) -> None:
         allowed = ROLE_UNIT_KINDS.get(self.role, ())
         if self.unit_id and self.unit.kind not in allowed:
@@ -108,3 +124,7 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.name} ({self.prefix}…)"
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.user.audit_unit_path()}

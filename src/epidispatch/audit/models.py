@@ -1,8 +1,20 @@
-"""The audit log (PIPL): every view of personal data in clear is written here."""
+"""The audit trail, in two tables that are only ever appended to.
 
+`AuditEntry`: events — a view of personal data in clear (PIPL), a list exported, a login,
+a failed login, a dose corrected or deleted with its reason, an import batch.
+`Change`: the before and after of every save and delete of the tracked records (settings
+AUDITLOG_INCLUDE_TRACKING_MODELS), written by django-auditlog whether the change comes
+from a page, the API, the admin or a command.
+
+Both carry the path of the org unit the record belongs to, so a dispatcher reads the
+trail of their own units only.
+"""
+
+from auditlog.models import AbstractLogEntry
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditAction(models.TextChoices):
@@ -10,6 +22,9 @@ class AuditAction(models.TextChoices):
     CORRECT_DOSE = "correct_dose", _("Corrected a dose")
     DELETE_DOSE = "delete_dose", _("Deleted a dose")
     IMPORT_FILE = "import_file", _("Imported a file")
+    LOGIN = "login", _("Logged in")
+    LOGIN_FAILED = "login_failed", _("Failed to log in")
+    EXPORT_LIST = "export_list", _("Exported a list")
 
 
 class AuditEntry(models.Model):
@@ -19,6 +34,9 @@ class AuditEntry(models.Model):
         verbose_name=_("user"),
         on_delete=models.PROTECT,
         related_name="audit_entries",
+        null=True,
+        blank=True,
+        help_text=_("empty for a failed login with an unknown user name"),
     )
     action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
     subject = models.CharField(_("subject"), max_length=120, help_text=_("masked, never in clear"))
@@ -32,3 +50,21 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()} {self.subject}"
+
+
+class Change(AbstractLogEntry):
+    """One save or delete of a tracked record: who, when, and each field before and after."""
+
+    unit_path = models.CharField(
+        _("unit of the record"), max_length=255, blank=True, default="", db_index=True
+    )
+
+    class Meta(AbstractLogEntry.Meta):
+        verbose_name = pgettext_lazy("audit trail", "change")
+        verbose_name_plural = pgettext_lazy("audit trail", "changes")
+        ordering = ["-timestamp"]
+
+    def save(self, *args, **kwargs):
+        """The unit comes from the record's `get_additional_data()` (auditlog's hook)."""
+        self.unit_path = (self.additional_data or {}).get("unit_path", "")
+        super().save(*args, **kwargs)

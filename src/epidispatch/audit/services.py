@@ -1,7 +1,84 @@
-from .models import AuditEntry
+"""Writing events to the audit trail. Changes to records are written by django-auditlog
+(see models.Change); these are the events no record change shows."""
+
+import contextlib
+import ipaddress
+
+from auditlog.context import auditlog_value
+from auditlog.diff import model_instance_diff
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+
+from .models import AuditAction, AuditEntry, Change
 
 
 def audit_record(*, user, action: str, subject: str, unit_path: str, ip_address=None):
     return AuditEntry.objects.create(
         user=user, action=action, subject=subject, unit_path=unit_path, ip_address=ip_address
+    )
+
+
+def client_ip(request) -> str | None:
+    """The address the request came from: the first X-Forwarded-For hop behind a proxy,
+    else REMOTE_ADDR; anything that is not an IP address is dropped, never stored."""
+    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+    for candidate in (forwarded, request.META.get("REMOTE_ADDR", "")):
+        with contextlib.suppress(ValueError):
+            return str(ipaddress.ip_address(candidate))
+    return None
+
+
+def audit_login(*, user, ip_address: str | None) -> AuditEntry:
+    return audit_record(
+        user=user,
+        action=AuditAction.LOGIN,
+        subject=user.get_username(),
+        unit_path=user.audit_unit_path(),
+        ip_address=ip_address,
+    )
+
+
+def audit_login_failed(*, username: str, ip_address: str | None) -> AuditEntry:
+    """A wrong password for a known user is filed under that user's unit; an unknown name
+    is not kept (it is often a password typed into the wrong box)."""
+    username = (username or "")[:150]
+    user = get_user_model().objects.filter(username=username).first()
+    return audit_record(
+        user=user,
+        action=AuditAction.LOGIN_FAILED,
+        subject=username if user else _("(unknown user name)"),
+        unit_path=user.audit_unit_path() if user else "",
+        ip_address=ip_address,
+    )
+
+
+def audit_export(*, user, what: str, unit, ip_address: str | None) -> AuditEntry:
+    """A list of people downloaded as a file: what, of which unit, by whom."""
+    return audit_record(
+        user=user,
+        action=AuditAction.EXPORT_LIST,
+        subject=f"{what} · {unit.name} {unit.code}"[:120],
+        unit_path=unit.path,
+        ip_address=ip_address,
+    )
+
+
+def attribute_changes_to(user) -> None:
+    """Make the changes of this request carry `user` in the trail.
+
+    django-auditlog's middleware takes the actor from the session before the view runs;
+    an API call authenticated by a bearer token only knows its user later, in the API's
+    auth step, which calls this.
+    """
+    with contextlib.suppress(LookupError):
+        auditlog_value.get()["actor"] = user
+
+
+def change_record_created(instance) -> None:
+    """Put a record inserted without a save signal (the bulk path a dose recorded at a site
+    shares with imports) on the change trail, as django-auditlog does for a save."""
+    Change.objects.log_create(
+        instance,
+        action=Change.Action.CREATE,
+        changes=model_instance_diff(None, instance, use_json_for_changes=True),
     )

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from functools import lru_cache
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
@@ -50,3 +50,12 @@ def lookup_digests(values: list[str]) -> list[str]:
     """`lookup_digest` of many values (an import's worth), without repeated key lookups."""
     key = _lookup_key()
     return [hmac.new(key, value.encode(), hashlib.sha256).hexdigest() for value in values]
+
+
+def decrypts(token: str) -> bool:
+    """Whether the data key in use decrypts `token` (a value stored under some key)."""
+    try:
+        decrypt(token)
+    except InvalidToken:
+        return False
+    return True

@@ -2,33 +2,53 @@
 
 Every selector that returns units, people or their data filters through `scope_q` first.
 There is deliberately no bypass for superusers or staff: a user sees exactly the subtrees
-of the units their role assignments name, and nothing when they have none.
+of the units their role assignments name, and the grids assigned (包抓) to a department
+they hold a role on, and nothing when they have none.
 """
 
-from django.db.models import Q
+from django.db.models import Q, Value
 
-_CACHE_ATTRIBUTE = "_epidispatch_scope_paths"
+_CACHE_ATTRIBUTE = "_epidispatch_scope"
 
 
 def scope_paths(user) -> tuple[str, ...]:
     """Paths of the roots of the user's scope, with nested roots folded away."""
+    return _fold(path for path, _role in _assignments(user))
+
+
+def root_paths(user) -> tuple[str, ...]:
+    """Paths of the units the user's roles name (folded): where their pages start. A
+    department's assigned grids are in the scope but are not starting points."""
+    return _fold(path for path, role in _assignments(user) if role)
+
+
+def _assignments(user) -> tuple[tuple[str, str], ...]:
+    """(unit path, role) of each of the user's role assignments, and (grid path, "") for
+    each grid assigned to a department they hold a role on; read once per user object,
+    so every scope and permission check of a request shares one query."""
     cached = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
-    paths: tuple[str, ...] = ()
+    rows: tuple[tuple[str, str], ...] = ()
     if user is not None and user.is_authenticated and user.is_active:
         from epidispatch.accounts.models import RoleAssignment
+        from epidispatch.orgunits.models import Responsibility
 
-        candidates = sorted(
-            set(RoleAssignment.objects.filter(user=user).values_list("unit__path", flat=True))
-        )
-        kept: list[str] = []
-        for path in candidates:
-            if not any(path.startswith(root) for root in kept):
-                kept.append(path)
-        paths = tuple(kept)
-    setattr(user, _CACHE_ATTRIBUTE, paths)
-    return paths
+        assignments = RoleAssignment.objects.filter(user=user)
+        assigned_grids = Responsibility.objects.filter(
+            unit__in=assignments.values("unit")
+        ).values_list("grid__path", Value(""))
+        rows = tuple(sorted(assignments.values_list("unit__path", "role").union(assigned_grids)))
+    setattr(user, _CACHE_ATTRIBUTE, rows)
+    return rows
+
+
+def _fold(paths) -> tuple[str, ...]:
+    kept: list[str] = []
+    for path in sorted(set(paths)):
+        if not any(path.startswith(root) for root in kept):
+            kept.append(path)
+    return tuple(kept)
 
 
 def scope_q(user, path_field: str = "path") -> Q:
@@ -51,15 +71,7 @@ def path_in_scope(user, path: str) -> bool:
 def role_paths(user, roles) -> list[str]:
     """Paths of the units on which the user holds one of `roles` (none for an anonymous
     or inactive user): what a permission tied to a role, not to the whole scope, checks."""
-    if user is None or not (user.is_authenticated and user.is_active):
-        return []
-    from epidispatch.accounts.models import RoleAssignment
-
-    return list(
-        RoleAssignment.objects.filter(user=user, role__in=roles).values_list(
-            "unit__path", flat=True
-        )
-    )
+    return [path for path, role in _assignments(user) if role and role in roles]
 
 
 def holds_role_over(user, roles, path: str) -> bool:

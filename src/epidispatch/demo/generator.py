@@ -14,14 +14,17 @@ from datetime import date, datetime, time, timedelta
 import polars as pl
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from stdnum.cn import ric
 
+from epidispatch.accounts import passwords as accounts_passwords
 from epidispatch.accounts.models import Role, User
 from epidispatch.accounts.services import user_create
-from epidispatch.dispatch.models import DailyTarget, Responsibility, Snapshot
+from epidispatch.dispatch.models import DailyTarget, Snapshot
 from epidispatch.dispatch.rollups import rollups_recount
 from epidispatch.dispatch.services import RANKED_KINDS, snapshot_backfill
-from epidispatch.orgunits.models import OrgUnit, UnitKind
+from epidispatch.imports.models import ImportBatch
+from epidispatch.orgunits.models import OrgUnit, Responsibility, UnitKind
 from epidispatch.orgunits.services import unit_create
 from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_build
@@ -108,7 +111,7 @@ DEPARTMENTS = [
 ]
 COUNTY_SITES = ["通渭县人民医院接种点", "县疾控中心预防接种门诊"]
 
-DEMO_PASSWORD = "demo-2021"
+DEMO_PASSWORD = accounts_passwords.DEMO_PASSWORD
 
 SURNAMES = "王李张刘陈杨赵黄周吴牛马常何魏苟漆孙景冯郭曹雷谢"
 GIVEN_CHARS = "建国华明军志红英兰芳霞平安福寿海涛文斌丽娟强伟静敏玉梅春秋桂花宏亮"
@@ -117,8 +120,9 @@ GIVEN_CHARS = "建国华明军志红英兰芳霞平安福寿海涛文斌丽娟�
 BIRTH_REGIONS = [("622424", "621121")] * 17 + [("622421", "621102"), ("622425", "621122")]
 REGION_CODE_CHANGE_YEAR = 2003
 PHONE_PREFIXES = ["133", "135", "138", "139", "151", "153", "158", "177", "180", "189", "199"]
-#: Reference day of the demo campaign (seed 001: 2021-08-06) from which ages are drawn.
-REFERENCE_DAY = date(2021, 8, 6)
+#: Days from the campaign's first dose to the demo's last cutoff (seed 001: 2021-03-29 to
+#: 2021-08-06), so due dates, follow-ups and rankings look like a campaign under way.
+CAMPAIGN_DAYS = 130
 #: (youngest, oldest) age and weight: a rural county with many older residents.
 AGE_BANDS = [((3, 11), 11), ((12, 17), 8), ((18, 59), 54), ((60, 79), 21), ((80, 95), 6)]
 STATUSES = [
@@ -262,15 +266,27 @@ def load_users() -> list[DemoUser]:
     return users
 
 
-def synthetic_residents(count: int, grids: list[OrgUnit], seed: int = 2021):
-    """Yield `count` synthetic residents (unsaved), the same ones for the same seed."""
+def reference_day() -> date:
+    """The demo's last cutoff, from which ages, doses and history are drawn: the day
+    before the demo was first loaded (the dispatcher's account records when). So a fresh
+    demo's last cutoff was yesterday, and loading it again later adds nothing twice."""
+    joined = (
+        User.objects.filter(username="dispatcher").values_list("date_joined", flat=True).first()
+    )
+    first_load = timezone.localdate(joined) if joined else timezone.localdate()
+    return first_load - timedelta(days=1)
+
+
+def synthetic_residents(count: int, grids: list[OrgUnit], reference: date, seed: int = 2021):
+    """Yield `count` synthetic residents (unsaved) of ages on `reference`, the same ones
+    for the same seed and day."""
     rng = random.Random(seed)
     weights = [3 if grid.code.startswith(f"{COUNTY[0]}{SEAT_TOWN[0]}") else 2 for grid in grids]
     seen: set[str] = set()
     produced = 0
     while produced < count:
         (youngest, oldest), _weight = rng.choices(AGE_BANDS, [w for _b, w in AGE_BANDS])[0]
-        birth = REFERENCE_DAY - timedelta(days=rng.randint(youngest * 365 + 1, oldest * 365 + 364))
+        birth = reference - timedelta(days=rng.randint(youngest * 365 + 1, oldest * 365 + 364))
         sex_digit = rng.randrange(10)
         old_region, new_region = rng.choice(BIRTH_REGIONS)
         region = old_region if birth.year < REGION_CODE_CHANGE_YEAR else new_region
@@ -294,7 +310,7 @@ def load_residents(count: int, *, batch_size: int = 2000) -> int:
     grids = list(OrgUnit.objects.filter(kind=UnitKind.GRID, county_code=COUNTY[0]).order_by("code"))
     before = Resident.objects.count()
     batch: list[Resident] = []
-    for resident in synthetic_residents(count, grids):
+    for resident in synthetic_residents(count, grids, reference_day()):
         batch.append(resident)
         if len(batch) >= batch_size:
             Resident.objects.bulk_create(batch, ignore_conflicts=True)
@@ -308,7 +324,6 @@ def load_residents(count: int, *, batch_size: int = 2000) -> int:
 VACCINATED_SHARE = {3: 0.55, 12: 0.85, 18: 0.9, 60: 0.78, 80: 0.5}
 #: Products by share of doses given in the county.
 PRODUCT_SHARES = {"coronavac": 40, "bibp": 35, "wibp": 10, "zf2001": 5, "ad5-ncov": 5, "kconvac": 5}
-CAMPAIGN_DAY_ONE = date(2021, 3, 29)
 #: People unwilling, contraindicated or gone get no dose.
 UNVACCINATED_STATUSES = (
     ResidentStatus.REFUSED,
@@ -323,9 +338,11 @@ def load_doses() -> int:
     """Give the demo residents who have no dose yet the doses a county had by the reference
     day: most a full series, some a first dose only (some of those now past day 56), none
     for refusers. Drawn per resident from a seeded generator, so a re-run adds nothing."""
+    reference = reference_day()
+    day_one = reference - timedelta(days=CAMPAIGN_DAYS)
     rules = load_rules()
     products = dict(VaccineProduct.objects.values_list("code", "id"))
-    series = {code: rules.schedule_for(pk, CAMPAIGN_DAY_ONE)[1] for code, pk in products.items()}
+    series = {code: rules.schedule_for(pk, day_one)[1] for code, pk in products.items()}
     sites = list(OrgUnit.objects.filter(kind=UnitKind.SITE, county_code=COUNTY[0]))
     residents = (
         Resident.objects.filter(county_code=COUNTY[0], doses__isnull=True)
@@ -336,18 +353,18 @@ def load_doses() -> int:
     now = timezone.now()
     for resident_id, masked, name, birth, county in residents:
         rng = random.Random(f"{masked}{name}{birth}")
-        age = (REFERENCE_DAY - birth).days // 365
+        age = (reference - birth).days // 365
         band = max(low for low in VACCINATED_SHARE if low <= age) if age >= 3 else None
         if band is None or rng.random() > VACCINATED_SHARE[band]:
             continue
         code = rng.choices(list(PRODUCT_SHARES), list(PRODUCT_SHARES.values()))[0]
-        day = CAMPAIGN_DAY_ONE + timedelta(days=rng.randint(0, 110))
+        day = day_one + timedelta(days=rng.randint(0, CAMPAIGN_DAYS - 20))
         site = rng.choice(sites)
         people.append((resident_id, birth, county))
         for number in range(1, series[code] + 1):
             if number > 1:
                 day += timedelta(days=rng.randint(21 if code != "zf2001" else 28, 45))
-                if day > REFERENCE_DAY or rng.random() < 0.06:
+                if day > reference or rng.random() < 0.06:
                     break
             doses.append(
                 (resident_id, number, products[code], day, site.pk, site.name, county, now)
@@ -395,7 +412,7 @@ def load_dispatch() -> int:
         return 0
     dispatcher = User.objects.get(username="dispatcher")
     towns = list(OrgUnit.objects.filter(kind__in=RANKED_KINDS.values(), parent=county))
-    first = REFERENCE_DAY - timedelta(days=HISTORY_DAYS - 1)
+    first = reference_day() - timedelta(days=HISTORY_DAYS - 1)
     for offset in range(HISTORY_DAYS):
         day = first + timedelta(days=offset)
         evening = timezone.make_aware(datetime.combine(day - timedelta(days=1), time(19, 30)))
@@ -411,3 +428,18 @@ def load_dispatch() -> int:
             )
         snapshot_backfill(day=day)
     return HISTORY_DAYS
+
+
+def non_demo_data() -> str | None:
+    """What in the database is not the demo's (a user, an org unit outside the demo county,
+    an import), or None: `load_demo` must not add public-password accounts beside it."""
+    demo_names = [demo.username for demo in demo_users()]
+    stranger = User.objects.exclude(username__in=demo_names).values_list("username", flat=True)
+    if name := stranger.first():
+        return _("the user %(name)s") % {"name": name}
+    outside = OrgUnit.objects.exclude(code__in=[CITY[0]]).exclude(code__startswith=COUNTY[0])
+    if unit := outside.first():
+        return _("the org unit %(code)s %(name)s") % {"code": unit.code, "name": unit.name}
+    if ImportBatch.objects.exists():
+        return _("imported files")
+    return None

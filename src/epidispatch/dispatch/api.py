@@ -10,6 +10,8 @@ from datetime import date, datetime
 from django.http import Http404
 from ninja import Router, Schema
 
+from epidispatch.core.bounds import Day, UnitCode
+
 from . import selectors
 from .models import RankingGroup, RankingMeasure
 
@@ -65,7 +67,7 @@ class TrendPoint(Schema):
     live: bool = False
 
 
-class ChildOut(TotalsOut):
+class DashboardChildOut(TotalsOut):
     code: str
     name: str
     kind: str
@@ -79,7 +81,7 @@ class DashboardOut(Schema):
     totals: TotalsOut
     bands: list[BandOut]
     trend: list[TrendPoint]
-    children: list[ChildOut]
+    children: list[DashboardChildOut]
 
 
 @router.get("/units/{code}/dashboard", response=DashboardOut)
@@ -111,7 +113,7 @@ class RankingsOut(Schema):
 
 
 @router.get("/rankings", response=RankingsOut)
-def rankings(request, county: str | None = None, day: date | None = None):
+def rankings(request, county: UnitCode | None = None, day: Day | None = None):
     """The places of a county's towns and departments at a cutoff (the latest unless `day`),
     by coverage and by target completion. A town official gets their own places only;
     a county outside your units is a 404, as is a day without a cutoff."""

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import bulletins as documents
 from .models import RankingGroup, RankingMeasure
-from .selectors import bulletin_counties, bulletins_visible_to
+from .selectors import bulletin_counties, bulletins_visible_to, reads_bulletins
 
 PAGE_SIZE = 50
 
@@ -47,9 +47,9 @@ TABLE_HEADINGS = {
 
 @login_required
 def bulletin_list(request):
-    counties = list(bulletin_counties(request.user))
-    if not counties:
+    if not reads_bulletins(request.user):
         raise PermissionDenied(_("Bulletins go to those who hold a whole county or city."))
+    counties = list(bulletin_counties(request.user))
     page = Paginator(bulletins_visible_to(request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )

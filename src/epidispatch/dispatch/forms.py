@@ -2,14 +2,19 @@
 a target may be issued (who, which day, frozen or not) is `services.target_issue`'s call."""
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
+
+from epidispatch.core.bounds import EARLIEST_DAY, LATEST_DAY
 
 
 class DayForm(forms.Form):
     """The day whose targets the page shows (任务清单 of that day)."""
 
     day = forms.DateField(
-        label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Day"),
+        validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 

@@ -13,6 +13,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epidispatch.accountability.models import Accountability
 from epidispatch.orgunits.models import OrgUnit
@@ -197,7 +198,7 @@ class Ranking(models.Model):
     numerator = models.IntegerField(_("numerator"))
     denominator = models.IntegerField(_("denominator"))
     rate = models.FloatField(_("rate"), null=True, help_text=_("empty when nothing to divide by"))
-    place = models.PositiveIntegerField(_("place"))
+    place = models.PositiveIntegerField(pgettext_lazy("ranking", "place"))
     of = models.PositiveIntegerField(_("units ranked"))
     # Frozen with the place, so that an old bulletin keeps the name and the bottom marks
     # of its day whatever is renamed or reconfigured later.
@@ -254,6 +255,10 @@ class DailyTarget(models.Model):
     def __str__(self) -> str:
         return f"{self.day} {self.unit} {self.doses}"
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.unit.path}
+
     @staticmethod
     def deadline_for(day) -> datetime:
         """20:00 local time on the day before `day`."""
@@ -277,32 +282,3 @@ class Bulletin(models.Model):
 
     def __str__(self) -> str:
         return _("Bulletin No. %(number)d") % {"number": self.number}
-
-
-class Responsibility(models.Model):
-    """A department's assigned grids (包抓): a department's figures are theirs."""
-
-    unit = models.ForeignKey(
-        OrgUnit,
-        verbose_name=_("department"),
-        on_delete=models.CASCADE,
-        related_name="responsibilities",
-        limit_choices_to={"kind": "department"},
-    )
-    grid = models.ForeignKey(
-        OrgUnit,
-        verbose_name=_("grid"),
-        on_delete=models.CASCADE,
-        related_name="+",
-        limit_choices_to={"kind": "grid"},
-    )
-
-    class Meta:
-        verbose_name = _("responsibility")
-        verbose_name_plural = _("responsibilities")
-        constraints = [
-            models.UniqueConstraint(fields=["unit", "grid"], name="responsibility_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.unit} → {self.grid}"

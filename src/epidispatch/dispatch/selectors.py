@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from epidispatch.accountability.models import Cause
 from epidispatch.accountability.selectors import cases_visible_to
-from epidispatch.accounts.models import Role, RoleAssignment
-from epidispatch.core.scoping import path_in_scope, paths_q, scope_q
-from epidispatch.orgunits.models import OrgUnit, UnitKind
+from epidispatch.accounts.models import Role
+from epidispatch.core.scoping import path_in_scope, paths_q, role_paths, scope_q
+from epidispatch.orgunits.models import OrgUnit, Responsibility, UnitKind
 from epidispatch.orgunits.selectors import scope_roots, unit_breadcrumb, unit_for_user
 
 from .models import (
@@ -28,7 +28,6 @@ from .models import (
     Ranking,
     RankingGroup,
     RankingMeasure,
-    Responsibility,
     Rollup,
     Snapshot,
     SnapshotFigure,
@@ -250,6 +249,14 @@ def rankings_of(user, snapshot: Snapshot, county: OrgUnit) -> dict[str, list[Ran
     return keyed
 
 
+def latest_places(user, unit: OrgUnit) -> list[Ranking]:
+    """The unit's places in the latest snapshot's rankings (none outside the scope)."""
+    snapshot = latest_snapshot()
+    if snapshot is None or not path_in_scope(user, unit.path):
+        return []
+    return list(Ranking.objects.filter(snapshot=snapshot, unit=unit).order_by("group", "measure"))
+
+
 def snapshots_visible_to(user):
     """Snapshots are taken for everyone; their figures are read through scoped selectors."""
     if not user.is_authenticated:
@@ -261,15 +268,17 @@ def snapshots_visible_to(user):
 BULLETIN_ROLES = (Role.DISPATCHER, Role.LEADER)
 
 
+def reads_bulletins(user) -> bool:
+    """Whether the user reads the 日通报: a dispatcher or leader (bound to a county or
+    city). The bulletin pages check it, and every link to them shows only when it holds."""
+    return bool(role_paths(user, BULLETIN_ROLES))
+
+
 def bulletin_counties(user):
     """The counties whose bulletins the user reads: those inside a city or county they
-    hold as dispatcher or leader, in code order."""
-    paths = RoleAssignment.objects.filter(
-        user=user, role__in=BULLETIN_ROLES, unit__kind__in=(UnitKind.CITY, UnitKind.COUNTY)
-    ).values_list("unit__path", flat=True)
-    if not user.is_active:
-        return OrgUnit.objects.none()
-    return OrgUnit.objects.filter(paths_q(list(paths)), kind=UnitKind.COUNTY).order_by("code")
+    hold as dispatcher or leader (roles bound to nothing smaller), in code order."""
+    paths = role_paths(user, BULLETIN_ROLES)
+    return OrgUnit.objects.filter(paths_q(paths), kind=UnitKind.COUNTY).order_by("code")
 
 
 def bulletins_visible_to(user):

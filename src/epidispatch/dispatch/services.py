@@ -2,6 +2,7 @@
 cases its bottom streaks propose (约谈, in the accountability app) and bulletin number;
 next-day targets."""
 
+import math
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
@@ -17,7 +18,7 @@ from epidispatch.accountability.models import Cause
 from epidispatch.accountability.services import accountability_propose
 from epidispatch.accounts.models import Role
 from epidispatch.core.scoping import holds_role_over, role_paths
-from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit, UnitKind
+from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit, Responsibility, UnitKind
 
 from .models import (
     FIGURES,
@@ -27,7 +28,6 @@ from .models import (
     Ranking,
     RankingGroup,
     RankingMeasure,
-    Responsibility,
     Rollup,
     Snapshot,
     SnapshotFigure,
@@ -94,6 +94,10 @@ def _freeze(*, day: date, at: datetime, by, leaves) -> Snapshot:
     snapshot = Snapshot.objects.create(day=day, taken_at=at, taken_by=by, previous=previous)
     figures = _unit_figures(leaves)
     before = _doses_by_unit_band(previous) if previous else _doses_before(day)
+    # A band whose last people moved on (a grid's last 17-year-old turned 18) has no leaf
+    # now but had doses before: it gets a row of zeros whose negative `doses_added` keeps
+    # each unit's sum over bands equal to the doses it gained, never more.
+    emptied = {key: [0] * len(FIGURES) for key in before.keys() - figures.keys()}
     SnapshotFigure.objects.bulk_create(
         (
             SnapshotFigure(
@@ -103,7 +107,7 @@ def _freeze(*, day: date, at: datetime, by, leaves) -> Snapshot:
                 doses_added=values[FIGURES.index("doses")] - before.get((unit_id, band), 0),
                 **dict(zip(FIGURES, values, strict=True)),
             )
-            for (unit_id, band), values in sorted(figures.items())
+            for (unit_id, band), values in sorted({**figures, **emptied}.items())
         ),
         batch_size=5000,
     )
@@ -196,13 +200,27 @@ def _rank(snapshot: Snapshot, figures: dict[tuple[int, str], list[int]]) -> None
     Ranking.objects.bulk_create(rows)
 
 
+#: Rankings order by the rate in percent rounded half up to this many decimals — the
+#: precision every page, bulletin and file shows — so units shown equal share a place.
+RANK_DECIMALS = 2
+
+
+def ranked_rate(numerator: int, denominator: int) -> int:
+    """The rate a ranking orders by: percent × 10^RANK_DECIMALS, rounded half up."""
+    scaled = Fraction(numerator * 100 * 10**RANK_DECIMALS, denominator)
+    return math.floor(scaled + Fraction(1, 2))
+
+
 def _places(snapshot, group, measure, values: dict[int, tuple[int, int]]) -> list[Ranking]:
-    """Competition ranking (1, 2, 2, 4) by rate, highest first; units with nothing to
-    divide by are not ranked."""
+    """Competition ranking (1, 2, 2, 4) by rate at the precision shown, highest first;
+    units with nothing to divide by are not ranked. The bottom N are the last N positions,
+    and a tie reaching into them is marked whole: ten units tied for 9th of 18 are all
+    in the bottom 3, never none of them."""
     rates = {unit: Fraction(n, d) for unit, (n, d) in values.items() if d > 0}
-    ordered = sorted(rates.values(), reverse=True)
+    keys = {unit: ranked_rate(*values[unit]) for unit in rates}
+    ordered = sorted(keys.values(), reverse=True)
     names = dict(OrgUnit.objects.filter(pk__in=list(rates)).values_list("pk", "name"))
-    bottom_from = len(ordered) - settings.EPIDISPATCH_BOTTOM_N  # places after this one
+    bottom_from = len(ordered) - settings.EPIDISPATCH_BOTTOM_N  # positions after this one
     return [
         Ranking(
             snapshot=snapshot,
@@ -213,9 +231,9 @@ def _places(snapshot, group, measure, values: dict[int, tuple[int, int]]) -> lis
             numerator=values[unit][0],
             denominator=values[unit][1],
             rate=float(rate),
-            place=ordered.index(rate) + 1,
+            place=ordered.index(keys[unit]) + 1,
             of=len(ordered),
-            bottom=ordered.index(rate) + 1 > bottom_from,
+            bottom=ordered.index(keys[unit]) + ordered.count(keys[unit]) > bottom_from,
         )
         for unit, rate in rates.items()
     ]

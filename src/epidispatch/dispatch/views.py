@@ -21,6 +21,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from epidispatch.accountability.models import CaseState
@@ -30,6 +31,8 @@ from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.selectors import scope_roots
 
 from . import selectors
+from .bulletins import percent as exact_percent
+from .bulletins import percent_text
 from .forms import CandidateDecisionForm, DayForm, TargetsForm
 from .models import DailyTarget, RankingGroup, RankingMeasure
 from .services import (
@@ -95,7 +98,6 @@ def dashboard_unit(request, code: str):
             "coverage_rate": totals["coverage"] or 0,
             "children": children,
             "has_children": bool(children),
-            "jurisdiction": data["breadcrumb"][0]["kind"] in (UnitKind.CITY, UnitKind.COUNTY),
             "has_departments": any(child["kind"] == UnitKind.DEPARTMENT for child in children),
             "chart_labels": _dashboard_chart_labels(),
             "as_of": timezone.localtime(),
@@ -185,7 +187,7 @@ def _dashboard_chart_labels() -> dict:
         "coverage": _("Coverage"),
         "series": _("Series completion rate"),
         "booster": _("Booster rate"),
-        "doses": _("Doses"),
+        "doses": pgettext("dose count", "Doses"),
         "today": _("Today (live)"),
         "toClear": _("Remaining to clear"),
     }
@@ -230,11 +232,16 @@ def _rankings_page(request, county: OrgUnit, snapshot):
                     "measure": measure,
                     "label": measure.label,
                     "chart_id": f"chart-ranking-{group}-{measure}",
+                    "fraction_label": _("Doses / target")
+                    if measure == RankingMeasure.TARGET
+                    else _("Covered / target population"),
                     "rows": [
                         {
                             "ranking": row,
                             "tied": ties[row.place] > 1,
-                            "rate_text": percent(row.rate),
+                            "rate_text": percent_text(
+                                exact_percent(row.numerator, row.denominator)
+                            ),
                         }
                         for row in rows
                     ],
@@ -267,7 +274,6 @@ def _rankings_page(request, county: OrgUnit, snapshot):
             "snapshot": snapshot,
             "bulletin": getattr(snapshot, "bulletin", None) if snapshot else None,
             "whole_county": whole_county,
-            "jurisdiction": whole_county,
             "groups": groups,
             "has_places": any(m["rows"] for g in groups for m in g["measures"]),
             "recent": recent,
@@ -278,6 +284,7 @@ def _rankings_page(request, county: OrgUnit, snapshot):
             "earlier_candidates": [c for c in candidates if c.snapshot_id != snapshot.pk],
             "can_dispatch": dispatches(user, county),
             "can_freeze": freezes_figures(user),
+            "frozen_today": _frozen_today(),
             "decision_form": CandidateDecisionForm(),
             "ranking_data": [
                 {"id": measure["chart_id"], "units": _ranking_chart(measure["rows"])}
@@ -291,6 +298,13 @@ def _rankings_page(request, county: OrgUnit, snapshot):
             },
         },
     )
+
+
+def _frozen_today():
+    """Today's snapshot, when the cutoff has been taken: the page then says so instead of
+    offering a button that can only be refused."""
+    latest = selectors.latest_snapshot()
+    return latest if latest and latest.day == timezone.localdate() else None
 
 
 def _ranking_chart(rows: list[dict]) -> list[dict]:
@@ -404,7 +418,6 @@ def targets(request):
             "form": form,
             "editable": editable,
             "can_issue": can_issue,
-            "jurisdiction": path_in_scope(user, county.path),
             "deadline": deadline,
             "past_deadline": timezone.now() > deadline,
             "rows": [_target_row(row, form if editable else None) for row in rows],

@@ -7,13 +7,16 @@ the pages. Visits are posted as multipart forms, so a proof photo travels with t
 
 import contextlib
 from datetime import date, datetime
+from typing import Annotated
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import File, Form, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from pydantic import Field
 
+from epidispatch.core.bounds import MAX_BIGINT, NOTE_MAX, Moment, RecordId, UnitCode, text
 from epidispatch.orgunits.selectors import unit_for_user
 from epidispatch.registry.selectors import resident_for_user
 
@@ -52,10 +55,10 @@ def _domain_errors():
 
 class VisitIn(Schema):
     outcome: VisitOutcome
-    reason: str = ""
-    note: str = ""
+    reason: text(200) = ""
+    note: text(NOTE_MAX) = ""
     #: The latest visit the caller knew of (0: none); omit to skip the check.
-    seen_visit: int | None = None
+    seen_visit: Annotated[int, Field(ge=0, le=MAX_BIGINT)] | None = None
     #: Made by the caller once per form: sending it again stores nothing new.
     submission_id: UUID | None = None
 
@@ -101,7 +104,7 @@ def _visit_out(visit, *, duplicate=False, conflict=None) -> dict:
 
 @router.post("/residents/{resident_id}/visits", response={200: VisitOut, 201: VisitOut})
 def post_visit(
-    request, resident_id: int, data: Form[VisitIn], proof: File[UploadedFile | None] = None
+    request, resident_id: RecordId, data: Form[VisitIn], proof: File[UploadedFile | None] = None
 ):
     """Record a visit of a resident in your scope (404 outside it, 403 for roles that do
     not visit). 201 when stored, 200 when this `submission_id` was stored already."""
@@ -132,7 +135,7 @@ class VisitListOut(Schema):
 
 
 @router.get("/residents/{resident_id}/visits", response=list[VisitListOut])
-def list_visits(request, resident_id: int):
+def list_visits(request, resident_id: RecordId):
     """A resident's visits, newest first."""
     resident = resident_for_user(request.user, resident_id)
     return [
@@ -205,12 +208,12 @@ def get_round(request, code: str):
 
 
 class CheckpointIn(Schema):
-    unit: str
-    place: str
-    seen_at: datetime
-    id_number: str = ""
-    phone: str = ""
-    name: str = ""
+    unit: UnitCode
+    place: text(100)
+    seen_at: Moment
+    id_number: text(24) = ""
+    phone: text(20) = ""
+    name: text(60) = ""
 
 
 class CheckpointOut(Schema):
@@ -269,13 +272,13 @@ def list_follow_ups(request, code: str):
 
 class FollowUpIn(Schema):
     outcome: FollowUpOutcome
-    note: str = ""
+    note: text(NOTE_MAX) = ""
     severity: Severity | None = None
-    description: str = ""
+    description: text(NOTE_MAX) = ""
 
 
 @router.post("/follow-ups/{follow_up_id}", response=FollowUpOut)
-def post_follow_up(request, follow_up_id: int, data: FollowUpIn):
+def post_follow_up(request, follow_up_id: RecordId, data: FollowUpIn):
     """Record a follow-up; a suspected adverse reaction opens a report."""
     item = follow_up_for_user(request.user, follow_up_id)
     if not records_visits_for(request.user, item.grid):

@@ -4,6 +4,9 @@ live in services.py)."""
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from epidispatch.core.bounds import MAX_BIGINT, NOTE_MAX
 
 from .models import FollowUpOutcome, Severity, VisitOutcome
 
@@ -22,15 +25,18 @@ class VisitForm(forms.Form):
     )
     reason = forms.CharField(label=_("Contraindication"), max_length=200, required=False)
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Note"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
-    seen_visit = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    seen_visit = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=MAX_BIGINT)
     submission_id = forms.UUIDField(widget=forms.HiddenInput)
 
 
 class CheckpointForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Checkpoint of"), queryset=None, empty_label=None)
-    place = forms.CharField(label=_("Place"), max_length=100)
+    place = forms.CharField(label=pgettext_lazy("checkpoint location", "Place"), max_length=100)
     seen_at = forms.DateTimeField(
         label=_("Seen at"),
         initial=lambda: timezone.localtime().replace(second=0, microsecond=0),
@@ -61,11 +67,17 @@ class FollowUpForm(forms.Form):
         label=_("How is the person?"), choices=FollowUpOutcome.choices, widget=forms.RadioSelect
     )
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     severity = forms.ChoiceField(
         label=_("Severity"), choices=[("", "—"), *Severity.choices], required=False
     )
     description = forms.CharField(
-        label=_("Describe the reaction"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Describe the reaction"),
+        required=False,
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

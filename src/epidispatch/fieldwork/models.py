@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident, ResidentStatus, UnvaccinatedReason
@@ -26,7 +27,7 @@ class VisitOutcome(models.TextChoices):
     REFUSED = "refused", _("Refused")
     MOVED = "moved", _("Moved out")
     DECEASED = "deceased", _("Deceased")
-    NOT_FOUND = "not_found", _("Not found")
+    NOT_FOUND = "not_found", pgettext_lazy("visit outcome", "Not found")
 
 
 #: Outcomes that need a proof upload (a vaccination record, a photo of the code).
@@ -95,6 +96,10 @@ class Visit(models.Model):
     def __str__(self) -> str:
         return f"{self.resident} · {self.get_outcome_display()} ({self.visited_at:%Y-%m-%d})"
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.grid.path}
+
 
 class CheckpointState(models.TextChoices):
     OPEN = "open", _("Open: a task for the grid worker")
@@ -118,7 +123,7 @@ class CheckpointRecord(models.Model):
         help_text=_("the unit the checkpoint staff work for"),
     )
     county_code = models.CharField(_("county code"), max_length=6)
-    place = models.CharField(_("place"), max_length=100)
+    place = models.CharField(pgettext_lazy("checkpoint location", "place"), max_length=100)
     seen_at = models.DateTimeField(_("seen at"))
     name = models.CharField(_("name as given"), max_length=60, blank=True)
     id_number_digest = models.CharField(_("ID number lookup key"), max_length=64, blank=True)
@@ -172,6 +177,10 @@ class CheckpointRecord(models.Model):
         who = self.id_number_masked or self.phone_masked
         return f"{self.place} {self.seen_at:%Y-%m-%d %H:%M} {who}"
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.unit.path}
+
 
 class FollowUpOutcome(models.TextChoices):
     WELL = "well", _("Well, no reaction")
@@ -221,6 +230,10 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resident} · {self.due_by}"
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.grid.path}
 
 
 class Severity(models.TextChoices):

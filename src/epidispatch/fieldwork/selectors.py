@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404
 
 from epidispatch.core.scoping import scope_q
 from epidispatch.orgunits.models import OrgUnit, UnitKind
-from epidispatch.orgunits.selectors import units_visible_to
+from epidispatch.orgunits.selectors import under_unit_q, units_visible_to
 from epidispatch.registry.models import Resident
-from epidispatch.vaccination.selectors import clearance_list, due_list
+from epidispatch.vaccination.selectors import clearance_counts_by_grid, clearance_list, due_list
 
 from .models import CheckpointRecord, CheckpointState, FollowUp, Visit
 
@@ -20,6 +20,19 @@ def field_grids(user):
         .filter(kind__in=(UnitKind.GRID, UnitKind.INDUSTRY_GRID))
         .order_by("code")
     )
+
+
+def field_grids_by_village(user) -> list[tuple[OrgUnit, list[tuple[OrgUnit, int]]]]:
+    """The user's grids grouped under their village (industry grids under their county),
+    each with how many people its 清零 list still holds: where the round starts."""
+    grids = list(field_grids(user).select_related("parent"))
+    pending = clearance_counts_by_grid(user, [grid.pk for grid in grids])
+    groups: dict[int, tuple[OrgUnit, list[tuple[OrgUnit, int]]]] = {}
+    for grid in grids:
+        groups.setdefault(grid.parent_id, (grid.parent, []))[1].append(
+            (grid, pending.get(grid.pk, 0))
+        )
+    return list(groups.values())
 
 
 def _latest_visit(resident_ref: str):
@@ -52,7 +65,7 @@ def checkpoint_tasks(user, unit: OrgUnit):
     return (
         CheckpointRecord.objects.filter(
             scope_q(user, "resident__grid__path"),
-            resident__grid__path__startswith=unit.path,
+            under_unit_q(unit, "resident__grid__path"),
             state=CheckpointState.OPEN,
         )
         .select_related("resident__grid")
@@ -65,7 +78,7 @@ def follow_ups_open(user, unit: OrgUnit):
     return (
         FollowUp.objects.filter(
             scope_q(user, "grid__path"),
-            grid__path__startswith=unit.path,
+            under_unit_q(unit, "grid__path"),
             done_at__isnull=True,
         )
         .select_related("resident", "dose__product")

@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 
 from epidispatch.accounts.models import Role, RoleAssignment
 from epidispatch.core import protection
+from epidispatch.core.bounds import EARLIEST_DAY
 from epidispatch.core.dates import latest_birth_date_for_age
 from epidispatch.core.ids import mask_id_number, mask_phone, parse_id_number
 from epidispatch.core.scoping import holds_role_over
 from epidispatch.orgunits.models import OrgUnit
+from epidispatch.orgunits.selectors import unit_leaf_paths
 from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_status_change
 from epidispatch.vaccination.models import VaccinationStatus
@@ -63,6 +65,13 @@ def records_visits_for(user, grid: OrgUnit) -> bool:
     """Recording a visit is the work of the grid's workers and of the town above it;
     others who may see the grid (a leader, the supply officer) may not."""
     return holds_role_over(user, VISIT_ROLES, grid.path)
+
+
+def records_visits_under(user, unit: OrgUnit) -> bool:
+    """Whether the user records visits in every grid of `unit`'s round (a department's:
+    its assigned grids), so the round offers the visit form only to those it lets in."""
+    paths = unit_leaf_paths(unit)
+    return bool(paths) and all(holds_role_over(user, VISIT_ROLES, path) for path in paths)
 
 
 @dataclass(frozen=True)
@@ -231,6 +240,12 @@ def checkpoint_units(user):
     ).order_by("path")
 
 
+def registers_checkpoints(user) -> bool:
+    """Whether the user works a checkpoint (二码联查): the checkpoint page checks it, and
+    links to it show only when it holds."""
+    return checkpoint_units(user).exists()
+
+
 PHONE_PATTERN = re.compile(r"1\d{10}|0\d{9,11}")
 
 
@@ -273,6 +288,8 @@ def checkpoint_record_create(
         raise ValidationError({"place": _("Name the place (mall, station…).")})
     if seen_at > timezone.now() + CLOCK_SKEW:
         raise ValidationError({"seen_at": _("The time seen is in the future.")})
+    if timezone.localtime(seen_at).date() < EARLIEST_DAY:
+        raise ValidationError({"seen_at": _("The time seen is too long ago.")})
     if not (id_number.strip() or phone.strip()):
         raise ValidationError(_("Give the person's ID number or phone."), code="no_identity")
     record = CheckpointRecord(

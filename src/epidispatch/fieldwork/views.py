@@ -18,9 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from epidispatch.orgunits.selectors import unit_for_user
+from epidispatch.orgunits.selectors import unit_for_user, unit_place
 from epidispatch.registry.selectors import resident_for_user
+from epidispatch.registry.services import resident_phone_reveal, unmasks
 
 from . import conf
 from .forms import CheckpointForm, FollowUpForm, VisitForm
@@ -28,7 +30,7 @@ from .models import PROOF_OUTCOMES, REASON_OUTCOMES, CheckpointState
 from .selectors import (
     checkpoint_records_visible_to,
     checkpoint_tasks,
-    field_grids,
+    field_grids_by_village,
     follow_up_for_user,
     follow_ups_open,
     latest_visit_id,
@@ -42,6 +44,8 @@ from .services import (
     checkpoint_units,
     follow_up_complete,
     records_visits_for,
+    records_visits_under,
+    registers_checkpoints,
     visit_record,
 )
 
@@ -67,15 +71,20 @@ def _form_errors(form, error: ValidationError) -> None:
 
 @login_required
 def home(request):
-    """Straight to the worker's grid when there is one; otherwise the grids to pick from."""
-    grids = field_grids(request.user)
-    page = _page(request, grids)
-    if page.paginator.count == 1:
-        return redirect("fieldwork:grid", code=page.object_list[0].code)
+    """Straight to the worker's grid when there is one; otherwise the grids to pick from,
+    grouped by village with how many people each still has to clear."""
+    villages = field_grids_by_village(request.user)
+    if len(villages) == 1 and len(villages[0][1]) == 1:
+        return redirect("fieldwork:grid", code=villages[0][1][0][0].code)
     return render(
         request,
         "fieldwork/home.html",
-        {"page": page, "checkpoint": checkpoint_units(request.user).exists()},
+        {
+            "villages": [
+                (village, grids, sum(count for _grid, count in grids))
+                for village, grids in villages
+            ]
+        },
     )
 
 
@@ -95,7 +104,7 @@ def grid(request, code: str):
             "due": _page(request, to_visit_due(request.user, unit), "due_page"),
             "today": timezone.localdate(),
             "saved_draft": draft_key(request.user, int(saved)) if saved.isdigit() else "",
-            "checkpoint": checkpoint_units(request.user).exists(),
+            "records_visits": records_visits_under(request.user, unit),
         },
     )
 
@@ -134,12 +143,19 @@ def visit_new(request, pk: int):
                 "submission_id": uuid.uuid4(),
             }
         )
+    return _visit_page(request, resident, form)
+
+
+def _visit_page(request, resident, form, phone: str | None = None):
     return render(
         request,
         "fieldwork/visit_form.html",
         {
             "resident": resident,
+            "place": unit_place(resident.grid),
             "form": form,
+            "phone": phone,
+            "may_unmask": unmasks(request.user, resident),
             "visits": list(visits_of(request.user, resident)[:10]),
             "draft_key": draft_key(request.user, resident.pk),
             "proof_outcomes": " ".join(PROOF_OUTCOMES),
@@ -147,6 +163,30 @@ def visit_new(request, pk: int):
             "proof_max_mb": f"{conf.proof_max_bytes() / 1024 / 1024:g}",
         },
     )
+
+
+@login_required
+@require_POST
+@never_cache
+def phone(request, pk: int):
+    """One tap on the visit form: the resident's phone in clear with a `tel:` link, so
+    the worker can make the call the form asks about; audited like every unmasking. The
+    number is in this response only (just the number's block when htmx asks)."""
+    resident = resident_for_user(request.user, pk)
+    if not records_visits_for(request.user, resident.grid):
+        raise PermissionDenied
+    number = resident_phone_reveal(
+        user=request.user, resident=resident, ip_address=request.META.get("REMOTE_ADDR")
+    )
+    if request.headers.get("HX-Request"):
+        return render(request, "fieldwork/_phone.html", {"phone": number})
+    form = VisitForm(
+        initial={
+            "seen_visit": latest_visit_id(request.user, resident),
+            "submission_id": uuid.uuid4(),
+        }
+    )
+    return _visit_page(request, resident, form, phone=number)
 
 
 def _tell(request, result, resident) -> None:
@@ -203,9 +243,9 @@ def proof(request, pk: int):
 @login_required
 def checkpoint(request):
     """二码联查: register a person seen unvaccinated; the records of the user's units."""
-    units = checkpoint_units(request.user)
-    if not units.exists():
+    if not registers_checkpoints(request.user):
         raise PermissionDenied
+    units = checkpoint_units(request.user)
     form = CheckpointForm(request.POST or None, units=units)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -81,6 +81,13 @@ def cell_text(value) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
+def is_workbook(path: str | Path, limits: Limits) -> bool:
+    """Whether the file is a spreadsheet (as opposed to text); UnreadableFile when it is
+    missing, empty or over the size limit."""
+    path = Path(path)
+    return _is_workbook(path, _probe(path, limits))
+
+
 def read_frame(path: str | Path, limits: Limits) -> Frame:
     """Read a whole file within `limits`; raises UnreadableFile when it cannot be read."""
     path = Path(path)

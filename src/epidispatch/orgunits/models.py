@@ -207,3 +207,35 @@ class OrgUnit(models.Model):
 
 def _kinds_text(kinds: tuple[str, ...]) -> str:
     return " / ".join(str(UnitKind(kind).label) for kind in kinds)
+
+
+class Responsibility(models.Model):
+    """A department's assigned grids (包抓): a department's figures, lists and round are
+    those of its grids. Kept with the tree (its table predates the move) because every
+    scoped read below the dispatch needs it."""
+
+    unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("department"),
+        on_delete=models.CASCADE,
+        related_name="responsibilities",
+        limit_choices_to={"kind": "department"},
+    )
+    grid = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("grid"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        limit_choices_to={"kind": "grid"},
+    )
+
+    class Meta:
+        verbose_name = _("responsibility")
+        verbose_name_plural = _("responsibilities")
+        db_table = "dispatch_responsibility"
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "grid"], name="responsibility_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} → {self.grid}"

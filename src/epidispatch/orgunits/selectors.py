@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from epidispatch.core.scoping import path_in_scope, scope_paths, scope_q
+from epidispatch.core.scoping import path_in_scope, paths_q, root_paths, scope_q
 
-from .models import PATH_SEPARATOR, OrgUnit
+from .models import PATH_SEPARATOR, OrgUnit, Responsibility, UnitKind
 
 
 def units_visible_to(user, *, kind: str | None = None):
@@ -35,7 +35,7 @@ def unit_for_user(user, code: str) -> OrgUnit:
 
 def scope_roots(user) -> list[OrgUnit]:
     """The top units of the user's scope (what their home page starts from)."""
-    return list(OrgUnit.objects.filter(path__in=scope_paths(user)))
+    return list(OrgUnit.objects.filter(path__in=root_paths(user)))
 
 
 def unit_breadcrumb(user, unit: OrgUnit) -> list[OrgUnit]:
@@ -45,15 +45,48 @@ def unit_breadcrumb(user, unit: OrgUnit) -> list[OrgUnit]:
     return [ancestor for ancestor in ancestors if path_in_scope(user, ancestor.path)]
 
 
+def unit_leaf_paths(unit: OrgUnit) -> list[str]:
+    """The paths whose residents are the unit's: its own subtree, or for a department
+    (包抓) the grids assigned to it, which lie elsewhere in the tree."""
+    if unit.kind == UnitKind.DEPARTMENT:
+        return list(
+            Responsibility.objects.filter(unit=unit)
+            .order_by("grid__path")
+            .values_list("grid__path", flat=True)
+        )
+    return [unit.path]
+
+
+def under_unit_q(unit: OrgUnit, path_field: str = "path"):
+    """A filter keeping rows whose `path_field` lies under the unit as `unit_leaf_paths`
+    reads it: what every list, round and count of a unit filters by."""
+    return paths_q(unit_leaf_paths(unit), path_field)
+
+
+def unit_place(unit: OrgUnit) -> str:
+    """Where a unit lies, as people say it: the names from the town down (平襄镇 北关社区
+    北关社区第1网格). Unit names are not personal data, so no scope applies."""
+    codes = unit.path.rstrip(PATH_SEPARATOR).split(PATH_SEPARATOR)
+    names = OrgUnit.objects.filter(code__in=codes, depth__gte=2).order_by("depth")
+    return " ".join(names.values_list("name", flat=True))
+
+
 def unit_children(user, unit: OrgUnit) -> list[OrgUnit]:
-    """Direct sub-units of a unit the user may see."""
+    """Direct sub-units of a unit the user may see; a department's are its assigned grids."""
     if not path_in_scope(user, unit.path):
         return []
+    if unit.kind == UnitKind.DEPARTMENT:
+        return list(
+            OrgUnit.objects.filter(pk__in=Responsibility.objects.filter(unit=unit).values("grid"))
+        )
     return list(OrgUnit.objects.filter(parent=unit).order_by("code"))
 
 
 def child_code_under(unit: OrgUnit, path: str) -> str | None:
-    """The code of the child of `unit` on the way down to `path` (None for `unit` itself)."""
+    """The code of the child of `unit` on the way down to `path` (None for `unit` itself).
+    A path outside the unit is one of a department's assigned grids: its own child."""
+    if not path.startswith(unit.path):
+        return path.rstrip(PATH_SEPARATOR).rsplit(PATH_SEPARATOR, 1)[-1]
     rest = path[len(unit.path) :]
     return rest.split(PATH_SEPARATOR, 1)[0] or None
 

@@ -76,3 +76,7 @@ class Resident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.id_number_masked}"
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.grid.path}

@@ -1,13 +1,14 @@
 """Reads of the resident registry, scoped to the acting user. Masked fields only."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 
 from epidispatch.core import protection
 from epidispatch.core.ids import parse_id_number
 from epidispatch.core.scoping import path_in_scope, scope_q
 from epidispatch.orgunits.models import OrgUnit
+from epidispatch.orgunits.selectors import under_unit_q
 
 from .models import Resident
 
@@ -21,7 +22,7 @@ def resident_counts_by_grid(user, unit: OrgUnit) -> list[tuple[str, int]]:
     """(grid path, residents) for every grid under `unit` that the user may see."""
     return list(
         residents_visible_to(user)
-        .filter(grid__path__startswith=unit.path)
+        .filter(under_unit_q(unit, "grid__path"))
         .values_list("grid__path")
         .annotate(residents=Count("id"))
         .order_by()
@@ -39,6 +40,26 @@ def resident_find(user, id_number: str) -> Resident | None:
     if digest is None:
         return None
     return residents_visible_to(user).select_related("grid").filter(id_number_digest=digest).first()
+
+
+#: The longest search text read (a name is at most 60 characters).
+SEARCH_MAX_LENGTH = 60
+
+
+def residents_matching(residents, text: str):
+    """Those of `residents` whose name contains `text`, or whose ID number or phone is
+    exactly `text` (by their lookup digests: neither is stored in clear, so a part of a
+    number never matches)."""
+    text = text.replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
+    if not text:
+        return residents
+    condition = Q(name__contains=text)
+    if digest := _lookup_digest(text):
+        condition |= Q(id_number_digest=digest)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits and len(digits) == len(text.replace(" ", "").replace("-", "")):
+        condition |= Q(phone_digest=protection.lookup_digest(digits))
+    return residents.filter(condition)
 
 
 def resident_find_for_site(user, site: OrgUnit, id_number: str) -> Resident | None:
@@ -60,3 +81,11 @@ def _lookup_digest(id_number: str) -> str | None:
         return protection.lookup_digest(parse_id_number(id_number).number)
     except ValidationError:
         return None
+
+
+def data_key_decrypts_stored_data() -> bool:
+    """Whether the configured data key is the one the stored ID numbers were encrypted
+    with (true while nothing is stored). A fresh data folder next to a restored database
+    holds a newly generated key: this is how that is caught before anyone unmasks."""
+    sample = Resident.objects.values_list("id_number_encrypted", flat=True).order_by("pk").first()
+    return sample is None or protection.decrypts(sample)

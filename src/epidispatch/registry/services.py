@@ -75,13 +75,19 @@ class Unmasked:
     phone: str
 
 
+def unmasks(user, resident: Resident) -> bool:
+    """Whether one of the user's roles that may unmask covers the resident's grid: the
+    services check it, and the pages offer the button only when it holds."""
+    return holds_role_over(user, UNMASK_ROLES, resident.grid.path)
+
+
 def resident_unmask(*, user, resident: Resident, ip_address: str | None = None) -> Unmasked:
     """The resident's ID number and phone in clear, written to the audit log first.
 
-    Raises PermissionDenied unless one of the user's roles that may unmask covers the
-    resident's grid (a grid worker of another grid gets nothing, and nothing is logged).
+    Raises PermissionDenied unless `unmasks` holds (a grid worker of another grid gets
+    nothing, and nothing is logged).
     """
-    if not holds_role_over(user, UNMASK_ROLES, resident.grid.path):
+    if not unmasks(user, resident):
         raise PermissionDenied(_("You may not see this resident's personal data."))
     audit_record(
         user=user,
@@ -94,6 +100,22 @@ def resident_unmask(*, user, resident: Resident, ip_address: str | None = None) 
         id_number=protection.decrypt(resident.id_number_encrypted),
         phone=protection.decrypt(resident.phone_encrypted) if resident.phone_encrypted else "",
     )
+
+
+def resident_phone_reveal(*, user, resident: Resident, ip_address: str | None = None) -> str:
+    """The resident's phone in clear, for the grid worker who must call them from the
+    visit form: the same permission and the same audit entry as every unmasking, for the
+    phone alone ("" when none is registered)."""
+    if not unmasks(user, resident):
+        raise PermissionDenied(_("You may not see this resident's personal data."))
+    audit_record(
+        user=user,
+        action=AuditAction.UNMASK_RESIDENT,
+        subject=_("%(resident)s (phone only)") % {"resident": resident},
+        unit_path=resident.grid.path,
+        ip_address=ip_address,
+    )
+    return protection.decrypt(resident.phone_encrypted) if resident.phone_encrypted else ""
 
 
 @transaction.atomic

@@ -188,6 +188,10 @@ class Dose(models.Model):
     def __str__(self) -> str:
         return f"{self.resident} #{self.dose_number} {self.given_on}"
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.resident.grid.path}
+
 
 class VaccinationStatus(models.Model):
     """Where a vaccinated resident stands; residents with no dose have no row."""

@@ -6,12 +6,13 @@ from datetime import date, datetime
 import polars as pl
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epidispatch.accounts.models import Role, RoleAssignment
 from epidispatch.audit.models import AuditAction
-from epidispatch.audit.services import audit_record
+from epidispatch.audit.services import audit_record, change_record_created
 from epidispatch.core import bulk
 from epidispatch.core.scoping import holds_role_over
 from epidispatch.dispatch.rollups import rollups_track
@@ -68,6 +69,28 @@ def doses_settle(
             Dose, new.drop(DOSE_FIELDS, strict=False).join(fields, on=keys).sort(keys)
         )
         _store_derived(existing, fields, statuses, residents)
+        _end_refusals(new.get_column("resident_id").unique().sort().to_list())
+
+
+#: Residents per statement when a dose ends their refusal.
+REFUSAL_CHUNK = 10_000
+
+
+def _end_refusals(resident_ids: list[int]) -> None:
+    """A dose ends a refusal (拒绝接种) and any 未接种原因: the person is vaccinated now.
+    The refusal stays in the visit history (入户核查), never shown as current."""
+    for start in range(0, len(resident_ids), REFUSAL_CHUNK):
+        Resident.objects.filter(
+            Q(status=ResidentStatus.REFUSED) | ~Q(unvaccinated_reason=""),
+            pk__in=resident_ids[start : start + REFUSAL_CHUNK],
+        ).update(
+            status=Case(
+                When(status=ResidentStatus.REFUSED, then=Value(ResidentStatus.PRESENT)),
+                default=F("status"),
+            ),
+            unvaccinated_reason="",
+            updated_at=timezone.now(),
+        )
 
 
 def _store_derived(
@@ -162,6 +185,7 @@ def dose_record(
             code="concurrent",
         ) from None
     dose = Dose.objects.get(resident=resident, dose_number=number)
+    change_record_created(dose)
     dose_recorded.send(sender=Dose, dose=dose, by=by)
     return dose
 
@@ -309,7 +333,8 @@ def dose_correct(*, dose: Dose, given_on: date, product: VaccineProduct, by, rea
             code="out_of_order",
         )
     with rollups_track([dose.resident_id]):
-        Dose.objects.filter(pk=dose.pk).update(given_on=given_on, product=product)
+        dose.given_on, dose.product = given_on, product
+        dose.save(update_fields=["given_on", "product"])
         _rederive(dose.resident)
     _audit_change(by, AuditAction.CORRECT_DOSE, dose, reason)
     dose_changed.send(sender=Dose, resident=dose.resident, by=by, reason=reason)

@@ -4,9 +4,12 @@ from pathlib import Path
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from epidispatch.core.bounds import EARLIEST_DAY, LATEST_DAY
 from epidispatch.imports.services import upload_save
 from epidispatch.registry.models import ResidentStatus, UnvaccinatedReason
 from epidispatch.vaccination.models import VaccineProduct
@@ -31,6 +34,23 @@ class GridFilter(forms.Form):
 
 
 class ResidentFilter(GridFilter):
+    q = forms.CharField(label=_("Name, phone or ID number"), required=False, max_length=60)
+    town = forms.ChoiceField(label=_("Town or street"), required=False)
+    village = forms.ChoiceField(label=_("Village or community"), required=False)
+
+    def __init__(self, data, *, grids, places=()):
+        """`places`: the towns and villages under the unit, offered as filters."""
+        super().__init__(data, grids=grids)
+        for kind, empty in (("town", _("All towns")), ("village", _("All villages"))):
+            units = [(u.code, u.name) for u in places if u.kind == kind]
+            self.fields[kind].choices = [("", empty), *units]
+            if not units:
+                del self.fields[kind]
+        self.order_fields(["q", "town", "village", "grid", "status"])
+
+    def value(self, name: str):
+        return super().value(name) if name in self.fields else ""
+
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Any status")), *ResidentStatus.choices]
     )
@@ -44,6 +64,18 @@ class ClearanceFilter(GridFilter):
             ("", _("Any reason")),
             *UnvaccinatedReason.choices,
             (NO_REASON, _("No reason recorded")),
+        ],
+    )
+
+    ages = forms.ChoiceField(
+        label=_("Age"),
+        required=False,
+        choices=[
+            ("", _("3 and over")),
+            ("18+", _("18 and over")),
+            ("12-17", _("12–17")),
+            ("3-11", _("3–11")),
+            ("60+", _("60 and over")),
         ],
     )
 
@@ -71,6 +103,7 @@ class DoseForm(forms.Form):
         label=_("Vaccine"), queryset=VaccineProduct.objects.filter(active=True)
     )
     given_on = forms.DateField(
+        validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
         label=_("Date given"),
         initial=timezone.localdate,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -107,3 +140,38 @@ class ImportUploadForm(forms.Form):
 
     def save_file(self) -> Path:
         return upload_save(self.cleaned_data["file"])
+
+
+class AuditFilter(forms.Form):
+    """The filters of the audit trail page: all optional, all bounded."""
+
+    unit = forms.CharField(label=_("Org unit code"), required=False, max_length=20)
+    user = forms.CharField(label=_("User name"), required=False, max_length=150)
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    since = forms.DateField(
+        label=_("From"),
+        required=False,
+        validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = forms.DateField(
+        label=pgettext_lazy("date range", "To"),
+        required=False,
+        validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=1000)
+
+    def __init__(self, data, *, kinds):
+        super().__init__(data)
+        self.fields["kind"].choices = [("", _("Every kind")), *kinds]
+
+    def filters(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "unit_code": data["unit"].strip(),
+            "username": data["user"].strip(),
+            "kind": data["kind"],
+            "since": data["since"],
+            "until": data["until"],
+        }

@@ -16,20 +16,33 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from epidispatch.audit.selectors import audit_entries_visible_to, audit_log_readable_by
+from epidispatch.audit.selectors import (
+    TrailFilters,
+    audit_kinds,
+    audit_log_readable_by,
+    audit_trail,
+)
+from epidispatch.audit.services import audit_export, client_ip
 from epidispatch.core.exports import write_xlsx
+from epidispatch.fieldwork.selectors import visits_of
 from epidispatch.orgunits.models import UnitKind
-from epidispatch.orgunits.selectors import scope_roots, unit_for_user, units_visible_to
+from epidispatch.orgunits.selectors import (
+    scope_roots,
+    under_unit_q,
+    unit_for_user,
+    units_visible_to,
+)
 from epidispatch.registry.models import UnvaccinatedReason
 from epidispatch.registry.selectors import (
     resident_find,
     resident_find_for_site,
     resident_for_user,
+    residents_matching,
     residents_visible_to,
 )
-from epidispatch.registry.services import resident_unmask
+from epidispatch.registry.services import resident_unmask, unmasks
 from epidispatch.vaccination.selectors import (
     clearance_counts_by_reason,
     clearance_list,
@@ -39,6 +52,7 @@ from epidispatch.vaccination.services import dose_record, records_doses_at
 
 from .forms import (
     NO_REASON,
+    AuditFilter,
     ClearanceFilter,
     DoseForm,
     DueFilter,
@@ -46,6 +60,8 @@ from .forms import (
 )
 
 PAGE_SIZE = 50
+#: Visits (入户核查) shown on a resident's page, newest first.
+VISIT_HISTORY = 20
 
 
 def _page(request, queryset):
@@ -53,7 +69,7 @@ def _page(request, queryset):
 
 
 def _grids(user, unit):
-    return units_visible_to(user, kind=UnitKind.GRID).filter(path__startswith=unit.path)
+    return units_visible_to(user, kind=UnitKind.GRID).filter(under_unit_q(unit))
 
 
 def _xlsx_response(name: str, headers: list[str], rows, sheet_title: str) -> FileResponse:
@@ -86,10 +102,17 @@ def resident_list(request, code: str):
         found = resident_find(request.user, id_number)
         if found:
             return redirect("resident_detail", pk=found.pk)
-    filters = ResidentFilter(request.GET, grids=_grids(request.user, unit))
-    residents = residents_visible_to(request.user).filter(grid__path__startswith=unit.path)
-    if grid := filters.value("grid"):
-        residents = residents.filter(grid__code=grid)
+    places = units_visible_to(request.user).filter(
+        under_unit_q(unit), kind__in=(UnitKind.TOWN, UnitKind.VILLAGE)
+    )
+    filters = ResidentFilter(request.GET, grids=_grids(request.user, unit), places=places)
+    residents = residents_matching(
+        residents_visible_to(request.user).filter(under_unit_q(unit, "grid__path")),
+        filters.value("q"),
+    )
+    for kind in ("town", "village", "grid"):
+        if code := filters.value(kind):
+            residents = residents.filter(grid__path__contains=f"/{code}/")
     if status := filters.value("status"):
         residents = residents.filter(status=status)
     residents = residents.select_related("grid", "vaccination").order_by("grid__code", "name", "pk")
@@ -117,9 +140,7 @@ def resident_unmask_view(request, pk: int):
     """The clear ID number and phone, on this response only (never kept in the session);
     the service refuses roles that may not see them and writes the audit entry."""
     resident = resident_for_user(request.user, pk)
-    unmasked = resident_unmask(
-        user=request.user, resident=resident, ip_address=request.META.get("REMOTE_ADDR")
-    )
+    unmasked = resident_unmask(user=request.user, resident=resident, ip_address=client_ip(request))
     return _resident_page(request, resident, unmasked)
 
 
@@ -136,6 +157,8 @@ def _resident_page(request, resident, unmasked=None):
                 status and status.next_due_by and status.next_due_by < timezone.localdate()
             ),
             "unmasked": unmasked,
+            "may_unmask": unmasks(request.user, resident),
+            "visits": list(visits_of(request.user, resident)[:VISIT_HISTORY]),
         },
     )
 
@@ -182,9 +205,14 @@ def clearance(request, code: str):
     """清零 list of a unit: counts by 未接种原因, the people, and its .xlsx export."""
     unit = unit_for_user(request.user, code)
     filters = ClearanceFilter(request.GET, grids=_grids(request.user, unit))
-    grid = filters.value("grid")
-    residents = clearance_list(request.user, unit, grid_code=grid, reason=filters.selected_reason())
+    grid, ages = filters.value("grid"), filters.value("ages")
+    residents = clearance_list(
+        request.user, unit, grid_code=grid, reason=filters.selected_reason(), ages=ages
+    )
     if _wants_xlsx(request):
+        audit_export(
+            user=request.user, what=_("Clearance list"), unit=unit, ip_address=client_ip(request)
+        )
         return _xlsx_response(
             _("Clearance list %(unit)s") % {"unit": unit.name},
             [
@@ -212,7 +240,7 @@ def clearance(request, code: str):
             ),
             _("Clearance list"),
         )
-    counts = clearance_counts_by_reason(request.user, unit, grid_code=grid)
+    counts = clearance_counts_by_reason(request.user, unit, grid_code=grid, ages=ages)
     reasons = [(value, label, counts.get(value, 0)) for value, label in UnvaccinatedReason.choices]
     reasons.append((NO_REASON, _("No reason recorded"), counts.get("", 0)))
     return render(
@@ -240,6 +268,9 @@ def due(request, code: str):
         overdue_only=filters.value("overdue"),
     )
     if _wants_xlsx(request):
+        audit_export(
+            user=request.user, what=_("Next doses due"), unit=unit, ip_address=client_ip(request)
+        )
         return _xlsx_response(
             _("Next doses due %(unit)s") % {"unit": unit.name},
             [
@@ -278,13 +309,33 @@ def due(request, code: str):
     )
 
 
+AUDIT_PAGE_SIZE = 100
+
+
+@require_GET
 @login_required
 def audit_log(request):
-    """The audit log is the dispatcher's (防控办) to read; every other role is refused."""
+    """The audit trail is the dispatcher's (防控办) to read, filtered by unit, user, kind and
+    day; every other role is refused."""
     if not audit_log_readable_by(request.user):
         raise PermissionDenied
+    form = AuditFilter(request.GET, kinds=audit_kinds())
+    if not form.is_valid():
+        return render(request, "web/registry/audit_log.html", {"form": form}, status=400)
+    page = form.cleaned_data["page"] or 1
+    rows = audit_trail(
+        request.user,
+        TrailFilters(**form.filters()),
+        limit=AUDIT_PAGE_SIZE + 1,
+        offset=(page - 1) * AUDIT_PAGE_SIZE,
+    )
     return render(
         request,
         "web/registry/audit_log.html",
-        {"page": _page(request, audit_entries_visible_to(request.user))},
+        {
+            "form": form,
+            "rows": rows[:AUDIT_PAGE_SIZE],
+            "page": page,
+            "has_next": len(rows) > AUDIT_PAGE_SIZE,
+        },
     )

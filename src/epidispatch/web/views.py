@@ -1,14 +1,24 @@
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
 
+from epidispatch.orgunits.models import UnitKind
 from epidispatch.orgunits.selectors import scope_roots
+from epidispatch.vaccination.selectors import doses_given_at
+from epidispatch.vaccination.services import records_doses_at
 
-from .selectors import unit_overview
+from .selectors import health_report, start_tasks, unit_overview
 
 
 @login_required
 def home(request):
-    return render(request, "web/home.html", {"roots": scope_roots(request.user)})
+    return render(
+        request,
+        "web/home.html",
+        {"roots": scope_roots(request.user), "tasks": start_tasks(request.user)},
+    )
 
 
 @login_required
@@ -19,6 +29,30 @@ def unit_index(request):
     return render(request, "web/home.html", {"roots": roots})
 
 
+#: Doses listed on a site's page (today's register); the count covers them all.
+SITE_DOSES_SHOWN = 100
+
+
 @login_required
 def unit_detail(request, code: str):
-    return render(request, "web/unit_detail.html", {"overview": unit_overview(request.user, code)})
+    overview = unit_overview(request.user, code)
+    context = {"overview": overview}
+    if overview.unit.kind == UnitKind.SITE:
+        doses = doses_given_at(request.user, overview.unit, timezone.localdate())
+        context.update(
+            records_doses=records_doses_at(request.user, overview.unit),
+            doses_today=doses.count(),
+            doses=list(doses[:SITE_DOSES_SHOWN]),
+        )
+    return render(request, "web/unit_detail.html", context)
+
+
+@require_GET
+def health(request):
+    """For the monitoring and the load balancer: 200 when the database, the task queue and
+    the data key are all right, 503 naming what is not. No login, nothing personal."""
+    report = health_report()
+    healthy = all(value == "ok" for value in report.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **report}, status=200 if healthy else 503
+    )

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -17,10 +18,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--residents", type=int, default=2000, help="synthetic residents (default 2000)"
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="load even outside the demo (EPIDISPATCH_DEMO unset) or beside non-demo data",
+        )
 
-    def handle(self, *args, residents: int, **options):
+    def handle(self, *args, residents: int, force: bool, **options):
         if residents < 0:
             raise CommandError(_("--residents cannot be negative."))
+        if not force:
+            self._refuse_outside_the_demo()
         units = generator.load_units()
         users = generator.load_users()
         added = generator.load_residents(residents)
@@ -42,3 +50,24 @@ class Command(BaseCommand):
         )
         for demo in users:
             self.stdout.write(f"  {demo.username:<16} {demo.full_name}")
+
+    @staticmethod
+    def _refuse_outside_the_demo():
+        """The demo creates accounts sharing one public password, a superuser among them:
+        never in production, never beside a county's real data, unless told --force."""
+        if not settings.EPIDISPATCH_DEMO:
+            raise CommandError(
+                _(
+                    "These are production settings (EPIDISPATCH_DEMO is not 1): the demo "
+                    "would add accounts with a public password. Use --force to load it anyway."
+                )
+            )
+        found = generator.non_demo_data()
+        if found:
+            raise CommandError(
+                _(
+                    "This database holds data that is not the demo's (%(found)s): the demo "
+                    "would add accounts with a public password. Use --force to load it anyway."
+                )
+                % {"found": found}
+            )

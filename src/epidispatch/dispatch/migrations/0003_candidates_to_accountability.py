@@ -55,7 +55,7 @@ def forward(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dispatch", "0001_initial"),
+        ("dispatch", "0002_responsibility_to_orgunits"),
         ("accountability", "0001_initial"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

@@ -1,0 +1,89 @@
+"""The API against its own OpenAPI spec (schemathesis): every operation, called with
+generated input as a dispatcher and as a grid worker, never answers a server error and
+always answers what the spec says (status, content type, body)."""
+
+from datetime import timedelta
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from epidispatch.accounts.models import Role
+from epidispatch.accounts.services import api_token_create
+from epidispatch.registry.services import resident_create
+from epidispatch.vaccination.models import VaccineProduct
+from epidispatch.vaccination.services import dose_record
+
+from .test_registry_pages import id_number
+
+pytestmark = pytest.mark.django_db
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture
+def _one_connection():
+    """Called as a WSGI app, Django closes the database connection after each request;
+    keep the test's (its transaction holds the data), as Django's test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def tokens(tree, make_user, _one_connection):
+    """A dispatcher of the county and a grid worker, with a resident aged 60+ who had a
+    dose (so rounds, visits and follow-ups have something to answer)."""
+    dispatcher = make_user(Role.DISPATCHER, tree.county)
+    worker = make_user(Role.GRID_WORKER, tree.grid)
+    staff = make_user(Role.SITE_STAFF, tree.site)
+    resident = resident_create(
+        name="牛建国", id_number=id_number(1, "19500101"), phone="13812345678", grid=tree.grid
+    )
+    dose_record(
+        resident=resident,
+        product=VaccineProduct.objects.get(code="coronavac"),
+        given_on=timezone.localdate() - timedelta(days=1),
+        site=tree.site,
+        by=staff,
+    )
+    return [api_token_create(user=user, name="schemathesis")[1] for user in (dispatcher, worker)]
+
+
+def test_the_spec_names_each_schema_once_and_documents_the_errors(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    assert "SubunitOut" in spec["components"]["schemas"]
+    assert "DashboardChildOut" in spec["components"]["schemas"]
+    unit = spec["paths"]["/api/v1/units/{code}"]["get"]
+    assert set(unit["responses"]) >= {"200", "401", "404", "422"}
+
+
+@schema.parametrize()
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_no_operation_answers_a_server_error_or_outside_its_spec(case, tokens):
+    for token in tokens:
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
