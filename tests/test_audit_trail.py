@@ -9,11 +9,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from epidispatch.accountability.models import Cause
+from epidispatch.accountability.services import accountability_decide, accountability_propose
 from epidispatch.accounts.models import Role
 from epidispatch.accounts.services import api_token_create, role_assign, user_create
 from epidispatch.audit.models import AuditAction, AuditEntry, Change
-from epidispatch.dispatch.models import AccountabilityCandidate, RankingMeasure
-from epidispatch.dispatch.services import candidate_decide, snapshot_take, target_issue
+from epidispatch.dispatch.models import RankingMeasure
+from epidispatch.dispatch.services import snapshot_take, target_issue
 from epidispatch.fieldwork.models import FollowUp, VisitOutcome
 from epidispatch.fieldwork.services import (
     checkpoint_record_create,
@@ -61,8 +63,12 @@ def world(tree, make_user):
 
 def _candidate(world):
     snapshot = snapshot_take(by=None)
-    return AccountabilityCandidate.objects.create(
-        snapshot=snapshot, unit=world.tree.town, measure=RankingMeasure.COVERAGE, streak=3
+    return accountability_propose(
+        unit=world.tree.town,
+        cause=Cause.RANKING_STREAK,
+        cause_object=snapshot,
+        summary=str(RankingMeasure.COVERAGE.label),
+        streak=3,
     )
 
 
@@ -137,9 +143,9 @@ WRITES = [
     ),
     ("snapshot_take", lambda w: snapshot_take(by=None), "dispatch.snapshot"),
     (
-        "candidate_decide",
-        lambda w: candidate_decide(candidate=_candidate(w), confirm=True, by=w.dispatcher),
-        "dispatch.accountabilitycandidate",
+        "accountability_decide",
+        lambda w: accountability_decide(case=_candidate(w), confirm=True, by=w.dispatcher),
+        "accountability.accountability",
     ),
     (
         "user_create",

@@ -13,6 +13,8 @@ from django.utils import timezone
 from docx import Document
 from openpyxl import load_workbook
 
+from epidispatch.accountability.models import Accountability
+from epidispatch.accountability.services import accountability_decide
 from epidispatch.accounts.models import Role
 from epidispatch.dispatch import bulletins
 from epidispatch.dispatch.models import Bulletin
@@ -325,12 +327,9 @@ def test_the_same_snapshot_gives_the_same_bytes_even_after_later_doses(scenario,
 
 @pytest.mark.django_db
 def test_deciding_a_candidate_does_not_change_the_bulletin(scenario, tree, dispatcher):
-    from epidispatch.dispatch.models import AccountabilityCandidate
-    from epidispatch.dispatch.services import candidate_decide
-
     before = bulletins.bulletin_content(scenario.bulletin, tree.county)
-    candidate = AccountabilityCandidate.objects.get(snapshot=scenario.second, unit=tree.other_town)
-    candidate_decide(candidate=candidate, confirm=True, by=dispatcher)
+    case = Accountability.objects.get(ranking__snapshot=scenario.second, unit=tree.other_town)
+    accountability_decide(case=case, confirm=True, by=dispatcher)
     assert bulletins.bulletin_content(scenario.bulletin, tree.county) == before
 
 

@@ -1,4 +1,4 @@
-"""The daily cutoff (日调度): snapshots, rankings, accountability candidates, targets."""
+"""The daily cutoff (日调度): snapshots, rankings, accountability cases, targets."""
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -7,10 +7,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 
+from epidispatch.accountability.models import Accountability, CaseState, Cause
+from epidispatch.accountability.services import accountability_decide
 from epidispatch.accounts.models import Role
 from epidispatch.dispatch.models import (
-    AccountabilityCandidate,
-    CandidateState,
     Ranking,
     RankingGroup,
     RankingMeasure,
@@ -18,12 +18,7 @@ from epidispatch.dispatch.models import (
     SnapshotFigure,
 )
 from epidispatch.dispatch.rollups import rollups_recount
-from epidispatch.dispatch.services import (
-    candidate_decide,
-    snapshot_backfill,
-    snapshot_take,
-    target_issue,
-)
+from epidispatch.dispatch.services import snapshot_backfill, snapshot_take, target_issue
 from epidispatch.dispatch.tasks import cutoff_task, reband_task
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.services import unit_create
@@ -299,13 +294,16 @@ class TestAccountability:
     def snapshots(self, days: int):
         return [snapshot_take(at=local(DAY + timedelta(days=n), 16)) for n in range(days)]
 
-    def test_bottom_for_k_consecutive_snapshots_makes_a_candidate_every_k(self, lagging):
+    def test_bottom_for_k_consecutive_snapshots_proposes_a_summons_every_k(self, lagging):
         _first, second, _third, fourth = self.snapshots(4)
-        candidates = AccountabilityCandidate.objects.filter(measure="coverage")
-        assert [(c.snapshot, c.unit, c.streak) for c in candidates.order_by("snapshot__day")] == [
-            (second, lagging.town, 2),
-            (fourth, lagging.town, 4),
+        cases = Accountability.objects.filter(
+            cause=Cause.RANKING_STREAK, ranking__measure="coverage"
+        ).order_by("ranking__snapshot__day")
+        assert [(c.cause_object.snapshot, c.unit, c.streak, c.kind) for c in cases] == [
+            (second, lagging.town, 2, "summons"),
+            (fourth, lagging.town, 4, "summons"),
         ]
+        assert {c.cause_object.measure for c in cases} == {"coverage"}
 
     def test_a_break_in_the_streak_starts_the_count_again(self, lagging):
         self.snapshots(1)  # 平襄镇 0/1, 鸡川镇 1/1
@@ -317,19 +315,20 @@ class TestAccountability:
         snapshot_take(at=local(DAY + timedelta(days=2), 16))  # 平襄镇 2/5, 鸡川镇 1/2
         bottoms = Ranking.objects.filter(measure="coverage", place=2).order_by("snapshot__day")
         assert [row.unit for row in bottoms] == [lagging.town, lagging.other_town, lagging.town]
-        assert not AccountabilityCandidate.objects.exists()
+        assert not Accountability.objects.exists()
 
     def test_the_dispatcher_confirms_a_summons_once(self, lagging, dispatcher, make_user):
         self.snapshots(2)
-        candidate = AccountabilityCandidate.objects.get()
+        case = Accountability.objects.get()
         with pytest.raises(PermissionDenied):
-            candidate_decide(
-                candidate=candidate, confirm=True, by=make_user(Role.LEADER, lagging.county)
+            accountability_decide(
+                case=case, confirm=True, by=make_user(Role.LEADER, lagging.county)
             )
-        decided = candidate_decide(candidate=candidate, confirm=True, by=dispatcher, note="约谈")
-        assert (decided.state, decided.decided_by) == (CandidateState.CONFIRMED, dispatcher)
+        decided = accountability_decide(case=case, confirm=True, by=dispatcher, note="约谈")
+        assert (decided.state, decided.decided_by) == (CaseState.DECIDED, dispatcher)
         with pytest.raises(ValidationError):
-            candidate_decide(candidate=candidate, confirm=False, by=dispatcher)
+            accountability_decide(case=case, confirm=False, by=dispatcher)
+        assert [e.state for e in case.events.all()] == [CaseState.PROPOSED, CaseState.DECIDED]
 
 
 @pytest.mark.django_db

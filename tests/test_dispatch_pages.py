@@ -8,11 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from epidispatch.accountability.models import Accountability, CaseState
 from epidispatch.accounts.models import Role
 from epidispatch.dispatch import services
 from epidispatch.dispatch.models import (
-    AccountabilityCandidate,
-    CandidateState,
     DailyTarget,
     Snapshot,
 )
@@ -249,8 +248,8 @@ def test_a_day_without_a_cutoff_is_a_404(county, dispatcher, client):
 # Accountability candidates (约谈).
 
 
-def candidate_of(unit) -> AccountabilityCandidate:
-    return AccountabilityCandidate.objects.get(unit=unit, measure="coverage")
+def candidate_of(unit) -> Accountability:
+    return Accountability.objects.get(unit=unit, ranking__measure="coverage")
 
 
 def test_the_dispatcher_confirms_a_summons_once(county, dispatcher, client):
@@ -262,16 +261,16 @@ def test_the_dispatcher_confirms_a_summons_once(county, dispatcher, client):
     response = client.post(url, {"decision": "confirmed", "note": "明日约谈"})
     assert response.url == f"/dispatch/snapshots/{SECOND:%Y-%m-%d}/"
     candidate.refresh_from_db()
-    assert (candidate.state, candidate.decided_by, candidate.note) == (
-        CandidateState.CONFIRMED,
+    assert (candidate.state, candidate.decided_by, candidate.decision) == (
+        CaseState.DECIDED,
         dispatcher,
         "明日约谈",
     )
     html = page_of(client.post(url, {"decision": "dismissed"}, follow=True))
     assert 'class="message error"' in html
     candidate.refresh_from_db()
-    assert candidate.state == CandidateState.CONFIRMED
-    assert f'data-candidate="{candidate.pk}" data-state="confirmed"' in html
+    assert candidate.state == CaseState.DECIDED
+    assert f'data-candidate="{candidate.pk}" data-state="decided"' in html
     assert "明日约谈" in html
 
 
@@ -280,7 +279,7 @@ def test_the_dispatcher_dismisses_a_candidate(county, dispatcher, client):
     client.force_login(dispatcher)
     client.post(f"/dispatch/candidates/{candidate.pk}/decision/", {"decision": "dismissed"})
     candidate.refresh_from_db()
-    assert candidate.state == CandidateState.DISMISSED
+    assert candidate.state == CaseState.DISMISSED
     assert candidate.decided_at is not None
 
 
@@ -296,7 +295,7 @@ def test_only_the_dispatcher_decides(county, leader, official, other_official, c
     assert client.post(url, {"decision": "dismissed"}).status_code == 403
     assert client.get(url).status_code == 405
     candidate.refresh_from_db()
-    assert candidate.state == CandidateState.PENDING
+    assert candidate.state == CaseState.PROPOSED
 
 
 # The cutoff button.

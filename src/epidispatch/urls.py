@@ -47,6 +47,8 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("field/", include("epidispatch.fieldwork.urls")),
     path("control/", include("epidispatch.control.urls")),
+    path("inspection/", include("epidispatch.inspection.urls")),
+    path("accountability/", include("epidispatch.accountability.urls")),
     path("certificates/", include("epidispatch.certificates.urls")),
     path(".well-known/epidispatch-keys.json", certificate_views.keys_json, name="keys_json"),
     path("supply/", include("epidispatch.supply.urls")),

@@ -169,6 +169,7 @@ def get_unit_coverage(request, code: str, as_of: Day | None = None):
 api.add_router("/field/", "epidispatch.fieldwork.api.router")
 api.add_router("/dispatch/", "epidispatch.dispatch.api.router")
 api.add_router("/control/", "epidispatch.control.api.router")
+api.add_router("/inspection/", "epidispatch.inspection.api.router")
 api.add_router("/imports/", "epidispatch.imports.api.router")
 api.add_router("/certificates/", "epidispatch.certificates.api.router")
 api.add_router("/supply/", "epidispatch.supply.api.router")

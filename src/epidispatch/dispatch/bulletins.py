@@ -1,9 +1,9 @@
 """The 日通报 bulletin of a snapshot (第N期): its content, its .docx and its .xlsx.
 
-Everything is read from the snapshot's own rows (SnapshotFigure, Ranking,
-AccountabilityCandidate), never from the live figures or the doses, so a bulletin says
-the same thing whenever it is opened. The files are byte-identical too: their timestamps
-are the snapshot's, the zip entries are rewritten in a fixed order with a fixed date, and
+Everything is read from the snapshot's own rows (SnapshotFigure, Ranking, the
+accountability cases of its ranking rows), never from the live figures or the doses, so a
+bulletin says the same thing whenever it is opened. The files are byte-identical too: their
+timestamps are the snapshot's, the zip entries are rewritten in a fixed order with a fixed date, and
 the chart PNG carries no software or time metadata. An office can hash last month's
 bulletin and get the hash it filed.
 
@@ -25,15 +25,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
 
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
+from epidispatch.accountability.models import Accountability, Cause
 from epidispatch.core.exports import safe_text
 from epidispatch.orgunits.models import OrgUnit
 
 from .models import (
     FIGURES,
-    AccountabilityCandidate,
     AgeBand,
     Bulletin,
     Ranking,
@@ -284,9 +284,12 @@ def bulletin_content(bulletin: Bulletin, county: OrgUnit) -> BulletinContent:
     )
     candidates = tuple(
         CandidateLine(c.unit.code, c.unit.name, c.measure, c.streak)
-        for c in AccountabilityCandidate.objects.filter(
-            snapshot=snapshot, unit__county_code=county.county_code
+        for c in Accountability.objects.filter(
+            cause=Cause.RANKING_STREAK,
+            ranking__snapshot=snapshot,
+            unit__county_code=county.county_code,
         )
+        .annotate(measure=F("ranking__measure"))
         .select_related("unit")
         .order_by("unit__code", "measure")
     )

@@ -7,8 +7,6 @@ from django.utils.translation import gettext_lazy as _
 
 from epidispatch.core.bounds import EARLIEST_DAY, LATEST_DAY
 
-from .models import CandidateState
-
 
 class DayForm(forms.Form):
     """The day whose targets the page shows (任务清单 of that day)."""
@@ -56,11 +54,9 @@ class TargetsForm(forms.Form):
 class CandidateDecisionForm(forms.Form):
     """The dispatcher's decision on a summons candidate (约谈): confirm or dismiss."""
 
-    decision = forms.ChoiceField(
-        choices=[(CandidateState.CONFIRMED, _("Confirm")), (CandidateState.DISMISSED, _("Dismiss"))]
-    )
+    decision = forms.ChoiceField(choices=[("confirmed", _("Confirm")), ("dismissed", _("Dismiss"))])
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
 
     @property
     def confirms(self) -> bool:
-        return self.cleaned_data["decision"] == CandidateState.CONFIRMED
+        return self.cleaned_data["decision"] == "confirmed"

@@ -9,11 +9,13 @@ queue on one row lock; a leaf row is shared only by the writers of one grid and 
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from epidispatch.accountability.models import Accountability
 from epidispatch.orgunits.models import OrgUnit
 
 
@@ -202,6 +204,13 @@ class Ranking(models.Model):
     # of its day whatever is renamed or reconfigured later.
     unit_name = models.CharField(_("unit name"), max_length=100, default="")
     bottom = models.BooleanField(_("in the bottom N"), default=False)
+    #: The accountability case a bottom streak ending at this row proposed (连续排名靠后).
+    cases = GenericRelation(
+        Accountability,
+        content_type_field="cause_type",
+        object_id_field="cause_id",
+        related_query_name="ranking",
+    )
 
     class Meta:
         verbose_name = _("ranking")
@@ -215,56 +224,6 @@ class Ranking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.snapshot} {self.unit} {self.get_measure_display()} #{self.place}"
-
-
-class CandidateState(models.TextChoices):
-    PENDING = "pending", _("Awaiting decision")
-    CONFIRMED = "confirmed", _("Summons confirmed")
-    DISMISSED = "dismissed", _("Dismissed")
-
-
-class AccountabilityCandidate(models.Model):
-    """A unit ranked in the bottom N for K consecutive snapshots (连续排名靠后): proposed
-    for a summons (约谈), confirmed or dismissed by the dispatcher."""
-
-    snapshot = models.ForeignKey(
-        Snapshot, verbose_name=_("snapshot"), on_delete=models.CASCADE, related_name="candidates"
-    )
-    unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+"
-    )
-    measure = models.CharField(_("measure"), max_length=10, choices=RankingMeasure.choices)
-    streak = models.PositiveSmallIntegerField(_("consecutive snapshots in the bottom"))
-    state = models.CharField(
-        _("state"), max_length=10, choices=CandidateState.choices, default=CandidateState.PENDING
-    )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    note = models.TextField(_("note"), blank=True)
-
-    class Meta:
-        verbose_name = _("accountability candidate")
-        verbose_name_plural = _("accountability candidates")
-        ordering = ["-snapshot__day", "unit__code"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["snapshot", "unit", "measure"], name="one_candidate_per_snapshot"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.snapshot} {self.unit} {self.get_state_display()}"
-
-    def get_additional_data(self) -> dict:
-        """The org unit the audit trail files this record under (django-auditlog's hook)."""
-        return {"unit_path": self.unit.path}
 
 
 class DailyTarget(models.Model):

@@ -5,12 +5,14 @@ from snapshots; neither ever reads raw doses, so a page costs the same for a cou
 from collections import defaultdict
 from datetime import date
 
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Substr
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from epidispatch.accountability.models import Cause
+from epidispatch.accountability.selectors import cases_visible_to
 from epidispatch.accounts.models import Role
 from epidispatch.core.scoping import path_in_scope, paths_q, role_paths, scope_q
 from epidispatch.orgunits.models import OrgUnit, Responsibility, UnitKind
@@ -20,7 +22,6 @@ from .models import (
     ADULT_BANDS,
     FIGURES,
     SENIOR_BANDS,
-    AccountabilityCandidate,
     AgeBand,
     Bulletin,
     DailyTarget,
@@ -287,11 +288,18 @@ def bulletins_visible_to(user):
     return Bulletin.objects.select_related("snapshot").order_by("-number")
 
 
-def candidates_visible_to(user, *, pending_only: bool = False):
-    candidates = AccountabilityCandidate.objects.filter(scope_q(user, "unit__path"))
-    if pending_only:
-        candidates = candidates.filter(state="pending")
-    return candidates.select_related("unit", "snapshot", "decided_by")
+def candidates_visible_to(user):
+    """The summons cases proposed by ranking streaks (连续排名靠后) about units in the
+    user's scope, with the measure and the cutoff of the ranking row that caused each."""
+    return (
+        cases_visible_to(user)
+        .filter(cause=Cause.RANKING_STREAK)
+        .annotate(
+            measure=F("ranking__measure"),
+            snapshot_id=F("ranking__snapshot_id"),
+            cutoff_day=F("ranking__snapshot__day"),
+        )
+    )
 
 
 def targets_for(user, day: date) -> list[dict]:

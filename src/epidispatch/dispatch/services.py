@@ -1,5 +1,6 @@
-"""Writes of the daily dispatch: the cutoff snapshot with its rankings, accountability
-candidates and bulletin number; next-day targets; the dispatcher's decisions."""
+"""Writes of the daily dispatch: the cutoff snapshot with its rankings, the accountability
+cases its bottom streaks propose (约谈, in the accountability app) and bulletin number;
+next-day targets."""
 
 import math
 from collections import defaultdict
@@ -13,16 +14,16 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from epidispatch.accountability.models import Cause
+from epidispatch.accountability.services import accountability_propose
 from epidispatch.accounts.models import Role
 from epidispatch.core.scoping import holds_role_over, role_paths
 from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit, Responsibility, UnitKind
 
 from .models import (
     FIGURES,
-    AccountabilityCandidate,
     AgeBand,
     Bulletin,
-    CandidateState,
     DailyTarget,
     Ranking,
     RankingGroup,
@@ -240,9 +241,10 @@ def _places(snapshot, group, measure, values: dict[int, tuple[int, int]]) -> lis
 
 def _propose_candidates(snapshot: Snapshot) -> None:
     """A unit in the bottom N for K consecutive snapshots, and again every K snapshots it
-    stays there, becomes a candidate for a summons (约谈)."""
+    stays there, is proposed for a summons (约谈): a case of the accountability record
+    whose cause is the ranking row that completed the streak."""
     streak_length = settings.EPIDISPATCH_BOTTOM_STREAK
-    bottom = [row for row in snapshot.rankings.all() if row.bottom]
+    bottom = list(snapshot.rankings.filter(bottom=True).select_related("unit"))
     if not bottom:
         return
     history = defaultdict(dict)
@@ -254,7 +256,6 @@ def _propose_candidates(snapshot: Snapshot) -> None:
     days = list(
         Snapshot.objects.filter(day__lt=snapshot.day).order_by("-day").values_list("day", flat=True)
     )
-    candidates = []
     for row in bottom:
         streak = 1
         for day in days:
@@ -262,31 +263,15 @@ def _propose_candidates(snapshot: Snapshot) -> None:
                 break
             streak += 1
         if streak % streak_length == 0:
-            candidates.append(
-                AccountabilityCandidate(
-                    snapshot=snapshot, unit_id=row.unit_id, measure=row.measure, streak=streak
-                )
+            accountability_propose(
+                unit=row.unit,
+                cause=Cause.RANKING_STREAK,
+                cause_object=row,
+                summary=_("%(measure)s in the bottom for %(streak)d cutoffs in a row")
+                % {"measure": row.get_measure_display(), "streak": streak},
+                streak=streak,
+                at=snapshot.taken_at,
             )
-    AccountabilityCandidate.objects.bulk_create(candidates)
-
-
-@transaction.atomic
-def candidate_decide(
-    *, candidate: AccountabilityCandidate, confirm: bool, by, note: str = ""
-) -> AccountabilityCandidate:
-    """The dispatcher confirms a summons (约谈) or dismisses the candidate, once."""
-    candidate = AccountabilityCandidate.objects.select_for_update().get(pk=candidate.pk)
-    if not dispatches(by, candidate.unit):
-        raise PermissionDenied(_("Only the dispatcher decides on a summons."))
-    if candidate.state != CandidateState.PENDING:
-        raise ValidationError(
-            _("This candidate was already decided by %(user)s.") % {"user": candidate.decided_by},
-            code="decided",
-        )
-    candidate.state = CandidateState.CONFIRMED if confirm else CandidateState.DISMISSED
-    candidate.decided_by, candidate.decided_at, candidate.note = by, timezone.now(), note.strip()
-    candidate.save()
-    return candidate
 
 
 @transaction.atomic

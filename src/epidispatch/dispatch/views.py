@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from epidispatch.accountability.models import CaseState
+from epidispatch.accountability.services import accountability_decide
 from epidispatch.core.scoping import path_in_scope
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.selectors import scope_roots
@@ -32,9 +34,8 @@ from . import selectors
 from .bulletins import percent as exact_percent
 from .bulletins import percent_text
 from .forms import CandidateDecisionForm, DayForm, TargetsForm
-from .models import CandidateState, DailyTarget, RankingGroup, RankingMeasure
+from .models import DailyTarget, RankingGroup, RankingMeasure
 from .services import (
-    candidate_decide,
     dispatches,
     freezes_figures,
     snapshot_take,
@@ -260,9 +261,11 @@ def _rankings_page(request, county: OrgUnit, snapshot):
         candidates = list(
             selectors.candidates_visible_to(user)
             .filter(unit__county_code=county.county_code)
-            .filter(Q(state=CandidateState.PENDING) | Q(snapshot=snapshot))
-            .order_by("-snapshot__day", "unit__code", "measure")
+            .filter(Q(state=CaseState.PROPOSED) | Q(ranking__snapshot=snapshot))
+            .order_by("-cutoff_day", "unit__code", "measure")
         )
+        for candidate in candidates:
+            candidate.measure_label = RankingMeasure(candidate.measure).label
     return render(
         request,
         "dispatch/rankings.html",
@@ -320,16 +323,17 @@ def _ranking_chart(rows: list[dict]) -> list[dict]:
 @login_required
 @require_POST
 def candidate_decision(request, pk: int):
-    """The dispatcher confirms a summons (约谈) or dismisses it; the service refuses anyone
-    else (403) and a second decision (shown as an error)."""
+    """The dispatcher confirms a summons (约谈) proposed by a ranking streak or dismisses it;
+    the accountability service refuses anyone else (403) and a second decision (shown as
+    an error)."""
     candidate = get_object_or_404(selectors.candidates_visible_to(request.user), pk=pk)
     form = CandidateDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose to confirm or dismiss."))
     else:
         try:
-            candidate_decide(
-                candidate=candidate,
+            accountability_decide(
+                case=candidate,
                 confirm=form.confirms,
                 by=request.user,
                 note=form.cleaned_data["note"],
@@ -343,7 +347,7 @@ def candidate_decision(request, pk: int):
                 else _("Candidate %(unit)s dismissed.")
             )
             messages.success(request, message % {"unit": candidate.unit.name})
-    return redirect("snapshot_detail", day=candidate.snapshot.day.isoformat())
+    return redirect("snapshot_detail", day=candidate.cutoff_day.isoformat())
 
 
 @login_required

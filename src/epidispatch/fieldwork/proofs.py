@@ -19,6 +19,7 @@ class ProofKind:
     content_type: str
     suffix: str
     signature: bytes
+    offset: int = 0
 
 
 PROOF_KINDS = (
@@ -26,14 +27,17 @@ PROOF_KINDS = (
     ProofKind("image/png", "png", b"\x89PNG\r\n\x1a\n"),
     ProofKind("application/pdf", "pdf", b"%PDF-"),
 )
+#: A short video, accepted as an inspection's evidence (ISO base media: "ftyp" at byte 4,
+#: MP4 and the iPhone's QuickTime .mov alike).
+VIDEO_KINDS = (ProofKind("video/mp4", "mp4", b"ftyp", 4),)
 
 
-def proof_check(upload) -> ProofKind:
+def proof_check(upload, kinds=PROOF_KINDS, limit: int | None = None) -> ProofKind:
     """The kind of an uploaded proof, or a ValidationError saying why it is refused."""
     size = upload.size or 0
     if size == 0:
         raise ValidationError(_("The proof file is empty."), code="proof_empty")
-    limit = conf.proof_max_bytes()
+    limit = limit or conf.proof_max_bytes()
     if size > limit:
         raise ValidationError(
             _("The proof file is larger than %(limit)s MB.")
@@ -43,7 +47,11 @@ def proof_check(upload) -> ProofKind:
     upload.seek(0)
     head = upload.read(16)
     upload.seek(0)
-    for kind in PROOF_KINDS:
-        if head.startswith(kind.signature):
+    for kind in kinds:
+        if head[kind.offset :].startswith(kind.signature):
             return kind
-    raise ValidationError(_("A proof must be a photo (JPEG or PNG) or a PDF."), code="proof_type")
+    if any(kind in VIDEO_KINDS for kind in kinds):
+        message = _("Evidence must be a photo (JPEG or PNG), a PDF or a video (MP4).")
+    else:
+        message = _("A proof must be a photo (JPEG or PNG) or a PDF.")
+    raise ValidationError(message, code="proof_type")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone, translation
@@ -38,8 +39,9 @@ from .models import (
     Severity,
     Visit,
     VisitOutcome,
+    proof_upload_to,
 )
-from .proofs import proof_check
+from .proofs import PROOF_KINDS, VIDEO_KINDS, proof_check
 from .reminders import ReminderMessage, get_backend
 
 #: Roles that go door to door (or phone people) and record what they found.
@@ -183,6 +185,27 @@ def visit_record(
             visit.proof.storage.delete(stored_proof)
         raise
     return VisitResult(visit=visit, conflict=conflict)
+
+
+@dataclass(frozen=True)
+class StoredProof:
+    name: str
+    content_type: str
+
+
+def proof_store(*, upload, allow_video: bool = False, max_bytes: int | None = None) -> StoredProof:
+    """Check an upload by its bytes and store it the way visit proofs are stored (a random
+    name under MEDIA_ROOT/proofs/YYYY/MM, outside the web root), for the evidence of other
+    modules. The caller removes it with `proof_discard` when its transaction fails."""
+    kinds = PROOF_KINDS + VIDEO_KINDS if allow_video else PROOF_KINDS
+    kind = proof_check(upload, kinds, max_bytes)
+    name = default_storage.save(proof_upload_to(None, f"proof.{kind.suffix}"), upload)
+    return StoredProof(name=name, content_type=kind.content_type)
+
+
+def proof_discard(name: str) -> None:
+    """Remove a stored proof whose record was not saved."""
+    default_storage.delete(name)
 
 
 def _visit_context(resident_id: int, submission_id) -> tuple[int | None, int | None, bool]:

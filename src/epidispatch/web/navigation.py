@@ -35,7 +35,7 @@ MODULES = (
     Module(_("Key persons"), "control:home"),
     Module(_("Certificates"), "certificates:checkpoint"),
     Module(_("Vaccine supply"), "supply:home"),
-    Module(_("Inspections"), None),
+    Module(_("Inspections"), "inspection:home"),
     Module(_("Screening"), "screening:home"),
 )
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from epidispatch.control.demo import load_control
 from epidispatch.demo import generator
 from epidispatch.fieldwork.demo import load_fieldwork
+from epidispatch.inspection.demo import load_inspection
 from epidispatch.supply.demo import load_supply
 
 
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         doses = generator.load_doses()
         generator.load_dispatch()
         load_fieldwork()
+        load_inspection()
         load_supply()
         load_control()
         self.stdout.write(
