@@ -8,11 +8,14 @@ from io import StringIO
 import hl7
 import pytest
 from django.core.management import call_command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from epidispatch.accounts.models import Role
 from epidispatch.accounts.services import api_token_create
 from epidispatch.core.protection import decrypt
 from epidispatch.imports.models import ImportBatch
+from epidispatch.interop import hl7v2
 from epidispatch.registry.services import resident_create
 from epidispatch.vaccination.models import Dose, DoseSource, VaccinationStatus
 
@@ -233,3 +236,22 @@ def test_a_gb18030_file_and_nul_bytes_lose_nothing(people, tmp_path):
     poisoned = import_hl7(tmp_path, vxu("N", number, lot="L\x00X", dose="2", given="20210601"))
     assert poisoned["acks"] == [{"control_id": "N", "code": "AR"}]
     assert Dose.objects.count() == 1
+
+
+segment_text = st.text(
+    alphabet=st.sampled_from("MSHPIDRXAOBX|^~\\&012 \x00\x0b\x1c张"), max_size=40
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(segment_text, max_size=8))
+def test_any_text_is_read_as_messages_or_refused_never_a_crash(segments):
+    text = "MSH|^~\\&|A|B|C|D|2021||VXU^V04|X|P|2.5.1\r" + "\r".join(segments)
+    for message in hl7v2.messages_split(text):
+        try:
+            hl7v2.message_parse(message)
+        except hl7v2.MessageRefused:
+            continue
+        for row in hl7v2.dose_rows(message):
+            assert all(isinstance(value, str) for value in row.values())
+        assert hl7.parse(hl7v2.ack(message, "AE", "原因|^~")).segment("MSA")

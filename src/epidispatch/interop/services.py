@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from epidispatch.imports.kinds import ROW
-from epidispatch.imports.services import import_batch_create, import_batch_run_table
+from epidispatch.imports.kinds import ROW, file_kind
+from epidispatch.imports.services import import_batch_create, import_batch_run_table, may_import
 from epidispatch.imports.tables import Frame
 from epidispatch.vaccination.imports import COLUMNS
 from epidispatch.vaccination.models import DoseSource
@@ -58,6 +60,9 @@ def vxu_messages_import(*, text: str, source_name: str, user=None) -> VxuResult:
     otherwise the doses of residents outside the user's units are refused, as in a file.
     Raises PermissionDenied when the user may not import dose files at all.
     """
+    doses = file_kind("doses")
+    if user is not None and not may_import(user, doses):
+        raise PermissionDenied(_("You may not import %(kind)s files.") % {"kind": str(doses.label)})
     result = VxuResult()
     for message in hl7v2.messages_split(text):
         result.messages += 1
