@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "epidispatch.fieldwork",
     "epidispatch.certificates",
     "epidispatch.supply",
+    "epidispatch.interop",
     "epidispatch.dispatch",
     "epidispatch.screening",
     "epidispatch.control",

@@ -37,7 +37,7 @@ from .kinds import ROW, FileKind, RowProblem, file_kind, problem_columns
 from .models import ImportBatch, ImportState
 from .reading import read_file
 from .reports import ImportSummary, RowError, write_error_report
-from .tables import UnreadableFile
+from .tables import Frame, UnreadableFile
 
 #: Rows checked between two progress reports of a row-by-row kind.
 PROGRESS_STEP = 10_000
@@ -145,6 +145,16 @@ def import_batch_run(
 ) -> ImportSummary:
     """Run the import of `batch`; raises UnreadableFile (recorded on the batch) when the
     file cannot be read at all. Any other failure marks the batch failed and re-raises."""
+    return _run(batch, lambda: read_file(path), progress=progress, options=options)
+
+
+def import_batch_run_table(batch: ImportBatch, table: Frame, *, options=None) -> ImportSummary:
+    """Run the import of `batch` on a table built in memory rather than read from a file:
+    a message format (HL7 v2) converted to the kind's columns gets every rule of the file."""
+    return _run(batch, lambda: table, progress=None, options=options)
+
+
+def _run(batch, read: Callable[[], Frame], *, progress, options) -> ImportSummary:
     user = batch.uploaded_by
     kind = file_kind(batch.kind)
     _mark_running(batch)
@@ -157,7 +167,7 @@ def import_batch_run(
             progress(done, total)
 
     try:
-        frame = read_file(path)
+        frame = read()
         columns = match_columns(frame.headers, kind)
         run = ImportRun(
             batch=batch,

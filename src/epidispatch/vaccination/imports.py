@@ -60,7 +60,7 @@ def doses_write(run, checked: pl.DataFrame) -> None:
     checked = _match_residents(checked, run)
     new, existing, residents = _against_stored(checked, run)
     doses_settle(
-        new=_dose_rows(new, run.batch),
+        new=_dose_rows(new, run.batch, run.options.get("dose_source", DoseSource.IMPORT)),
         existing=existing,
         residents=residents,
         rules=load_rules(),
@@ -273,7 +273,7 @@ def _reject(run, row: dict, field: str, reason: str) -> None:
     )
 
 
-def _dose_rows(new: pl.DataFrame, batch) -> pl.DataFrame:
+def _dose_rows(new: pl.DataFrame, batch, source: str) -> pl.DataFrame:
     sites = dict(OrgUnit.objects.filter(kind=UnitKind.SITE).values_list("code", "id"))
     return new.select(
         "resident_id",
@@ -287,7 +287,7 @@ def _dose_rows(new: pl.DataFrame, batch) -> pl.DataFrame:
         .replace_strict(sites, default=None, return_dtype=pl.Int64)
         .alias("site_id"),
         "site_name",
-        pl.lit(DoseSource.IMPORT.value).alias("source"),
+        pl.lit(str(source)).alias("source"),
         pl.lit(batch.pk, dtype=pl.Int64).alias("batch_id"),
         "county_code",
         pl.lit(timezone.now()).alias("created_at"),
