@@ -210,7 +210,7 @@ def test_the_proof_list_costs_the_same_queries_for_2_or_8(
     add(10, 2)
     client.force_login(town_official)
     client.get("/certificates/proofs/")
-    with django_assert_num_queries(6) as small:
+    with django_assert_num_queries(5) as small:
         client.get("/certificates/proofs/")
     add(20, 6)
     with django_assert_num_queries(len(small.captured_queries)):
