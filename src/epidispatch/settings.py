@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "epidispatch.fieldwork",
     "epidispatch.certificates",
     "epidispatch.supply",
+    "epidispatch.sites",
     "epidispatch.dispatch",
     "epidispatch.audit",
     "epidispatch.demo",

@@ -28,6 +28,7 @@ MODULES = (
     Module(_("Field work"), "fieldwork:home"),
     Module(_("Certificates"), "certificates:checkpoint"),
     Module(_("Vaccine supply"), "supply:home"),
+    Module(_("Vaccination sites"), "sites:load"),
     Module(_("Inspections"), None),
     Module(_("Screening"), None),
 )
