@@ -272,6 +272,16 @@ def appointment_mark_vaccinated(sender, *, dose, by, **kwargs) -> None:
 
 
 @transaction.atomic
+def staff_create(*, name: str, unit: OrgUnit, by) -> StaffMember:
+    """Register a medical worker (医护人员) of a site, a health centre or the county."""
+    _require_role(by, PLANNING_ROLES, unit)
+    name = name.strip()[:60]
+    if not name:
+        raise ValidationError(_("A staff member needs a name."))
+    return StaffMember.objects.create(name=name, unit=unit)
+
+
+@transaction.atomic
 def qualification_record(
     *, staff: StaffMember, role: str, passed_on: date, expires_on: date, by
 ) -> Qualification:
@@ -337,3 +347,20 @@ def roster_assign(
 
 def _role_label(role: str) -> str:
     return str(StaffRole(role).label)
+
+
+@transaction.atomic
+def roster_move(*, entry: RosterEntry, site: OrgUnit, by) -> RosterEntry:
+    """Move a person's post to another site for the same hours (the dispatcher balancing
+    sites for a day); the same checks as a new post, and nothing changes if one fails."""
+    _require_role(by, PLANNING_ROLES, entry.site)
+    RosterEntry.objects.filter(pk=entry.pk).delete()
+    return roster_assign(
+        staff=entry.staff,
+        site=site,
+        role=entry.role,
+        day=entry.day,
+        starts_at=entry.starts_at,
+        ends_at=entry.ends_at,
+        by=by,
+    )
