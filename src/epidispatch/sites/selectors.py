@@ -36,6 +36,17 @@ def site_for_user(user, code: str) -> OrgUnit:
     return site
 
 
+def slot_get(slot_id: int) -> Slot:
+    """A slot by its id. Slots are public (the public page shows them), so this is not
+    scoped: whom may be booked into it is, by the booking service."""
+    slot = None
+    if 0 < slot_id < 2**31:
+        slot = Slot.objects.select_related("session__site").filter(pk=slot_id).first()
+    if slot is None:
+        raise Http404
+    return slot
+
+
 def public_site(code: str) -> OrgUnit:
     site = OrgUnit.objects.filter(code=code[:15], kind=UnitKind.SITE).first()
     if site is None:
