@@ -64,7 +64,9 @@ def test_dispatcher_imports_a_dose_file_and_downloads_the_rejected_rows(
     page.get_by_role("link", name="数据导入").click()
     with page.expect_download() as template_info:
         page.locator('[data-kind="doses"] a').click()
-    template = openpyxl.load_workbook(template_info.value.path()).active
+    template_path = tmp_path / "template.xlsx"  # openpyxl reads a path only by its suffix
+    template_info.value.save_as(template_path)
+    template = openpyxl.load_workbook(template_path).active
     assert "身份证件号码*" in [cell.value for cell in template[1]]
     page.get_by_label("文件内容").select_option("doses")
     page.locator('input[type="file"]').set_input_files(dose_file)
