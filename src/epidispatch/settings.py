@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "epidispatch.certificates",
     "epidispatch.supply",
     "epidispatch.interop",
+    "epidispatch.sites",
     "epidispatch.dispatch",
     "epidispatch.screening",
     "epidispatch.control",

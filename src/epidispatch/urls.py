@@ -53,6 +53,7 @@ urlpatterns = [
     path(".well-known/epidispatch-keys.json", certificate_views.keys_json, name="keys_json"),
     path("supply/", include("epidispatch.supply.urls")),
     path("screening/", include("epidispatch.screening.urls")),
+    path("sites/", include("epidispatch.sites.urls")),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),

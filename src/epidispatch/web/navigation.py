@@ -37,6 +37,7 @@ MODULES = (
     Module(_("Vaccine supply"), "supply:home"),
     Module(_("Inspections"), "inspection:home"),
     Module(_("Screening"), "screening:home"),
+    Module(_("Vaccination sites"), "sites:load"),
 )
 
 

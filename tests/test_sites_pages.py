@@ -1,0 +1,211 @@
+"""The sites pages: the public page shows counts only, a resident books with a code sent
+to the phone on file, the desk checks people in, and nobody reads another town's site."""
+
+import re
+from datetime import time
+
+import pytest
+from django.urls import reverse
+
+from epidispatch.accounts.models import Role
+from epidispatch.orgunits.models import UnitKind
+from epidispatch.orgunits.services import unit_create
+from epidispatch.sites.models import Appointment, AppointmentState, BookingCode, SiteKind
+from epidispatch.sites.services import _book, appointment_check_in, session_create
+
+from .sites_fixtures import *  # noqa: F403
+from .sites_fixtures import current_slot, residents
+from .test_registry_pages import id_number
+
+PUBLIC = reverse("sites:public")
+
+
+def free_figure(response, site) -> int:
+    html = response.content.decode()
+    section = html[html.index(f'data-site="{site.code}"') :]
+    return int(re.search(r'data-figure="free">(\d+)<', section).group(1))
+
+
+def test_the_public_page_leaks_no_personal_data(client, tree, session, resident, site_staff):
+    _book(slot=current_slot(session), resident=resident, by=None)
+    appointment_check_in(site=tree.site, resident=resident, by=site_staff)
+    response = client.get(PUBLIC, {"town": tree.town.code})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert tree.site.name in html
+    assert re.search(r'data-figure="waiting">1<', html)
+    for personal in (
+        resident.name,
+        id_number(1),
+        resident.id_number_masked,
+        "13812345678",
+        resident.phone_masked,
+        "1234",
+    ):
+        assert personal not in html
+
+
+def test_the_public_free_count_drops_by_one_for_a_booking(client, tree, session):
+    before = free_figure(client.get(PUBLIC, {"town": tree.town.code}), tree.site)
+    _book(slot=current_slot(session), resident=residents(tree, 1)[0], by=None)
+    after = free_figure(client.get(PUBLIC, {"town": tree.town.code}), tree.site)
+    assert after == before - 1
+
+
+def test_the_public_page_lists_the_sites_of_the_town_not_those_of_another(client, tree, session):
+    html = client.get(PUBLIC, {"town": tree.other_town.code}).content.decode()
+    assert tree.other_site.name in html
+    assert tree.site.name not in html
+
+
+def test_a_resident_books_with_the_code_sent_to_the_phone_on_file(
+    client, tree, session, resident, outbox
+):
+    url = reverse("sites:book", args=[tree.site.code])
+    response = client.post(url, {"id_number": id_number(1)})
+    assert "验证码已发送" in response.content.decode()
+    [message] = outbox
+    assert message.phone == "13812345678"
+    code = re.search(r"\b(\d{6})\b", message.text).group(1)
+    slot = current_slot(session)
+    response = client.post(url, {"id_number": id_number(1), "code": code, "slot": slot.pk})
+    assert "预约成功" in response.content.decode()
+    appointment = Appointment.objects.get()
+    assert (appointment.resident, appointment.slot, appointment.booked_by) == (resident, slot, None)
+    again = client.post(url, {"id_number": id_number(1), "code": code, "slot": slot.pk})
+    assert "验证码错误或已失效" in again.content.decode()
+
+
+def test_an_unregistered_id_number_gets_the_same_answer_and_no_message(
+    client, tree, session, outbox
+):
+    response = client.post(
+        reverse("sites:book", args=[tree.site.code]), {"id_number": id_number(9)}
+    )
+    assert "验证码已发送" in response.content.decode()
+    assert outbox == []
+
+
+def test_wrong_codes_burn_the_code_after_five_tries(client, tree, session, resident, outbox):
+    url = reverse("sites:book", args=[tree.site.code])
+    client.post(url, {"id_number": id_number(1)})
+    right = re.search(r"\b(\d{6})\b", outbox[0].text).group(1)
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    slot = current_slot(session)
+    for _ in range(BookingCode.MAX_ATTEMPTS):
+        client.post(url, {"id_number": id_number(1), "code": wrong, "slot": slot.pk})
+    response = client.post(url, {"id_number": id_number(1), "code": right, "slot": slot.pk})
+    assert "验证码错误或已失效" in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"id_number": "6224\x0024199001010011"},
+        {"id_number": "x" * 10_000},
+        {"id_number": id_number(1), "code": "\x00\x00", "slot": "1"},
+        {"id_number": id_number(1), "code": "123456", "slot": "99999999999999999999"},
+        {"id_number": id_number(1), "code": "123456", "slot": "-1"},
+    ],
+)
+def test_hostile_input_on_the_booking_page_gets_an_answer_not_a_500(
+    client, tree, session, resident, outbox, data
+):
+    response = client.post(reverse("sites:book", args=[tree.site.code]), data)
+    assert response.status_code == 200
+    assert not Appointment.objects.exists()
+
+
+def test_public_pages_of_unknown_codes_are_404(client, db):
+    assert client.get(reverse("sites:book", args=["x" * 300])).status_code == 404
+    assert client.get(PUBLIC, {"town": "\x00" * 50}).status_code == 200
+
+
+def test_check_in_at_the_desk_leads_to_the_dose_form(client, tree, session, resident, site_staff):
+    _book(slot=current_slot(session), resident=resident, by=None)
+    client.force_login(site_staff)
+    url = reverse("sites:desk", args=[tree.site.code])
+    response = client.post(url, {"id_number": id_number(1)})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dose_new", args=[tree.site.code])
+    assert Appointment.objects.get().state == AppointmentState.CHECKED_IN
+
+
+def test_the_desk_shows_id_numbers_masked(client, tree, session, resident, site_staff):
+    _book(slot=current_slot(session), resident=resident, by=None)
+    client.force_login(site_staff)
+    html = client.get(reverse("sites:desk", args=[tree.site.code])).content.decode()
+    assert resident.id_number_masked in html
+    assert id_number(1) not in html
+
+
+def test_another_towns_site_staff_and_official_cannot_open_the_desk(
+    client, tree, session, make_user
+):
+    url = reverse("sites:desk", args=[tree.site.code])
+    for user in (
+        make_user(Role.SITE_STAFF, tree.other_site),
+        make_user(Role.TOWN_OFFICIAL, tree.other_town),
+    ):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+
+
+def test_a_town_official_who_sees_the_site_may_not_check_people_in(
+    client, tree, session, resident, make_user
+):
+    client.force_login(make_user(Role.TOWN_OFFICIAL, tree.town))
+    response = client.post(
+        reverse("sites:desk", args=[tree.site.code]), {"id_number": id_number(1)}
+    )
+    assert response.status_code == 403
+    assert not Appointment.objects.exists()
+
+
+def test_the_load_view_of_another_county_lists_none_of_this_countys_sites(
+    client, tree, session, make_user
+):
+    client.force_login(make_user(Role.DISPATCHER, tree.other_county))
+    html = client.get(reverse("sites:load")).content.decode()
+    assert tree.site.name not in html
+
+
+@pytest.mark.parametrize("count", [2, 9])
+def test_the_desk_runs_a_fixed_number_of_queries(
+    client, tree, session, site_staff, django_assert_num_queries, count
+):
+    slot = session.slots.order_by("starts_at").last()
+    for resident in residents(tree, count):
+        _book(slot=slot, resident=resident, by=None)
+    client.force_login(site_staff)
+    with django_assert_num_queries(6):
+        assert client.get(reverse("sites:desk", args=[tree.site.code])).status_code == 200
+
+
+@pytest.mark.parametrize("extra_sites", [0, 4])
+def test_the_public_page_and_load_view_run_a_fixed_number_of_queries(
+    client, tree, session, dispatcher, django_assert_num_queries, extra_sites
+):
+    for n in range(extra_sites):
+        site = unit_create(
+            code=f"62112197{n + 11:04d}",
+            name=f"学校临时接种点{n}",
+            kind=UnitKind.SITE,
+            parent_code=tree.town.code,
+        )
+        session_create(
+            site=site,
+            kind=SiteKind.TEMPORARY,
+            day=session.day,
+            opens_at=time(8),
+            closes_at=time(12),
+            capacity_per_hour=30,
+            by=dispatcher,
+        )
+        _book(slot=session.slots.all()[n], resident=residents(tree, 1, start=400 + n)[0], by=None)
+    with django_assert_num_queries(5):
+        assert client.get(PUBLIC, {"town": tree.town.code}).status_code == 200
+    client.force_login(dispatcher)
+    with django_assert_num_queries(7):
+        assert client.get(reverse("sites:load")).status_code == 200
