@@ -11,6 +11,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -29,6 +30,21 @@ from .test_registry_pages import id_number
 pytestmark = pytest.mark.django_db
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+
+#: The HL7 endpoint takes raw ER7 text (no JSON schema to generate from): a well-formed VXU,
+#: a truncated one and arbitrary bytes, framed with MLLP or not.
+VXU = (
+    "MSH|^~\\&|SRC|FAC|EPI|CDC|20210601120000||VXU^V04^VXU_V04|MSG1|P|2.5.1\r"
+    "PID|1||110101199003070011^^^^NNCHN||张三\r"
+    "RXA|0|1|20210501||^北京科兴中维生物技术有限公司|1|||||||||202105A\r"
+)
+schemathesis.openapi.media_type(
+    "x-application/hl7-v2+er7",
+    st.one_of(
+        st.sampled_from([VXU.encode(), VXU[:60].encode(), b"\x0b" + VXU.encode() + b"\x1c\r"]),
+        st.binary(max_size=300),
+    ),
+)
 
 CHECKS = [
     not_a_server_error,
