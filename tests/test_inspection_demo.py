@@ -2,6 +2,7 @@
 
 import pytest
 
+from epidispatch.accounts.models import User
 from epidispatch.demo import generator
 from epidispatch.inspection.demo import load_inspection
 from epidispatch.inspection.models import KeyPlace, Problem
@@ -20,12 +21,12 @@ def test_the_demo_inspector_sees_the_towns_places_and_the_town_its_problem(clien
     assert load_inspection() == 5
     assert load_inspection() == 0
     assert KeyPlace.objects.count() == 5 and Problem.objects.count() == 1
-    client.login(username="inspector", password=generator.DEMO_PASSWORD)
+    client.force_login(User.objects.get(username="inspector"))
     home = client.get("/inspection/").content.decode()
     assert home.count("data-place=") == 5
-    client.login(username="town_jichuan", password=generator.DEMO_PASSWORD)
+    client.force_login(User.objects.get(username="town_jichuan"))
     problem = Problem.objects.get()
     page = client.get(f"/inspection/problems/{problem.pk}/").content.decode()
     assert 'action="/inspection/problems/' in page and "rectify/" in page
-    client.login(username="town_pingxiang", password=generator.DEMO_PASSWORD)
+    client.force_login(User.objects.get(username="town_pingxiang"))
     assert client.get(f"/inspection/problems/{problem.pk}/").status_code == 404

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from epidispatch.accounts.models import User
 from epidispatch.demo import generator
 from epidispatch.fieldwork.demo import load_fieldwork
 
@@ -19,13 +20,28 @@ SKIPPED = ("/static/", "/admin/", "/accounts/logout/", "/i18n/", "/api/", "/fiel
 #: Words that are Chinese offices' own usage, or names, not untranslated UI.
 ALLOWED_WORDS = {
     *("epidispatch", "Word", "Excel", "docx", "xlsx", "xls", "csv", "ID", "PDF", "JPEG", "PNG"),
-    *("Vero", "CHO", "UTF", "GB", "MB"),  # registered vaccine names, encodings, sizes
+    *("Vero", "CHO", "UTF", "GB", "MB", "IP"),  # vaccine names, encodings, sizes, IP address
 }
 WORD = re.compile(r"[A-Za-z]{2,}")
 
 
+def _usernames() -> set[str]:
+    """Login names are data (the audit trail names who logged in), not the UI's language."""
+    return set(WORD.findall(" ".join(User.objects.values_list("username", flat=True))))
+
+
+#: Elements without an end tag, which never close a hidden region.
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+
+def _raw(attrs) -> bool:
+    return "data-raw" in dict(attrs)
+
+
 class _Page(HTMLParser):
-    """The links of a page and its visible text (scripts, styles and attributes left out)."""
+    """The links of a page and its visible text (scripts, styles, attributes, <code> and the
+    audit trail's before → after cells, which show stored field names and values as the
+    trail recorded them, left out)."""
 
     def __init__(self):
         super().__init__()
@@ -34,14 +50,14 @@ class _Page(HTMLParser):
         self._hidden = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
+        if tag not in VOID and (tag in ("script", "style", "code") or self._hidden or _raw(attrs)):
             self._hidden += 1
         href = dict(attrs).get("href")
         if tag == "a" and href and href.startswith("/") and "download" not in dict(attrs):
             self.links.append(href)
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style"):
+        if self._hidden:
             self._hidden -= 1
 
     def handle_data(self, data):
@@ -75,7 +91,7 @@ def walk(client) -> tuple[list[str], list[str]]:
             continue
         page = _Page()
         page.feed(response.content.decode())
-        words = set(WORD.findall(" ".join(page.text))) - ALLOWED_WORDS
+        words = set(WORD.findall(" ".join(page.text))) - ALLOWED_WORDS - _usernames()
         if words:
             english.append(f"{url}: {sorted(words)}")
         for link in page.links:

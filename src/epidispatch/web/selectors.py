@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from huey.contrib.djhuey import HUEY
 
+from epidispatch.accountability.models import CaseState
 from epidispatch.accounts.models import Role, RoleAssignment
 from epidispatch.dispatch.selectors import (
     candidates_visible_to,
@@ -170,7 +171,7 @@ def _dispatcher_task(user, unit: OrgUnit) -> Task:
         else _("Not yet taken today")
     )
     missing = sum(1 for row in targets_for(user, today + timedelta(days=1)) if not row["target"])
-    waiting = candidates_visible_to(user, pending_only=True).count()
+    waiting = candidates_visible_to(user).filter(state=CaseState.PROPOSED).count()
     return Task(
         unit.name,
         [
