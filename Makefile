@@ -43,17 +43,20 @@ demo: install
 serve: install
 	scripts/serve.sh
 
-## Install what the tests need (Debian's chromium included), find or start PostgreSQL, lint, run pytest.
+## Install what the tests need (Debian's chromium included), find or start PostgreSQL, lint, check
+## the layers (lint-imports, pyproject.toml), run pytest.
 test: install
 	scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	DATABASE_URL="$$(scripts/ensure-postgres.sh)" EPIDISPATCH_DATA_DIR="$(CURDIR)/var/test" \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

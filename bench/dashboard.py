@@ -41,8 +41,8 @@ What it does, for each size:
 4. Writes: inside one transaction, a site's staff records a dose (`dose_record`) and the
    dashboard read in the same transaction shows it (doses and first doses +1, the 清零
    list -1). Then `--writes` more doses, each its own committed transaction, timed, with
-   the share spent keeping the rollups (`rollups.leaf_figures`, `_apply`, `banded_on`,
-   `bulk.lock_rows`) measured by wrappers; the touched leaves must then equal a recount.
+   the share spent keeping the rollups (`rollups._lock_and_count`, `_add_changes`,
+   `_apply`) measured by wrappers; the touched leaves must then equal a recount.
 
 With `--scale a,b` (doses = `--doses-per-resident` × residents) both sizes are run, then
 the fast path of both again with the databases taken in turn (5 rounds), so that the growth
@@ -571,7 +571,8 @@ def take_snapshots(history: int) -> int:
 
     from epidispatch.accounts.models import User
     from epidispatch.dispatch.models import DailyTarget
-    from epidispatch.dispatch.services import RANKED_KINDS, snapshot_take
+    from epidispatch.dispatch.selectors import RANKED_KINDS
+    from epidispatch.dispatch.services import snapshot_take
     from epidispatch.orgunits.models import OrgUnit
 
     dispatcher = User.objects.get(username="dispatcher")
@@ -601,7 +602,7 @@ def prepare(args, residents: int, doses: int, url: str, setup: dict) -> dict:
     """Generate the city (or keep the one an earlier run generated); returns its facts."""
     from django.core.management import call_command
 
-    from epidispatch.dispatch.rollups import rollups_recount
+    from epidispatch.figures.rollups import rollups_recount
 
     signature = (
         f"bench:dashboard residents={residents} doses={doses} per_grid={args.residents_per_grid}"
@@ -812,7 +813,7 @@ def band_sql() -> tuple[str, list[date]]:
     from django.utils import timezone
 
     from epidispatch.core.dates import latest_birth_date_for_age
-    from epidispatch.dispatch.models import BAND_AGES
+    from epidispatch.figures.models import BAND_AGES
 
     today = timezone.localdate()
     cases = " ".join(f"WHEN r.birth_date <= %s THEN '{band.value}'" for band, _ in BAND_AGES[:-1])
@@ -822,8 +823,8 @@ def band_sql() -> tuple[str, list[date]]:
 
 def baseline_sql(unit) -> tuple[str, list]:
     """FIGURES per child unit and age band, straight from residents, grids and doses."""
-    from epidispatch.dispatch.rollups import GONE_STATUSES
     from epidispatch.dispatch.selectors import CHILD_CODE_LENGTH
+    from epidispatch.figures.rollups import GONE_STATUSES
     from epidispatch.registry.models import EXCUSED_STATUSES
 
     band, band_params = band_sql()
@@ -863,11 +864,11 @@ def baseline_sql(unit) -> tuple[str, list]:
 
 def rollup_sql(unit) -> tuple[str, list]:
     """The same figures summed from the leaves (for the correctness check)."""
-    from epidispatch.dispatch.models import FIGURES
     from epidispatch.dispatch.selectors import CHILD_CODE_LENGTH
+    from epidispatch.figures.models import FIGURES
 
     sums = ", ".join(f"sum({name})" for name in FIGURES)
-    sql = f"""SELECT substr(path, %s, %s), band, {sums} FROM dispatch_rollup
+    sql = f"""SELECT substr(path, %s, %s), band, {sums} FROM figures_rollup
               WHERE path LIKE %s GROUP BY 1, 2"""
     return sql, [len(unit.path) + 1, CHILD_CODE_LENGTH[unit.kind], f"{unit.path}%"]
 
@@ -875,7 +876,7 @@ def rollup_sql(unit) -> tuple[str, list]:
 def ranking_sql(county) -> tuple[str, list]:
     """The towns of a county ranked by coverage (first doses of the target bands over the
     target population), straight from the raw tables."""
-    from epidispatch.dispatch.rollups import GONE_STATUSES
+    from epidispatch.figures.rollups import GONE_STATUSES
 
     band, band_params = band_sql()
     gone = ", ".join(f"'{s.value}'" for s in GONE_STATUSES)
@@ -920,7 +921,7 @@ def explain(sql: str, params: list) -> dict:
 
 def check_figures(name: str, unit, baseline_rows, rollup_rows, dashboard: dict) -> None:
     """Baseline per (child, band) = rollups per (child, band) = what the dashboard said."""
-    from epidispatch.dispatch.models import FIGURES
+    from epidispatch.figures.models import FIGURES
 
     def keyed(rows):
         return {(child, band): [int(v) for v in values] for child, band, *values in rows}
@@ -975,10 +976,9 @@ class WriteClock:
     """Time spent in the functions that keep the rollups, per call of dose_record."""
 
     TARGETS = [
-        ("epidispatch.dispatch.rollups", "leaf_figures"),
-        ("epidispatch.dispatch.rollups", "_apply"),
-        ("epidispatch.dispatch.rollups", "banded_on"),
-        ("epidispatch.core.bulk", "lock_rows"),
+        ("epidispatch.figures.rollups", "_lock_and_count"),
+        ("epidispatch.figures.rollups", "_add_changes"),
+        ("epidispatch.figures.rollups", "_apply"),
     ]
 
     def __init__(self):
@@ -995,11 +995,14 @@ class WriteClock:
     def _timed(self, function):
         @wraps(function)
         def timed(*args, **kwargs):
+            self.depth = getattr(self, "depth", 0) + 1
             start = time.perf_counter()
             try:
                 return function(*args, **kwargs)
             finally:
-                self.seconds += time.perf_counter() - start
+                self.depth -= 1
+                if not self.depth:  # a timed function calling another counts once
+                    self.seconds += time.perf_counter() - start
 
         return timed
 
@@ -1015,9 +1018,9 @@ def writes(reads: Reads, count: int) -> dict:
 
     from epidispatch.accounts.models import User
     from epidispatch.core.dates import latest_birth_date_for_age
-    from epidispatch.dispatch.models import FIGURES, Rollup
-    from epidispatch.dispatch.rollups import leaf_figures
     from epidispatch.dispatch.selectors import dashboard
+    from epidispatch.figures.models import FIGURES, Rollup
+    from epidispatch.figures.rollups import leaf_figures
     from epidispatch.orgunits.models import OrgUnit
     from epidispatch.registry.models import Resident
     from epidispatch.vaccination.models import VaccineProduct
@@ -1098,7 +1101,7 @@ def _town_path(resident) -> str:
 
 
 def _banded_on():
-    from epidispatch.dispatch.models import RollupState
+    from epidispatch.figures.models import RollupState
 
     return RollupState.objects.get(pk=1).banded_on
 
@@ -1133,7 +1136,7 @@ def measure_size(args, residents: int, doses: int) -> dict:
                 [f"{unit.path}%"],
             ),
             "leaves": scalar(
-                "SELECT count(*) FROM dispatch_rollup WHERE path LIKE %s", [f"{unit.path}%"]
+                "SELECT count(*) FROM figures_rollup WHERE path LIKE %s", [f"{unit.path}%"]
             ),
         }
         for name, unit in units.items()

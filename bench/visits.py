@@ -56,7 +56,8 @@ RESULTS = REPO / "bench" / "RESULTS.md"
 BENCH_DATABASE = "bench_visits"
 FALLBACK_URL = f"postgres://postgres@127.0.0.1:5432/{BENCH_DATABASE}"
 DATA_DIR = REPO / "var" / "bench-visits"
-GOAL_WRITES_PER_SECOND = 500
+#: Issue 20: at least half the bare insert's rate, measured in the same run.
+GOAL_RATIO = 0.5
 GOAL_P99_MS = 250
 SECTION_START = "<!-- bench:visits -->"
 SECTION_END = "<!-- /bench:visits -->"
@@ -208,12 +209,11 @@ def reset_state() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE fieldwork_visit, fieldwork_checkpointrecord")
+        # CASCADE: other modules' records that point at visits (none in the benchmark).
+        cursor.execute("TRUNCATE fieldwork_visit, fieldwork_checkpointrecord CASCADE")
         cursor.execute("UPDATE registry_resident SET status = 'present', unvaccinated_reason = ''")
-    try:
-        from epidispatch.dispatch.rollups import rollups_recount
-    except ImportError:
-        return
+    from epidispatch.figures.rollups import rollups_recount
+
     rollups_recount()
 
 
@@ -479,12 +479,12 @@ def write_results(args, results, setup_seconds: float, workers: int) -> None:
     best = max(results, key=lambda item: item[2].writes_per_second)
     setting, baseline, platform_run = best
     ratio = platform_run.writes_per_second / baseline.writes_per_second
-    met_rate = platform_run.writes_per_second >= GOAL_WRITES_PER_SECOND
+    met_rate = ratio >= GOAL_RATIO
     met_p99 = platform_run.percentile(0.99) <= GOAL_P99_MS
     command = "python bench/visits.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     lines = [
         SECTION_START,
-        "## Visit writes over HTTP: 200 concurrent grid workers (issue 5)",
+        "## Visit writes over HTTP: 200 concurrent grid workers (issues 5 and 20)",
         "",
         f"Command: `{command.strip()}` (`make bench-visits`), "
         f"{time.strftime('%Y-%m-%d %H:%M %Z')}.",
@@ -511,8 +511,8 @@ def write_results(args, results, setup_seconds: float, workers: int) -> None:
         f"Best setting `{setting}`: the platform writes **{platform_run.writes_per_second:,.0f}"
         f" visits/s** (p50 {platform_run.percentile(0.5):.1f} ms, p99 "
         f"**{platform_run.percentile(0.99):.1f} ms**) against a bare `Model.objects.create` "
-        f"view's {baseline.writes_per_second:,.0f}/s: ratio **{ratio:.2f}**. Goal ≥ "
-        f"{GOAL_WRITES_PER_SECOND} writes/s: {'met' if met_rate else 'missed'}; p99 ≤ "
+        f"view's {baseline.writes_per_second:,.0f}/s: ratio **{ratio:.2f}**. Goal ratio ≥ "
+        f"{GOAL_RATIO:g}: {'met' if met_rate else 'missed'}; p99 ≤ "
         f"{GOAL_P99_MS} ms: {'met' if met_p99 else 'missed'}. After every run the database "
         "held exactly the visits sent (each submission id once).",
         "",

@@ -11,8 +11,8 @@ from django.utils import timezone
 from playwright.sync_api import expect, sync_playwright
 
 from epidispatch.accounts.models import Role
-from epidispatch.dispatch.rollups import rollups_recount
 from epidispatch.dispatch.services import snapshot_backfill
+from epidispatch.figures.rollups import rollups_recount
 
 from .test_browser import CHROMIUM, SCREENSHOTS
 from .test_dispatch_pages import adults

@@ -1,4 +1,4 @@
-"""The 日通报 bulletin (dispatch/bulletins.py): read from its snapshot alone, numbered,
+"""The 日通报 bulletin (dispatch/bulletin/): read from its snapshot alone, numbered,
 the same bytes every time, and only for those who hold a whole county or city."""
 
 import io
@@ -16,10 +16,14 @@ from openpyxl import load_workbook
 from epidispatch.accountability.models import Accountability
 from epidispatch.accountability.services import accountability_decide
 from epidispatch.accounts.models import Role
-from epidispatch.dispatch import bulletins
+from epidispatch.dispatch.bulletin import chart
+from epidispatch.dispatch.bulletin.chart import cjk_font_path
+from epidispatch.dispatch.bulletin.content import bulletin_content
+from epidispatch.dispatch.bulletin.docx import DOCX_TYPE, bulletin_docx
+from epidispatch.dispatch.bulletin.xlsx import XLSX_TYPE, bulletin_xlsx
 from epidispatch.dispatch.models import Bulletin
-from epidispatch.dispatch.rollups import rollups_recount
 from epidispatch.dispatch.services import snapshot_take, target_issue
+from epidispatch.figures.rollups import rollups_recount
 from epidispatch.orgunits.models import Responsibility, UnitKind
 from epidispatch.orgunits.services import unit_create
 from epidispatch.registry.models import Resident
@@ -159,7 +163,7 @@ def test_each_snapshot_numbers_its_bulletin_in_order(scenario):
 
 @pytest.mark.django_db
 def test_content_holds_the_figures_counted_by_hand(scenario, tree):
-    content = bulletins.bulletin_content(scenario.bulletin, tree.county)
+    content = bulletin_content(scenario.bulletin, tree.county)
     assert content.title == "通渭县新冠病毒疫苗接种工作日通报"
     assert content.number_text == "第2期"
     assert content.cutoff_text == "截至8月6日16:00"
@@ -198,7 +202,7 @@ def test_content_holds_the_figures_counted_by_hand(scenario, tree):
 
 @pytest.mark.django_db
 def test_rankings_keep_their_places_and_show_ties(scenario, tree):
-    content = bulletins.bulletin_content(scenario.bulletin, tree.county)
+    content = bulletin_content(scenario.bulletin, tree.county)
     coverage = content.table("towns", "coverage")
     assert [
         (r.place_text, r.unit_name, r.numerator, r.denominator, r.rate_text) for r in coverage.rows
@@ -228,8 +232,8 @@ def test_rankings_keep_their_places_and_show_ties(scenario, tree):
 
 @pytest.mark.django_db
 def test_docx_has_title_summary_ranking_tables_and_a_chart(scenario, tree):
-    content = bulletins.bulletin_content(scenario.bulletin, tree.county)
-    data = bulletins.bulletin_docx(content)
+    content = bulletin_content(scenario.bulletin, tree.county)
+    data = bulletin_docx(content)
     paragraphs, tables = docx_text(data)
     assert paragraphs[0] == "通渭县新冠病毒疫苗接种工作日通报"
     assert paragraphs[1] == "第2期"
@@ -271,22 +275,22 @@ def test_docx_has_title_summary_ranking_tables_and_a_chart(scenario, tree):
 
 @pytest.mark.django_db
 def test_docx_goes_out_without_its_chart_when_no_cjk_font(scenario, tree, monkeypatch):
-    monkeypatch.setattr(bulletins, "cjk_font_path", lambda: None)
-    content = bulletins.bulletin_content(scenario.bulletin, tree.county)
-    paragraphs, _tables = docx_text(bulletins.bulletin_docx(content))
+    monkeypatch.setattr(chart, "cjk_font_path", lambda: None)
+    content = bulletin_content(scenario.bulletin, tree.county)
+    paragraphs, _tables = docx_text(bulletin_docx(content))
     assert paragraphs[0] == "通渭县新冠病毒疫苗接种工作日通报"
-    assert len(Document(io.BytesIO(bulletins.bulletin_docx(content))).inline_shapes) == 0
+    assert len(Document(io.BytesIO(bulletin_docx(content))).inline_shapes) == 0
 
 
 def test_a_cjk_font_is_installed_for_the_chart():
     """scripts/ensure-fonts.sh installs one; without it the chart is left out."""
-    assert bulletins.cjk_font_path() is not None
+    assert cjk_font_path() is not None
 
 
 @pytest.mark.django_db
 def test_xlsx_has_the_same_figures_and_rankings(scenario, tree):
-    content = bulletins.bulletin_content(scenario.bulletin, tree.county)
-    workbook = load_workbook(io.BytesIO(bulletins.bulletin_xlsx(content)))
+    content = bulletin_content(scenario.bulletin, tree.county)
+    workbook = load_workbook(io.BytesIO(bulletin_xlsx(content)))
     summary = workbook["汇总"]
     assert summary["A1"].value == "通渭县新冠病毒疫苗接种工作日通报 第2期"
     assert summary["A3"].value == content.summary
@@ -313,24 +317,24 @@ def test_xlsx_has_the_same_figures_and_rankings(scenario, tree):
 
 @pytest.mark.django_db
 def test_the_same_snapshot_gives_the_same_bytes_even_after_later_doses(scenario, tree):
-    content = bulletins.bulletin_content(scenario.bulletin, tree.county)
-    docx, xlsx = bulletins.bulletin_docx(content), bulletins.bulletin_xlsx(content)
-    assert bulletins.bulletin_docx(content) == docx
-    assert bulletins.bulletin_xlsx(content) == xlsx
+    content = bulletin_content(scenario.bulletin, tree.county)
+    docx, xlsx = bulletin_docx(content), bulletin_xlsx(content)
+    assert bulletin_docx(content) == docx
+    assert bulletin_xlsx(content) == xlsx
 
     add_dose(scenario.unvaccinated, date(2021, 8, 7))
-    later = bulletins.bulletin_content(Bulletin.objects.get(number=2), tree.county)
+    later = bulletin_content(Bulletin.objects.get(number=2), tree.county)
     assert later == content
-    assert bulletins.bulletin_docx(later) == docx
-    assert bulletins.bulletin_xlsx(later) == xlsx
+    assert bulletin_docx(later) == docx
+    assert bulletin_xlsx(later) == xlsx
 
 
 @pytest.mark.django_db
 def test_deciding_a_candidate_does_not_change_the_bulletin(scenario, tree, dispatcher):
-    before = bulletins.bulletin_content(scenario.bulletin, tree.county)
+    before = bulletin_content(scenario.bulletin, tree.county)
     case = Accountability.objects.get(ranking__snapshot=scenario.second, unit=tree.other_town)
     accountability_decide(case=case, confirm=True, by=dispatcher)
-    assert bulletins.bulletin_content(scenario.bulletin, tree.county) == before
+    assert bulletin_content(scenario.bulletin, tree.county) == before
 
 
 @pytest.mark.django_db
@@ -348,7 +352,7 @@ def test_dispatcher_reads_the_page_and_downloads_both_files(client, scenario, di
 
     docx = client.get(reverse("bulletin_docx", args=[2]))
     assert docx.status_code == 200
-    assert docx["Content-Type"] == bulletins.DOCX_TYPE
+    assert docx["Content-Type"] == DOCX_TYPE
     assert docx["Content-Disposition"] == (
         "attachment; filename*=utf-8''"
         "%E9%80%9A%E6%B8%AD%E5%8E%BF%E6%97%A5%E9%80%9A%E6%8A%A5%E7%AC%AC2%E6%9C%9F_2021-08-06.docx"
@@ -356,7 +360,7 @@ def test_dispatcher_reads_the_page_and_downloads_both_files(client, scenario, di
     assert docx.content == client.get(reverse("bulletin_docx", args=[2])).content
     xlsx = client.get(reverse("bulletin_xlsx", args=[2]))
     assert xlsx.status_code == 200
-    assert xlsx["Content-Type"] == bulletins.XLSX_TYPE
+    assert xlsx["Content-Type"] == XLSX_TYPE
     assert "2021-08-06.xlsx" in xlsx["Content-Disposition"]
 
 

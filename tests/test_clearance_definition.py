@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from epidispatch.accounts.models import Role
-from epidispatch.dispatch.rollups import rollups_recount
 from epidispatch.dispatch.selectors import dashboard
+from epidispatch.figures.rollups import rollups_recount
 from epidispatch.registry.services import resident_create
 
 from .dose_files import id_number

@@ -17,9 +17,10 @@ from epidispatch.dispatch.models import (
     Snapshot,
     SnapshotFigure,
 )
-from epidispatch.dispatch.rollups import rollups_recount
 from epidispatch.dispatch.services import snapshot_backfill, snapshot_take, target_issue
-from epidispatch.dispatch.tasks import cutoff_task, reband_task
+from epidispatch.dispatch.tasks import cutoff_task
+from epidispatch.figures.rollups import rollups_recount
+from epidispatch.figures.tasks import reband_task
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.services import unit_create
 from epidispatch.registry.services import resident_create

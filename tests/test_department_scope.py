@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from epidispatch.accounts.models import Role
-from epidispatch.dispatch.rollups import rollups_recount
 from epidispatch.dispatch.selectors import dashboard
+from epidispatch.figures.rollups import rollups_recount
 from epidispatch.orgunits.models import Responsibility
 from epidispatch.registry.services import resident_create
 

@@ -15,8 +15,8 @@ from epidispatch.dispatch.models import (
     DailyTarget,
     Snapshot,
 )
-from epidispatch.dispatch.rollups import rollups_recount
 from epidispatch.dispatch.services import snapshot_backfill
+from epidispatch.figures.rollups import rollups_recount
 from epidispatch.orgunits.models import Responsibility, UnitKind
 from epidispatch.orgunits.services import unit_create
 from epidispatch.registry.services import resident_create

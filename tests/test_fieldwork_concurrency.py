@@ -10,10 +10,14 @@ from django.db import connection
 from epidispatch.fieldwork import reminders
 from epidispatch.fieldwork.models import Reminder, ReminderState, Visit, VisitOutcome
 from epidispatch.fieldwork.services import reminders_queue, reminders_send, visit_record
+from epidispatch.figures.models import FIGURES, Rollup
+from epidispatch.figures.rollups import banded_on, leaf_figures
 from epidispatch.registry.models import Resident
+from epidispatch.registry.services import resident_create
 
 from .fieldwork_fixtures import *  # noqa: F403 - the fixtures
 from .fieldwork_fixtures import give_dose
+from .test_registry_pages import id_number
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,6 +76,40 @@ def test_many_saves_of_one_resident_at_once_are_all_kept(resident, worker, secon
     results = run_together(*jobs)
     assert not any(isinstance(result, Exception) for result in results), results
     assert Visit.objects.count() == 8
+
+
+def test_status_changes_of_many_residents_of_one_leaf_at_once_move_its_figures_exactly(
+    tree, worker, second_worker
+):
+    """Sixteen workers at once, each changing the status of another adult of the same grid
+    and age band (so all share one leaf row of the live figures): every change counts,
+    once, and the leaf equals a recount."""
+    people = [
+        resident_create(name="甲", id_number=id_number(10 + n), grid=tree.grid) for n in range(16)
+    ]
+    outcomes = [VisitOutcome.MOVED, VisitOutcome.REFUSED, VisitOutcome.CONTRAINDICATED]
+    jobs = [
+        (
+            lambda person=person, n=n: visit_record(
+                resident=person,
+                outcome=outcomes[n % 3],
+                by=(worker, second_worker)[n % 2],
+                reason="对疫苗成分过敏" if outcomes[n % 3] == VisitOutcome.CONTRAINDICATED else "",
+            )
+        )
+        for n, person in enumerate(people)
+    ]
+    results = run_together(*jobs)
+    assert not any(isinstance(result, Exception) for result in results), results
+    leaf = Rollup.objects.get(grid=tree.grid, band="18-59")
+    moved = sum(1 for n in range(16) if outcomes[n % 3] == VisitOutcome.MOVED)
+    excused = sum(1 for n in range(16) if outcomes[n % 3] != VisitOutcome.REFUSED)
+    assert (leaf.residents, leaf.target, leaf.to_clear) == (16, 16 - moved, 16 - excused)
+    recounted = leaf_figures(None, banded_on=banded_on())
+    assert [getattr(leaf, name) for name in FIGURES] == next(
+        values for (grid, band, _p, _c), values in recounted.items()
+        if (grid, band) == (tree.grid.pk, "18-59")
+    )  # fmt: skip
 
 
 def test_one_form_sent_twice_at_once_is_stored_once(resident, worker):

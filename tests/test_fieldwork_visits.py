@@ -3,6 +3,8 @@ required where the outcome needs them, and a form sent twice is stored once."""
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from epidispatch.fieldwork.models import CheckpointRecord, CheckpointState, Visit, VisitOutcome
 from epidispatch.fieldwork.selectors import to_visit_clearance
@@ -180,3 +182,23 @@ def test_a_form_replayed_for_another_resident_is_refused(tree, resident, worker)
     neighbour.refresh_from_db()
     assert neighbour.status == ResidentStatus.PRESENT
     assert Visit.objects.count() == 1
+
+
+def test_a_visit_that_changes_the_status_costs_a_pinned_number_of_statements(resident, worker):
+    """The write path of a grid worker's evening (bench/visits.py). Ten statements: the
+    worker's roles; the resident's lock, the visit's context, its insert and trail entry;
+    then the status: the figures' lock and count before, the resident read, the update,
+    its trail entry and one upsert of the figures' difference. No savepoint of its own
+    (the one counted is the test's transaction around the service's atomic block)."""
+    with CaptureQueriesContext(connection) as context:
+        visit_record(resident=resident, outcome=VisitOutcome.MOVED, by=worker)
+    statements = [
+        query["sql"]
+        for query in context.captured_queries
+        if "django_content_type" not in query["sql"]  # cached after a process's first write
+    ]
+    assert sum(sql.startswith("SAVEPOINT") for sql in statements) == 1, statements
+    assert len(statements) == 10 + 2, statements
+    assert sum(sql.startswith('INSERT INTO "figures_rollup"') for sql in statements) == 1
+    resident.refresh_from_db()
+    assert resident.status == ResidentStatus.MOVED_OUT

@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from epidispatch.orgunits.models import OrgUnit, UnitKind
-from epidispatch.orgunits.services import UnknownUnitCode, unit_by_code, unit_create, unit_move
+from epidispatch.orgunits.selectors import UnknownUnitCode, unit_by_code
+from epidispatch.orgunits.services import unit_create, unit_move
 
 pytestmark = pytest.mark.django_db
 

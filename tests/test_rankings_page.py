@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from epidispatch.accounts.models import Role
-from epidispatch.dispatch.rollups import rollups_recount
 from epidispatch.dispatch.services import snapshot_take
+from epidispatch.figures.rollups import rollups_recount
 from epidispatch.registry.services import resident_create
 
 from .dose_files import id_number

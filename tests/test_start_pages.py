@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from epidispatch.accounts.models import Role
-from epidispatch.dispatch.rollups import rollups_recount
+from epidispatch.figures.rollups import rollups_recount
 from epidispatch.registry.services import resident_create
 from epidispatch.vaccination.models import VaccineProduct
 from epidispatch.vaccination.services import dose_record

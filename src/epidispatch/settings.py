@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "epidispatch.supply",
     "epidispatch.interop",
     "epidispatch.sites",
+    "epidispatch.figures",
     "epidispatch.dispatch",
     "epidispatch.screening",
     "epidispatch.control",

@@ -9,19 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epidispatch.accounts.models import Role
-from epidispatch.core.scoping import holds_role_over
 from epidispatch.orgunits.models import OrgUnit
 
 from .models import Accountability, CaseState, Cause, Event, Kind
+from .permissions import decides_on
 
 #: Longest text kept for a decision, a pledge or a note (a form's textarea says the same).
 TEXT_LIMIT = 2000
-
-
-def decides_on(user, unit: OrgUnit) -> bool:
-    """Whether the user is the office (防控办 dispatcher) over `unit`: who decides."""
-    return holds_role_over(user, (Role.DISPATCHER,), unit.path)
 
 
 def _bounded(text: str, field: str) -> str:

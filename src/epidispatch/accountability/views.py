@@ -19,13 +19,9 @@ from epidispatch.orgunits.models import OrgUnit, UnitKind
 
 from .forms import CaseForm, DecisionForm, PledgeForm
 from .models import CaseState, Cause
+from .permissions import decides_on
 from .selectors import case_for_user, cases_visible_to
-from .services import (
-    accountability_decide,
-    accountability_open,
-    accountability_record_pledge,
-    decides_on,
-)
+from .services import accountability_decide, accountability_open, accountability_record_pledge
 
 PAGE_SIZE = 50
 #: The kinds of unit a case is about (those that are summoned, criticised or commended).

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from epidispatch.orgunits.models import OrgUnit, UnitKind
+from epidispatch.orgunits.models import OrgUnit, Responsibility, UnitKind
 
 
 class User(AbstractUser):
@@ -33,6 +33,16 @@ class User(AbstractUser):
             return ""
         paths = self.role_assignments.values_list("unit__path", flat=True).order_by("unit__path")
         return paths.first() or ""
+
+    def scope_assignments(self) -> tuple[tuple[str, str], ...]:
+        """(unit path, role) of each of the user's roles, and (grid path, "") for each grid
+        assigned (包抓) to a department they hold a role on, in one query: what
+        `core.scoping` derives every scope and permission check from (and caches)."""
+        assignments = RoleAssignment.objects.filter(user=self)
+        assigned_grids = Responsibility.objects.filter(
+            unit__in=assignments.values("unit")
+        ).values_list("grid__path", models.Value(""))
+        return tuple(sorted(assignments.values_list("unit__path", "role").union(assigned_grids)))
 
 
 class Role(models.TextChoices):

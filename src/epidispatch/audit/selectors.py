@@ -13,22 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from epidispatch.accounts.models import Role
-from epidispatch.core.scoping import paths_q, role_paths
+from epidispatch.core.scoping import paths_q
 from epidispatch.orgunits.models import OrgUnit
 
 from .models import AuditAction, AuditEntry, Change
+from .permissions import _dispatcher_paths
 
 #: The `kind` of a change is its record's model, written "app_label.model".
 CHANGE_KIND_SEPARATOR = "."
-
-
-def _dispatcher_paths(user) -> list[str]:
-    return role_paths(user, (Role.DISPATCHER,))
-
-
-def audit_log_readable_by(user) -> bool:
-    return bool(_dispatcher_paths(user))
 
 
 def audit_kinds() -> list[tuple[str, str]]:

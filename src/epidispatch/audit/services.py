@@ -4,7 +4,7 @@
 import contextlib
 import ipaddress
 
-from auditlog.context import auditlog_value
+from auditlog.context import auditlog_disabled, auditlog_value
 from auditlog.diff import model_instance_diff
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
@@ -82,3 +82,15 @@ def change_record_created(instance) -> None:
         action=Change.Action.CREATE,
         changes=model_instance_diff(None, instance, use_json_for_changes=True),
     )
+
+
+def change_record_updated(before, after) -> None:
+    """Put a record updated without a save signal (one UPDATE statement, where a save would
+    read the row again for django-auditlog) on the change trail, as django-auditlog does
+    for a save: the fields that differ between `before` and `after`, if any."""
+    with contextlib.suppress(LookupError):
+        if auditlog_disabled.get():
+            return
+    changes = model_instance_diff(before, after, use_json_for_changes=True)
+    if changes:
+        Change.objects.log_create(after, action=Change.Action.UPDATE, changes=changes)

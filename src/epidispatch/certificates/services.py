@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident
 from epidispatch.vaccination.models import Dose, VaccinationStatus, VaccineProduct
-from epidispatch.vaccination.services import accepts_outside_doses, dose_record_outside
+from epidispatch.vaccination.permissions import accepts_outside_doses
+from epidispatch.vaccination.services import dose_record_outside
 
 from . import keys
 from .models import Certificate, ProofReview

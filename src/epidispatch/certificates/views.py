@@ -17,7 +17,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from epidispatch.core import protection
-from epidispatch.fieldwork.services import checkpoint_record_create, checkpoint_units
+from epidispatch.fieldwork.permissions import checkpoint_units
+from epidispatch.fieldwork.services import checkpoint_record_create
 from epidispatch.registry.selectors import resident_for_user
 
 from .forms import CheckpointRecordForm, ProofReviewForm

@@ -6,7 +6,7 @@ of the units their role assignments name, and the grids assigned (包抓) to a d
 they hold a role on, and nothing when they have none.
 """
 
-from django.db.models import Q, Value
+from django.db.models import Q
 
 _CACHE_ATTRIBUTE = "_epidispatch_scope"
 
@@ -24,21 +24,15 @@ def root_paths(user) -> tuple[str, ...]:
 
 def _assignments(user) -> tuple[tuple[str, str], ...]:
     """(unit path, role) of each of the user's role assignments, and (grid path, "") for
-    each grid assigned to a department they hold a role on; read once per user object,
-    so every scope and permission check of a request shares one query."""
+    each grid assigned to a department they hold a role on; read once per user object
+    (`User.scope_assignments`, in accounts: this module sits below the apps), so every
+    scope and permission check of a request shares one query."""
     cached = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
     rows: tuple[tuple[str, str], ...] = ()
     if user is not None and user.is_authenticated and user.is_active:
-        from epidispatch.accounts.models import RoleAssignment
-        from epidispatch.orgunits.models import Responsibility
-
-        assignments = RoleAssignment.objects.filter(user=user)
-        assigned_grids = Responsibility.objects.filter(
-            unit__in=assignments.values("unit")
-        ).values_list("grid__path", Value(""))
-        rows = tuple(sorted(assignments.values_list("unit__path", "role").union(assigned_grids)))
+        rows = user.scope_assignments()
     setattr(user, _CACHE_ATTRIBUTE, rows)
     return rows
 

@@ -21,8 +21,9 @@ from epidispatch.accounts import passwords as accounts_passwords
 from epidispatch.accounts.models import Role, User
 from epidispatch.accounts.services import user_create
 from epidispatch.dispatch.models import DailyTarget, Snapshot
-from epidispatch.dispatch.rollups import rollups_recount
-from epidispatch.dispatch.services import RANKED_KINDS, snapshot_backfill
+from epidispatch.dispatch.selectors import RANKED_KINDS
+from epidispatch.dispatch.services import snapshot_backfill
+from epidispatch.figures.rollups import rollups_recount
 from epidispatch.imports.models import ImportBatch
 from epidispatch.orgunits.models import OrgUnit, Responsibility, UnitKind
 from epidispatch.orgunits.services import unit_create

@@ -1,7 +1,7 @@
 """The 日通报 pages: the list of bulletins, one bulletin, its .docx and .xlsx.
 
 Adapters only: which bulletins a user may read comes from `bulletins_visible_to` (those
-holding a whole county or city), what a bulletin says from `bulletins.bulletin_content`.
+holding a whole county or city), what a bulletin says from `bulletin.content.bulletin_content`.
 A user holding a city reads each of its counties' bulletins (`?county=CODE`); a county
 outside the user's scope, like a bulletin they may not read, is a 404.
 """
@@ -14,9 +14,12 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
-from . import bulletins as documents
+from .bulletin import docx as docx_writer
+from .bulletin import xlsx as xlsx_writer
+from .bulletin.content import bulletin_content
 from .models import RankingGroup, RankingMeasure
-from .selectors import bulletin_counties, bulletins_visible_to, reads_bulletins
+from .permissions import reads_bulletins
+from .selectors import bulletin_counties, bulletins_visible_to
 
 PAGE_SIZE = 50
 
@@ -75,7 +78,7 @@ def _bulletin_and_county(request, number: int):
 @login_required
 def bulletin_detail(request, number: int):
     bulletin, county, counties = _bulletin_and_county(request, number)
-    content = documents.bulletin_content(bulletin, county)
+    content = bulletin_content(bulletin, county)
     return render(
         request,
         "dispatch/bulletin_detail.html",
@@ -108,16 +111,16 @@ def _download(data: bytes, filename: str, content_type: str) -> HttpResponse:
 @login_required
 def bulletin_docx(request, number: int):
     bulletin, county, _counties = _bulletin_and_county(request, number)
-    content = documents.bulletin_content(bulletin, county)
+    content = bulletin_content(bulletin, county)
     return _download(
-        documents.bulletin_docx(content), f"{content.file_stem}.docx", documents.DOCX_TYPE
+        docx_writer.bulletin_docx(content), f"{content.file_stem}.docx", docx_writer.DOCX_TYPE
     )
 
 
 @login_required
 def bulletin_xlsx(request, number: int):
     bulletin, county, _counties = _bulletin_and_county(request, number)
-    content = documents.bulletin_content(bulletin, county)
+    content = bulletin_content(bulletin, county)
     return _download(
-        documents.bulletin_xlsx(content), f"{content.file_stem}.xlsx", documents.XLSX_TYPE
+        xlsx_writer.bulletin_xlsx(content), f"{content.file_stem}.xlsx", xlsx_writer.XLSX_TYPE
     )

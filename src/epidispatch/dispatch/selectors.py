@@ -13,26 +13,24 @@ from django.utils.translation import gettext as _
 
 from epidispatch.accountability.models import Cause
 from epidispatch.accountability.selectors import cases_visible_to
-from epidispatch.accounts.models import Role
 from epidispatch.core.scoping import path_in_scope, paths_q, role_paths, scope_q
+from epidispatch.figures.models import ADULT_BANDS, FIGURES, SENIOR_BANDS, AgeBand, Rollup
 from epidispatch.orgunits.models import OrgUnit, Responsibility, UnitKind
 from epidispatch.orgunits.selectors import scope_roots, unit_breadcrumb, unit_for_user
 
 from .models import (
-    ADULT_BANDS,
-    FIGURES,
-    SENIOR_BANDS,
-    AgeBand,
     Bulletin,
     DailyTarget,
     Ranking,
     RankingGroup,
     RankingMeasure,
-    Rollup,
     Snapshot,
     SnapshotFigure,
 )
-from .services import RANKED_KINDS, coverage_of
+from .permissions import BULLETIN_ROLES
+
+#: The kinds of unit ranked against their peers of the same county, by group.
+RANKED_KINDS = {RankingGroup.TOWNS: UnitKind.TOWN, RankingGroup.DEPARTMENTS: UnitKind.DEPARTMENT}
 
 #: Length of the code of a unit's children, where figures fold up by path prefix.
 CHILD_CODE_LENGTH = {
@@ -264,16 +262,6 @@ def snapshots_visible_to(user):
     return Snapshot.objects.order_by("-day")
 
 
-#: Who reads the 日通报: the dispatchers and leaders of a jurisdiction.
-BULLETIN_ROLES = (Role.DISPATCHER, Role.LEADER)
-
-
-def reads_bulletins(user) -> bool:
-    """Whether the user reads the 日通报: a dispatcher or leader (bound to a county or
-    city). The bulletin pages check it, and every link to them shows only when it holds."""
-    return bool(role_paths(user, BULLETIN_ROLES))
-
-
 def bulletin_counties(user):
     """The counties whose bulletins the user reads: those inside a city or county they
     hold as dispatcher or leader (roles bound to nothing smaller), in code order."""
@@ -369,3 +357,11 @@ def ranking_county(user, code: str | None = None) -> OrgUnit:
         if found := county.first():
             return found
     raise Http404(_("Your account is not bound to any county."))
+
+
+def coverage_of(figures_by_band: dict[str, dict[str, int]]) -> tuple[int, int]:
+    """(people of the target bands with a first dose, target population)."""
+    covered = sum(
+        values["first_dose"] for band, values in figures_by_band.items() if band != AgeBand.UNDER_3
+    )
+    return covered, sum(values["target"] for values in figures_by_band.values())

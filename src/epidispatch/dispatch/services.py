@@ -16,39 +16,20 @@ from django.utils.translation import gettext as _
 
 from epidispatch.accountability.models import Cause
 from epidispatch.accountability.services import accountability_propose
-from epidispatch.accounts.models import Role
-from epidispatch.core.scoping import holds_role_over, role_paths
-from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit, Responsibility, UnitKind
+from epidispatch.figures.models import FIGURES, Rollup
+from epidispatch.figures.rollups import leaf_figures, rollups_reband
+from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit, Responsibility
 
 from .models import (
-    FIGURES,
-    AgeBand,
     Bulletin,
     DailyTarget,
     Ranking,
-    RankingGroup,
     RankingMeasure,
-    Rollup,
     Snapshot,
     SnapshotFigure,
 )
-from .rollups import leaf_figures, rollups_reband
-
-#: The kinds of unit ranked against their peers of the same county, by group.
-RANKED_KINDS = {RankingGroup.TOWNS: UnitKind.TOWN, RankingGroup.DEPARTMENTS: UnitKind.DEPARTMENT}
-
-
-def dispatches(user, unit: OrgUnit) -> bool:
-    """Whether the user is a dispatcher (防控办) whose jurisdiction holds `unit`."""
-    return holds_role_over(user, (Role.DISPATCHER,), unit.path)
-
-
-def freezes_figures(user) -> bool:
-    """A cutoff freezes every unit at once, so taking one by hand is for a dispatcher
-    whose jurisdiction holds every county."""
-    paths = role_paths(user, (Role.DISPATCHER,))
-    counties = OrgUnit.objects.filter(kind=UnitKind.COUNTY).values_list("path", flat=True)
-    return bool(paths) and all(any(c.startswith(p) for p in paths) for c in counties)
+from .permissions import dispatches, freezes_figures
+from .selectors import RANKED_KINDS, coverage_of
 
 
 @transaction.atomic
@@ -161,14 +142,6 @@ def _doses_by_unit_band(snapshot: Snapshot | None) -> dict[tuple[int, str], int]
         return {}
     rows = SnapshotFigure.objects.filter(snapshot=snapshot).values_list("unit_id", "band", "doses")
     return {(unit_id, band): doses for unit_id, band, doses in rows}
-
-
-def coverage_of(figures_by_band: dict[str, dict[str, int]]) -> tuple[int, int]:
-    """(people of the target bands with a first dose, target population)."""
-    covered = sum(
-        values["first_dose"] for band, values in figures_by_band.items() if band != AgeBand.UNDER_3
-    )
-    return covered, sum(values["target"] for values in figures_by_band.values())
 
 
 def _rank(snapshot: Snapshot, figures: dict[tuple[int, str], list[int]]) -> None:

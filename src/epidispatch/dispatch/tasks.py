@@ -1,6 +1,5 @@
-"""The daily cutoff and the age re-banding, as periodic tasks of the huey consumer
-(`epidispatch run_huey`). Both can be run by hand: `epidispatch cutoff`, `epidispatch
-recount`."""
+"""The daily cutoff, a periodic task of the huey consumer (`epidispatch run_huey`); it can
+be run by hand: `epidispatch cutoff`."""
 
 import logging
 
@@ -9,7 +8,6 @@ from django.core.exceptions import ValidationError
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from .rollups import rollups_reband
 from .services import snapshot_take
 
 log = logging.getLogger(__name__)
@@ -24,9 +22,3 @@ def cutoff_task() -> None:
         log.info("cutoff skipped: %s", " ".join(error.messages))
         return
     log.info("cutoff: snapshot of %s taken", snapshot.day)
-
-
-@db_periodic_task(crontab(hour="0", minute="1"))
-def reband_task() -> None:
-    moved = rollups_reband()
-    log.info("age bands: %d residents moved", moved)

@@ -31,16 +31,12 @@ from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.selectors import scope_roots
 
 from . import selectors
-from .bulletins import percent as exact_percent
-from .bulletins import percent_text
+from .bulletin.content import percent as exact_percent
+from .bulletin.content import percent_text
 from .forms import CandidateDecisionForm, DayForm, TargetsForm
 from .models import DailyTarget, RankingGroup, RankingMeasure
-from .services import (
-    dispatches,
-    freezes_figures,
-    snapshot_take,
-    target_issue,
-)
+from .permissions import dispatches, freezes_figures
+from .services import snapshot_take, target_issue
 
 #: How many past snapshots the rankings page offers to jump to.
 RECENT_SNAPSHOTS = 30

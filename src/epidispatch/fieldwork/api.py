@@ -21,6 +21,7 @@ from epidispatch.orgunits.selectors import unit_for_user
 from epidispatch.registry.selectors import resident_for_user
 
 from .models import CheckpointState, FollowUpOutcome, Severity, VisitOutcome
+from .permissions import checkpoint_units, records_visits_for
 from .selectors import (
     follow_up_for_user,
     follow_ups_open,
@@ -28,13 +29,7 @@ from .selectors import (
     to_visit_due,
     visits_of,
 )
-from .services import (
-    checkpoint_record_create,
-    checkpoint_units,
-    follow_up_complete,
-    records_visits_for,
-    visit_record,
-)
+from .services import checkpoint_record_create, follow_up_complete, visit_record
 
 router = Router(tags=["field work"])
 

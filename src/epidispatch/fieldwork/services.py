@@ -12,14 +12,11 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from epidispatch.accounts.models import Role, RoleAssignment
 from epidispatch.core import protection
 from epidispatch.core.bounds import EARLIEST_DAY
 from epidispatch.core.dates import latest_birth_date_for_age
 from epidispatch.core.ids import mask_id_number, mask_phone, parse_id_number
-from epidispatch.core.scoping import holds_role_over
 from epidispatch.orgunits.models import OrgUnit
-from epidispatch.orgunits.selectors import unit_leaf_paths
 from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_status_change
 from epidispatch.vaccination.models import VaccinationStatus
@@ -41,37 +38,14 @@ from .models import (
     VisitOutcome,
     proof_upload_to,
 )
+from .permissions import checkpoint_units, records_visits_for
 from .proofs import PROOF_KINDS, VIDEO_KINDS, proof_check
 from .reminders import ReminderMessage, get_backend
 
-#: Roles that go door to door (or phone people) and record what they found.
-VISIT_ROLES = (Role.GRID_WORKER, Role.TOWN_OFFICIAL)
-#: Roles that staff 二码联查 checkpoints: grid workers (industry grids cover stations and
-#: markets), town officials, inspectors at key places, the county office and control group.
-CHECKPOINT_ROLES = (
-    Role.GRID_WORKER,
-    Role.TOWN_OFFICIAL,
-    Role.INSPECTOR,
-    Role.DISPATCHER,
-    Role.CONTROL_OFFICER,
-)
 #: Age from which a vaccinee is followed up for 3 days.
 FOLLOW_UP_AGE = 60
 #: How late a clock may run: a checkpoint time a few minutes ahead is a phone's clock.
 CLOCK_SKEW = timedelta(minutes=10)
-
-
-def records_visits_for(user, grid: OrgUnit) -> bool:
-    """Recording a visit is the work of the grid's workers and of the town above it;
-    others who may see the grid (a leader, the supply officer) may not."""
-    return holds_role_over(user, VISIT_ROLES, grid.path)
-
-
-def records_visits_under(user, unit: OrgUnit) -> bool:
-    """Whether the user records visits in every grid of `unit`'s round (a department's:
-    its assigned grids), so the round offers the visit form only to those it lets in."""
-    paths = unit_leaf_paths(unit)
-    return bool(paths) and all(holds_role_over(user, VISIT_ROLES, path) for path in paths)
 
 
 @dataclass(frozen=True)
@@ -128,8 +102,8 @@ def visit_record(
         proof.name = f"proof.{kind.suffix}"
     submission_id = submission_id or uuid.uuid4()
     visit = Visit(
-        resident_id=resident.pk,
-        grid_id=resident.grid_id,
+        resident=resident,  # the trail names the visit by them and its grid: no reads
+        grid=resident.grid,
         county_code=resident.county_code,
         worker=by,
         outcome=outcome,
@@ -231,19 +205,6 @@ def _stored_submission(stored: Visit, resident: Resident, by) -> VisitResult:
     if stored.resident_id != resident.pk or stored.worker_id != by.pk:
         raise ValidationError(_("This form was already used for another visit."))
     return VisitResult(visit=stored, duplicate=True)
-
-
-def checkpoint_units(user):
-    """The units a user may register checkpoint records for (their own role units)."""
-    return OrgUnit.objects.filter(
-        pk__in=RoleAssignment.objects.filter(user=user, role__in=CHECKPOINT_ROLES).values("unit")
-    ).order_by("path")
-
-
-def registers_checkpoints(user) -> bool:
-    """Whether the user works a checkpoint (二码联查): the checkpoint page checks it, and
-    links to it show only when it holds."""
-    return checkpoint_units(user).exists()
 
 
 PHONE_PATTERN = re.compile(r"1\d{10}|0\d{9,11}")

@@ -21,12 +21,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from epidispatch.orgunits.selectors import unit_for_user, unit_place
+from epidispatch.registry.permissions import unmasks
 from epidispatch.registry.selectors import resident_for_user
-from epidispatch.registry.services import resident_phone_reveal, unmasks
+from epidispatch.registry.services import resident_phone_reveal
 
 from . import conf
 from .forms import CheckpointForm, FollowUpForm, VisitForm
 from .models import PROOF_OUTCOMES, REASON_OUTCOMES, CheckpointState
+from .permissions import (
+    checkpoint_units,
+    records_visits_for,
+    records_visits_under,
+    registers_checkpoints,
+)
 from .selectors import (
     checkpoint_records_visible_to,
     checkpoint_tasks,
@@ -39,15 +46,7 @@ from .selectors import (
     visit_for_user,
     visits_of,
 )
-from .services import (
-    checkpoint_record_create,
-    checkpoint_units,
-    follow_up_complete,
-    records_visits_for,
-    records_visits_under,
-    registers_checkpoints,
-    visit_record,
-)
+from .services import checkpoint_record_create, follow_up_complete, visit_record
 
 PAGE_SIZE = 50
 

@@ -27,7 +27,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epidispatch.accounts.models import RoleAssignment
 from epidispatch.audit.models import AuditAction
 from epidispatch.audit.services import audit_record
 from epidispatch.core.ids import mask_id_number, normalize_id_number
@@ -35,6 +34,7 @@ from epidispatch.core.scoping import scope_paths
 
 from .kinds import ROW, FileKind, RowProblem, file_kind, problem_columns
 from .models import ImportBatch, ImportState
+from .permissions import may_import
 from .reading import read_file
 from .reports import ImportSummary, RowError, write_error_report
 from .tables import Frame, UnreadableFile
@@ -109,10 +109,6 @@ def upload_save(upload) -> Path:
         for chunk in upload.chunks():
             handle.write(chunk)
     return path
-
-
-def may_import(user, kind: FileKind) -> bool:
-    return RoleAssignment.objects.filter(user=user, role__in=kind.roles).exists()
 
 
 def import_batch_create(*, kind: str, path: Path, file_name: str, user=None) -> ImportBatch:

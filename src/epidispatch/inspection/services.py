@@ -21,9 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epidispatch.accountability.models import Cause, Kind
-from epidispatch.accountability.services import accountability_propose, decides_on
-from epidispatch.accounts.models import Role
-from epidispatch.core.scoping import holds_role_over, role_paths
+from epidispatch.accountability.permissions import decides_on
+from epidispatch.accountability.services import accountability_propose
 from epidispatch.fieldwork.services import proof_discard, proof_store
 from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit
 
@@ -43,9 +42,8 @@ from .models import (
     Result,
     Team,
 )
+from .permissions import acts_for_unit, edits_checklists, files_self_inspection, reviews
 
-#: The roles that act for a responsible unit (and for the units below it).
-UNIT_ROLES = (Role.TOWN_OFFICIAL, Role.GRID_WORKER, Role.SITE_STAFF)
 #: Days a unit gets to rectify when the inspector sets no deadline.
 DEFAULT_RECTIFY_DAYS = 3
 #: Largest evidence file (a short video from a phone).
@@ -88,27 +86,6 @@ def assigned_team(user, place: KeyPlace) -> Team | None:
         .order_by("name")
         .first()
     )
-
-
-def acts_for_unit(user, unit: OrgUnit) -> bool:
-    """Whether the user works for `unit` (or a unit above it) on the unit side."""
-    return holds_role_over(user, UNIT_ROLES, unit.path)
-
-
-def files_self_inspection(user, place: KeyPlace) -> bool:
-    return acts_for_unit(user, place.responsible_unit)
-
-
-def reviews(user, problem: Problem) -> bool:
-    """The office over the unit, or a member of the team that found the problem."""
-    if decides_on(user, problem.responsible_unit):
-        return True
-    team_id = problem.inspection.team_id
-    return team_id is not None and Team.objects.filter(pk=team_id, members=user).exists()
-
-
-def edits_checklists(user) -> bool:
-    return bool(role_paths(user, (Role.DISPATCHER,)))
 
 
 def checklist_in_force(category: PlaceCategory, day: date) -> Checklist | None:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from epidispatch.accountability.services import decides_on
+from epidispatch.accountability.permissions import decides_on
 from epidispatch.core.ids import mask_phone
 from epidispatch.orgunits.selectors import scope_roots, unit_for_user
 
@@ -32,20 +32,17 @@ from .forms import (
     ReviewForm,
 )
 from .models import OPEN_STATES, InspectionKind, PlaceCategory, ProblemState, RectificationOutcome
+from .permissions import acts_for_unit, edits_checklists, files_self_inspection, reviews
 from .services import (
     ProblemInput,
-    acts_for_unit,
     assigned_team,
     checklist_in_force,
     checklist_publish,
-    edits_checklists,
-    files_self_inspection,
     inspection_record,
     problem_refer,
     problem_start,
     rectification_review,
     rectification_submit,
-    reviews,
 )
 
 PAGE_SIZE = 50

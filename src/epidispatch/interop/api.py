@@ -18,9 +18,8 @@ from .selectors import (
     dose_changes,
     immunization_for_user,
     patient_for_user,
-    unit_bundle,
 )
-from .services import vxu_messages_import
+from .services import unit_bundle, vxu_messages_import
 
 router = Router(tags=["interoperability"])
 

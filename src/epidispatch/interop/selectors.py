@@ -8,20 +8,14 @@ whole unit, and the view is written to the audit log.
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from epidispatch.audit.models import AuditAction
-from epidispatch.audit.services import audit_record
 from epidispatch.core import protection
-from epidispatch.core.scoping import holds_role_over
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident, Sex
 from epidispatch.registry.selectors import residents_visible_to
-from epidispatch.registry.services import UNMASK_ROLES
 from epidispatch.vaccination.models import Dose
 
 CVX_SYSTEM = "http://hl7.org/fhir/sid/cvx"
@@ -44,19 +38,10 @@ def _doses(user) -> QuerySet:
     return doses if user is None else doses.filter(resident__in=residents_visible_to(user))
 
 
-def unit_bundle(user, unit: OrgUnit, as_of: date, *, unmask: bool = False) -> dict:
+def unit_bundle_read(user, unit: OrgUnit, as_of: date, *, unmask: bool = False) -> dict:
     """The FHIR R4 Bundle (collection) of a unit: a Patient per resident under it and an
-    Immunization per dose of theirs given on or before `as_of`. Raises PermissionDenied
-    when unmasking is asked for by a user without an unmasking role over the whole unit."""
-    if unmask and user is not None:
-        if not holds_role_over(user, UNMASK_ROLES, unit.path):
-            raise PermissionDenied(_("You may not see these residents' personal data."))
-        audit_record(
-            user=user,
-            action=AuditAction.UNMASK_RESIDENT,
-            subject=f"FHIR Bundle {unit.code} {as_of}",
-            unit_path=unit.path,
-        )
+    Immunization per dose of theirs given on or before `as_of`. Unmasked only through
+    `services.unit_bundle`, which checks the permission and writes the audit entry."""
     residents = (
         _residents(user).filter(grid__path__startswith=unit.path).order_by("pk").only(*_FIELDS)
     )

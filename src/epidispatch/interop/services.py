@@ -9,6 +9,7 @@ refused, none is stored and it is answered AE.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -16,13 +17,20 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from epidispatch.audit.models import AuditAction
+from epidispatch.audit.services import audit_record
+from epidispatch.core.scoping import holds_role_over
 from epidispatch.imports.kinds import ROW, file_kind
-from epidispatch.imports.services import import_batch_create, import_batch_run_table, may_import
+from epidispatch.imports.permissions import may_import
+from epidispatch.imports.services import import_batch_create, import_batch_run_table
 from epidispatch.imports.tables import Frame
+from epidispatch.orgunits.models import OrgUnit
+from epidispatch.registry.permissions import UNMASK_ROLES
 from epidispatch.vaccination.imports import COLUMNS
 from epidispatch.vaccination.models import DoseSource
 
 from . import hl7v2
+from .selectors import unit_bundle_read
 
 ACCEPTED, ERROR, REJECTED = "AA", "AE", "AR"
 
@@ -120,3 +128,20 @@ def _table(rows: list[dict[str, str]]) -> Frame:
             schema={ROW: pl.Int64, **{str(i): pl.String for i in range(len(COLUMNS))}},
         ),
     )
+
+
+def unit_bundle(user, unit: OrgUnit, as_of: date, *, unmask: bool = False) -> dict:
+    """The FHIR R4 Bundle of a unit (`selectors.unit_bundle_read`). Raises PermissionDenied
+    when unmasking is asked for by a user without an unmasking role over the whole unit;
+    an unmasked bundle is written to the audit log (`user` None: the server's
+    administrator on the command line)."""
+    if unmask and user is not None:
+        if not holds_role_over(user, UNMASK_ROLES, unit.path):
+            raise PermissionDenied(_("You may not see these residents' personal data."))
+        audit_record(
+            user=user,
+            action=AuditAction.UNMASK_RESIDENT,
+            subject=f"FHIR Bundle {unit.code} {as_of}",
+            unit_path=unit.path,
+        )
+    return unit_bundle_read(user, unit, as_of, unmask=unmask)

@@ -3,6 +3,7 @@
 from collections import Counter
 from collections.abc import Iterable
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -111,3 +112,21 @@ def subunit_kind_counts(unit: OrgUnit) -> dict[str, Counter]:
         if child and path != f"{unit.path}{child}{PATH_SEPARATOR}":
             by_child.setdefault(child, Counter())[kind] += 1
     return by_child
+
+
+class UnknownUnitCode(ValidationError):
+    """A code that names no org unit."""
+
+    def __init__(self, code: str):
+        super().__init__(
+            _("Unknown org-unit code: %(code)s.") % {"code": code}, code="unknown_unit"
+        )
+        self.unit_code = code
+
+
+def unit_by_code(code: str) -> OrgUnit:
+    """The unit with this code, or UnknownUnitCode. Not scoped: for commands and services."""
+    try:
+        return OrgUnit.objects.get(code=code.strip())
+    except OrgUnit.DoesNotExist:
+        raise UnknownUnitCode(code) from None

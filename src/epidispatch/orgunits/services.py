@@ -7,24 +7,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from .models import OrgUnit
-
-
-class UnknownUnitCode(ValidationError):
-    """A code that names no org unit."""
-
-    def __init__(self, code: str):
-        super().__init__(
-            _("Unknown org-unit code: %(code)s.") % {"code": code}, code="unknown_unit"
-        )
-        self.unit_code = code
-
-
-def unit_by_code(code: str) -> OrgUnit:
-    """The unit with this code, or UnknownUnitCode. Not scoped: for commands and services."""
-    try:
-        return OrgUnit.objects.get(code=code.strip())
-    except OrgUnit.DoesNotExist:
-        raise UnknownUnitCode(code) from None
+from .selectors import unit_by_code
 
 
 def unit_create(*, code: str, name: str, kind: str, parent_code: str | None = None) -> OrgUnit:

@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from epidispatch.dispatch.rollups import rollups_count_new, rollups_track
+from epidispatch.core.live import figures_track
 from epidispatch.imports.kinds import Column, FileKind, RowProblem, register
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 
+from . import unit_imports  # noqa: F401  (declares the org units file kind)
 from .models import Resident, ResidentStatus, UnvaccinatedReason
 from .services import resident_build
 
@@ -105,15 +106,15 @@ def residents_write(run, items: list[tuple[int, Resident]]) -> None:
         else:
             run.summary.unchanged += 1
         run.touch([resident.grid.path])
-    with rollups_track(resident.pk for resident in changed):
+    with figures_track(resident.pk for resident in changed) as tracked:
         Resident.objects.bulk_update(
             changed,
             ["name", "phone_digest", "phone_encrypted", "phone_masked", "grid", "county_code",
              "status", "unvaccinated_reason", "updated_at"],
             batch_size=1000,
         )  # fmt: skip
-    Resident.objects.bulk_create(new, batch_size=2000)
-    rollups_count_new(resident.pk for resident in new)
+        Resident.objects.bulk_create(new, batch_size=2000)
+        tracked.add_new(resident.pk for resident in new)
     run.summary.stored = len(new) + len(changed)
 
 

@@ -1,21 +1,22 @@
 """Writes to the resident registry."""
 
+from copy import copy
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epidispatch.accounts.models import Role
 from epidispatch.audit.models import AuditAction
-from epidispatch.audit.services import audit_record
+from epidispatch.audit.services import audit_record, change_record_updated
 from epidispatch.core import protection
 from epidispatch.core.ids import mask_id_number, mask_phone, parse_id_number
-from epidispatch.core.scoping import holds_role_over
-from epidispatch.dispatch.rollups import rollups_count_new, rollups_track
+from epidispatch.core.live import figures_track
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 
 from .models import Resident, ResidentStatus
+from .permissions import unmasks
 
 
 def resident_build(
@@ -53,32 +54,16 @@ def resident_create(*, name: str, id_number: str, phone: str = "", grid: OrgUnit
             _("A resident with ID number %(number)s is already registered.")
             % {"number": resident.id_number_masked}
         )
-    resident.save()
-    rollups_count_new([resident.pk])
+    with figures_track() as tracked:
+        resident.save()
+        tracked.add_new([resident.pk])
     return resident
-
-
-#: Roles whose work needs a resident's ID number or phone in clear: the dispatcher, town
-#: officials and grid workers who phone people, site staff who check an ID at the table.
-UNMASK_ROLES = (
-    Role.DISPATCHER,
-    Role.TOWN_OFFICIAL,
-    Role.GRID_WORKER,
-    Role.SITE_STAFF,
-    Role.CONTROL_OFFICER,
-)
 
 
 @dataclass(frozen=True)
 class Unmasked:
     id_number: str
     phone: str
-
-
-def unmasks(user, resident: Resident) -> bool:
-    """Whether one of the user's roles that may unmask covers the resident's grid: the
-    services check it, and the pages offer the button only when it holds."""
-    return holds_role_over(user, UNMASK_ROLES, resident.grid.path)
 
 
 def resident_unmask(*, user, resident: Resident, ip_address: str | None = None) -> Unmasked:
@@ -118,23 +103,27 @@ def resident_phone_reveal(*, user, resident: Resident, ip_address: str | None = 
     return protection.decrypt(resident.phone_encrypted) if resident.phone_encrypted else ""
 
 
-@transaction.atomic
 def resident_status_change(
     *, resident: Resident, status: str, unvaccinated_reason: str | None = None, by
 ) -> Resident:
     """Set a resident's status (and, when given, 未接种原因), locking the row first.
 
-    Every change of who is present, excused or refused goes through here, so the dispatch
-    figures move with it in the same transaction.
+    Every change of who is present, excused or refused goes through here, so the live
+    figures move with it in the same transaction, and the change trail records it. It is
+    on the path of every visit that changes a status (200 grid workers at a county's
+    evening peak): the row is locked once (by `figures_track`), read once, updated with one
+    statement, and no savepoint is taken (a failure fails the caller's transaction).
     """
     if status not in ResidentStatus.values:
         raise ValidationError(_("Unknown status: %(value)s.") % {"value": status})
-    locked = Resident.objects.select_for_update().get(pk=resident.pk)
-    locked.status = status
-    fields = ["status", "updated_at"]
-    if unvaccinated_reason is not None:
-        locked.unvaccinated_reason = unvaccinated_reason
-        fields.append("unvaccinated_reason")
-    with rollups_track([locked.pk]):
-        locked.save(update_fields=fields)
-    return locked
+    with transaction.atomic(savepoint=False), figures_track([resident.pk]):
+        before = Resident.objects.select_related("grid").get(pk=resident.pk)
+        after = copy(before)
+        changes = {"status": status, "updated_at": timezone.now()}
+        if unvaccinated_reason is not None:
+            changes["unvaccinated_reason"] = unvaccinated_reason
+        for field, value in changes.items():
+            setattr(after, field, value)
+        Resident.objects.filter(pk=resident.pk).update(**changes)
+        change_record_updated(before, after)
+    return after

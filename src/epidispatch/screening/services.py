@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from epidispatch.core import protection
 from epidispatch.core.ids import mask_id_number, parse_id_number
-from epidispatch.core.scoping import holds_role_over, role_paths
 from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit
 from epidispatch.registry.models import Resident, ResidentStatus
 
@@ -34,7 +33,8 @@ from .models import (
     ScreeningRound,
     Tube,
 )
-from .rules import COLLECTOR_ROLES, OFFICER_ROLES, Prior, binding_problem
+from .permissions import collects_for, runs_rounds
+from .rules import Prior, binding_problem
 
 #: Statuses that keep a resident off a round's target list: not living here that day.
 NOT_HERE = (ResidentStatus.AWAY, ResidentStatus.DECEASED, ResidentStatus.MOVED_OUT)
@@ -44,19 +44,6 @@ CHUNK = 10_000
 MAX_TEXT = {
     "name": 100, "courier": 60, "box": 40, "lab": 100, "point": 100, "barcode": 40, "note": 200,
 }  # fmt: skip
-
-
-def runs_rounds(user, unit: OrgUnit) -> bool:
-    return holds_role_over(user, OFFICER_ROLES, unit.path)
-
-
-def collects_for(user, screening_round: ScreeningRound) -> bool:
-    """Collectors hold a collector role on the round's unit, above it or below it (a
-    collection point or a grid inside the unit)."""
-    path = screening_round.unit.path
-    return any(
-        path.startswith(root) or root.startswith(path) for root in role_paths(user, COLLECTOR_ROLES)
-    )
 
 
 def _require_officer(user, screening_round: ScreeningRound) -> None:

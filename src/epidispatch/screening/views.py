@@ -24,6 +24,7 @@ from epidispatch.registry.selectors import resident_for_user
 
 from .forms import CollectForm, MissedForm, ReceiveForm, ResultForm, RoundForm, SendForm
 from .models import MissedReason, Tube, TubeStatus
+from .permissions import collects_for, runs_rounds
 from .selectors import (
     chain_summary,
     coverage_by_child,
@@ -38,10 +39,8 @@ from .selectors import (
 )
 from .services import (
     MAX_TEXT,
-    collects_for,
     missed_record,
     round_create,
-    runs_rounds,
     sample_collect,
     tube_result_record,
     tubes_receive,

@@ -32,7 +32,9 @@ from .models import (
     StockMove,
     SupplyItem,
 )
-from .services import HOLDER_KINDS
+
+#: The units that hold stock: vaccination sites and the county's (or city's) store.
+HOLDER_KINDS = (UnitKind.SITE, UnitKind.COUNTY, UnitKind.CITY)
 
 #: The keys of `trace_lot --json`, as DESIGN.md §8 lists them.
 TRACE_KEYS = ("lot", "product", "doses", "residents", "sites", "received", "on_hand")

@@ -17,11 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epidispatch.accounts.models import Role, RoleAssignment
+from epidispatch.accounts.models import Role
 from epidispatch.core.scoping import holds_role_over
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.vaccination.models import Dose, VaccineProduct
-from epidispatch.vaccination.services import records_doses_at
 
 from .codes import PackCode, TraceKind, pack_code_parse
 from .models import (
@@ -38,21 +37,11 @@ from .models import (
     StockMove,
     SupplyItem,
 )
+from .permissions import investigates_aefi, manages_stock_of, reports_aefi
+from .selectors import HOLDER_KINDS
 
-#: The units that hold stock: vaccination sites and the county's (or city's) store.
-HOLDER_KINDS = (UnitKind.SITE, UnitKind.COUNTY, UnitKind.CITY)
 #: No delivery or count is larger; a bigger number is a typing slip.
 MAX_QUANTITY = 1_000_000
-
-
-def manages_stock_of(user, holder: OrgUnit) -> bool:
-    """The supply officer (CDC) manages every store and site under them; a site's own staff
-    manage the site's stock (receive a delivery, write off, count)."""
-    if holder.kind == UnitKind.SITE and (
-        RoleAssignment.objects.filter(user=user, role=Role.SITE_STAFF, unit=holder).exists()
-    ):
-        return True
-    return holds_role_over(user, (Role.SUPPLY_OFFICER,), holder.path)
 
 
 def supply_item_for_product(product: VaccineProduct) -> SupplyItem:
@@ -475,18 +464,6 @@ def pack_scan(*, site: OrgUnit, code: str, on: date) -> PackScan:
         trace_code=package.code,
         doses_left=package.doses - used,
     )
-
-
-def investigates_aefi(user, report: AEFIReport) -> bool:
-    """The county CDC (supply officer over the person's home) investigates and classifies."""
-    return holds_role_over(user, (Role.SUPPLY_OFFICER,), report.resident.grid.path)
-
-
-def reports_aefi(user, report: AEFIReport) -> bool:
-    """The staff of the site that gave the dose report it, and the CDC."""
-    if report.site_id and records_doses_at(user, report.site):
-        return True
-    return investigates_aefi(user, report)
 
 
 def _hours(case: str) -> AEFIDeadline:

@@ -18,10 +18,11 @@ from epidispatch.accounts.models import Role
 from epidispatch.core.scoping import holds_role_over, role_paths
 from epidispatch.orgunits.models import UnitKind
 from epidispatch.orgunits.selectors import scope_roots, unit_for_user
-from epidispatch.vaccination.services import records_doses_at
+from epidispatch.vaccination.permissions import records_doses_at
 
 from . import conf
 from .forms import AEFIStepForm, ReceiveForm, TransferForm
+from .permissions import investigates_aefi, reports_aefi
 from .selectors import (
     aefi_lot_rates,
     aefi_report_for,
@@ -38,9 +39,7 @@ from .services import (
     aefi_close,
     aefi_investigation_start,
     aefi_mark_reported,
-    investigates_aefi,
     pack_scan,
-    reports_aefi,
     stock_receive,
     stock_transfer,
 )

@@ -10,16 +10,15 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epidispatch.accounts.models import Role, RoleAssignment
 from epidispatch.audit.models import AuditAction
 from epidispatch.audit.services import audit_record, change_record_created
 from epidispatch.core import bulk
-from epidispatch.core.scoping import holds_role_over
-from epidispatch.dispatch.rollups import rollups_track
+from epidispatch.core.live import figures_track
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident, ResidentStatus
 
 from .models import Dose, DoseSource, VaccinationStatus, VaccineProduct
+from .permissions import accepts_outside_doses, corrects_doses, records_doses_at
 from .rules import DOSE_COLUMNS, DOSE_FIELDS, Rules, derive, load_rules
 from .signals import dose_changed, dose_recorded
 
@@ -53,7 +52,7 @@ def doses_settle(
     """
     if new.is_empty():
         return
-    with rollups_track(residents.get_column("id").to_list()):
+    with figures_track(residents.get_column("id").to_list()):
         fields, statuses = derive(
             pl.concat([new.select(DOSE_COLUMNS), existing.select(DOSE_COLUMNS)]),
             residents.select(pl.col("id").alias("resident_id"), "birth_date"),
@@ -113,12 +112,6 @@ def _store_derived(
     bulk.insert_frame(
         VaccinationStatus, statuses.join(counties, on="resident_id").sort("resident_id")
     )
-
-
-def records_doses_at(user, site: OrgUnit) -> bool:
-    """Recording doses is the work of the site's own staff; others who can see the site
-    (a leader, the town) may not."""
-    return RoleAssignment.objects.filter(user=user, role=Role.SITE_STAFF, unit=site).exists()
 
 
 @transaction.atomic
@@ -188,12 +181,6 @@ def dose_record(
     change_record_created(dose)
     dose_recorded.send(sender=Dose, dose=dose, by=by)
     return dose
-
-
-def accepts_outside_doses(user, resident: Resident) -> bool:
-    """Proof of a dose given in another place is accepted by the county office or the
-    official of the resident's town, not by the worker who brought it in."""
-    return holds_role_over(user, (Role.DISPATCHER, Role.TOWN_OFFICIAL), resident.grid.path)
 
 
 @transaction.atomic
@@ -305,14 +292,6 @@ def _check_next_dose(
     return status.next_dose_number
 
 
-def corrects_doses(user, dose: Dose) -> bool:
-    """A dose is corrected by the staff of the site that gave it or by a dispatcher whose
-    jurisdiction holds the resident."""
-    if dose.site_id and records_doses_at(user, dose.site):
-        return True
-    return holds_role_over(user, (Role.DISPATCHER,), dose.resident.grid.path)
-
-
 @transaction.atomic
 def dose_correct(*, dose: Dose, given_on: date, product: VaccineProduct, by, reason: str) -> Dose:
     """Correct a dose's day or product (更正); the resident's status and the live figures
@@ -332,7 +311,7 @@ def dose_correct(*, dose: Dose, given_on: date, product: VaccineProduct, by, rea
             % {"number": dose.dose_number},
             code="out_of_order",
         )
-    with rollups_track([dose.resident_id]):
+    with figures_track([dose.resident_id]):
         dose.given_on, dose.product = given_on, product
         dose.save(update_fields=["given_on", "product"])
         _rederive(dose.resident)
@@ -350,7 +329,7 @@ def dose_delete(*, dose: Dose, by, reason: str) -> None:
         raise ValidationError(
             _("Only the latest dose of a person can be deleted."), code="not_latest"
         )
-    with rollups_track([dose.resident_id]):
+    with figures_track([dose.resident_id]):
         dose.delete()
         _rederive(dose.resident)
     _audit_change(by, AuditAction.DELETE_DOSE, dose, reason)

@@ -2,9 +2,9 @@
 guarded view checks. The navigation and every link to a guarded page show only when the
 same predicate holds, so a link can never lead to a 403."""
 
-from epidispatch.audit.selectors import audit_log_readable_by
-from epidispatch.dispatch.selectors import reads_bulletins
-from epidispatch.fieldwork.services import registers_checkpoints
+from epidispatch.audit.permissions import audit_log_readable_by
+from epidispatch.dispatch.permissions import reads_bulletins
+from epidispatch.fieldwork.permissions import registers_checkpoints
 
 #: name → predicate(user); templates read them as `may.<name>`.
 PERMISSIONS = {

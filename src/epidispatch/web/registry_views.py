@@ -18,12 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from epidispatch.audit.selectors import (
-    TrailFilters,
-    audit_kinds,
-    audit_log_readable_by,
-    audit_trail,
-)
+from epidispatch.audit.permissions import audit_log_readable_by
+from epidispatch.audit.selectors import TrailFilters, audit_kinds, audit_trail
 from epidispatch.audit.services import audit_export, client_ip
 from epidispatch.core.exports import write_xlsx
 from epidispatch.fieldwork.selectors import visits_of
@@ -35,6 +31,7 @@ from epidispatch.orgunits.selectors import (
     units_visible_to,
 )
 from epidispatch.registry.models import UnvaccinatedReason
+from epidispatch.registry.permissions import unmasks
 from epidispatch.registry.selectors import (
     resident_find,
     resident_find_for_site,
@@ -42,13 +39,14 @@ from epidispatch.registry.selectors import (
     residents_matching,
     residents_visible_to,
 )
-from epidispatch.registry.services import resident_unmask, unmasks
+from epidispatch.registry.services import resident_unmask
+from epidispatch.vaccination.permissions import records_doses_at
 from epidispatch.vaccination.selectors import (
     clearance_counts_by_reason,
     clearance_list,
     due_list,
 )
-from epidispatch.vaccination.services import dose_record, records_doses_at
+from epidispatch.vaccination.services import dose_record
 
 from .forms import (
     NO_REASON,

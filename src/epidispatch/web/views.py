@@ -6,8 +6,8 @@ from django.views.decorators.http import require_GET
 
 from epidispatch.orgunits.models import UnitKind
 from epidispatch.orgunits.selectors import scope_roots
+from epidispatch.vaccination.permissions import records_doses_at
 from epidispatch.vaccination.selectors import doses_given_at
-from epidispatch.vaccination.services import records_doses_at
 
 from .selectors import health_report, start_tasks, unit_overview
 

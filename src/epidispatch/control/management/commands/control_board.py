@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from epidispatch.control.selectors import board_figures
-from epidispatch.orgunits.services import UnknownUnitCode, unit_by_code
+from epidispatch.orgunits.selectors import UnknownUnitCode, unit_by_code
 
 
 class Command(BaseCommand):

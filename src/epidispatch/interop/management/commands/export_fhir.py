@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from epidispatch.accounts.models import User
-from epidispatch.interop.selectors import unit_bundle
+from epidispatch.interop.services import unit_bundle
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.orgunits.selectors import unit_for_user
 

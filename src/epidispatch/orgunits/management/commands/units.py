@@ -4,8 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from epidispatch.orgunits.models import OrgUnit, UnitKind
-from epidispatch.orgunits.selectors import units_below
-from epidispatch.orgunits.services import unit_by_code
+from epidispatch.orgunits.selectors import unit_by_code, units_below
 
 
 class Command(BaseCommand):

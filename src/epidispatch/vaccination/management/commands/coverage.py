@@ -4,7 +4,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from epidispatch.orgunits.services import UnknownUnitCode, unit_by_code
+from epidispatch.orgunits.selectors import UnknownUnitCode, unit_by_code
 from epidispatch.vaccination.selectors import unit_coverage
 
 

@@ -1,10 +1,15 @@
 """Keeping the live figures (Rollup: grid × age band) current in every write's transaction.
 
 Every write that moves a figure (a dose recorded, imported, corrected or deleted; a
-resident added, moved or given another status) runs inside `rollups_track(ids)`: the
-figures of the touched residents are counted before and after the change, by the same
-query a full `rollups_recount` uses, and the difference is added to their leaves. So the
-incremental figures equal a recount by construction, and a test holds them to it.
+resident added, moved or given another status) runs inside `rollups_track(ids)`, reached
+through `core.live.figures_track`: the touched residents are locked and their figures
+counted before the change, by the rows a full `rollups_recount` sums, and after it one
+statement counts them again and adds the difference to their leaves. So the incremental
+figures equal a recount by construction, and a test holds them to an independent count.
+
+A write of a few residents (a visit, a dose at a site) costs two statements: the lock that
+reads the figures before, and the upsert that computes the figures after and the delta
+in SQL. A bulk write (an import) counts by leaf instead, in chunks.
 """
 
 from collections.abc import Iterable
@@ -24,10 +29,14 @@ from .models import BAND_AGES, FIGURES, AgeBand, Rollup, RollupState
 
 #: Residents per figures query (each query's figures add up: the sets are disjoint).
 CHUNK = 10_000
+#: Up to this many residents a write is counted resident by resident (two statements);
+#: beyond it, by leaf in chunks (the import path).
+ROW_TRACKING_LIMIT = 1_000
 #: Statuses that take a resident out of the target population.
 GONE_STATUSES = (ResidentStatus.DECEASED, ResidentStatus.MOVED_OUT)
 
 Leaf = tuple[int, str, str, str]  # grid id, band, grid path, county code
+LEAF_COLUMNS = ("grid_id", "band", "path", "county_code")
 
 
 def leaf_figures(
@@ -48,8 +57,26 @@ def leaf_figures(
 
 
 def _figures_query(ids: list[int] | str | None, banded_on: date, as_of: date | None):
-    """The figures query; `ids` is a list of residents, a subquery selecting them, or
+    """The figures by leaf; `ids` is a list of residents, a subquery selecting them, or
     None for everyone."""
+    rows, params = _resident_rows(ids, banded_on, as_of)
+    sums = ", ".join(f"SUM({name})" for name in FIGURES)
+    leaf = ", ".join(LEAF_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {leaf}, {sums} FROM ({rows}) t GROUP BY {leaf}", params)
+        return {tuple(row[:4]): [int(value) for value in row[4:]] for row in cursor.fetchall()}
+
+
+def _resident_rows(
+    ids: list[int] | str | None,
+    banded_on: date,
+    as_of: date | None = None,
+    *,
+    extra_select: str = "",
+    extra_from: str = "",
+) -> tuple[str, list]:
+    """The figures of each resident, one row each (leaf, then FIGURES as 0/1 flags and
+    the dose count): what every count of the live figures sums."""
     quote = connection.ops.quote_name
     adapt = connection.ops.adapt_datefield_value
     resident, dose, unit = (quote(m._meta.db_table) for m in (Resident, Dose, OrgUnit))
@@ -74,18 +101,21 @@ def _figures_query(ids: list[int] | str | None, banded_on: date, as_of: date | N
         resident_params += params
     eligible = f"({band}) <> '{AgeBand.UNDER_3.value}'"
     sql = f"""
-        SELECT g.id, ({band}) AS band, g.path, g.county_code,
-            COUNT(*),
-            SUM(CASE WHEN {eligible} AND r.status NOT IN ({gone}) THEN 1 ELSE 0 END),
-            COALESCE(SUM(d.doses), 0),
-            SUM(CASE WHEN d.doses > 0 THEN 1 ELSE 0 END),
-            SUM(CASE WHEN d.series > 0 THEN 1 ELSE 0 END),
-            SUM(CASE WHEN d.boosters > 0 THEN 1 ELSE 0 END),
-            SUM(CASE WHEN d.sequential > 0 THEN 1 ELSE 0 END),
-            SUM(CASE WHEN {eligible} AND d.doses IS NULL AND r.status NOT IN ({excused})
-                THEN 1 ELSE 0 END)
+        SELECT g.id AS grid_id, ({band}) AS band, g.path AS path,
+            g.county_code AS county_code,
+            1 AS residents,
+            CASE WHEN {eligible} AND r.status NOT IN ({gone}) THEN 1 ELSE 0 END AS target,
+            COALESCE(d.doses, 0) AS doses,
+            CASE WHEN d.doses > 0 THEN 1 ELSE 0 END AS first_dose,
+            CASE WHEN d.series > 0 THEN 1 ELSE 0 END AS series_complete,
+            CASE WHEN d.boosters > 0 THEN 1 ELSE 0 END AS booster,
+            CASE WHEN d.sequential > 0 THEN 1 ELSE 0 END AS sequential_booster,
+            CASE WHEN {eligible} AND d.doses IS NULL AND r.status NOT IN ({excused})
+                THEN 1 ELSE 0 END AS to_clear
+            {extra_select}
         FROM {resident} r
         JOIN {unit} g ON g.id = r.grid_id
+        {extra_from}
         LEFT JOIN (
             SELECT resident_id, COUNT(*) AS doses,
                 MAX(CASE WHEN completes_series THEN 1 ELSE 0 END) AS series,
@@ -94,20 +124,17 @@ def _figures_query(ids: list[int] | str | None, banded_on: date, as_of: date | N
             FROM {dose} WHERE {" AND ".join(dose_where)} GROUP BY resident_id
         ) d ON d.resident_id = r.id
         WHERE {" AND ".join(resident_where)}
-        GROUP BY g.id, 2, g.path, g.county_code
     """
     params = [
-        *band_params,  # band in SELECT
+        *band_params,  # band
         *band_params,  # band in target's eligibility
-        *GONE_STATUSES,
+        *(str(status) for status in GONE_STATUSES),
         *band_params,  # band in to_clear's eligibility
-        *EXCUSED_STATUSES,
+        *(str(status) for status in EXCUSED_STATUSES),
         *dose_params,
         *resident_params,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [str(p) if isinstance(p, ResidentStatus) else p for p in params])
-        return {tuple(row[:4]): [int(value) for value in row[4:]] for row in cursor.fetchall()}
+    return sql, params
 
 
 def _in(column: str, ids: list[int] | str) -> tuple[str, list]:
@@ -142,24 +169,100 @@ def banded_on() -> date:
     return row[0] if isinstance(row[0], date) else date.fromisoformat(row[0])
 
 
+class _Tracking:
+    """The block's handle: the residents it creates join the count with `add_new`."""
+
+    def __init__(self) -> None:
+        self.new: list[int] = []
+
+    def add_new(self, resident_ids: Iterable[int]) -> None:
+        self.new.extend(resident_ids)
+
+
 @contextmanager
-def rollups_track(resident_ids: Iterable[int]):
-    """Run the block's changes to these (existing) residents and their doses, then move
-    the live figures by what the changes moved, in the same transaction."""
+def rollups_track(resident_ids: Iterable[int] = ()):
+    """Run the block's changes to these (existing) residents and their doses, and to the
+    residents it creates (`add_new`), then move the live figures by what the changes
+    moved, in the caller's transaction. Writers call it as `core.live.figures_track`.
+
+    No savepoint: nothing here is retried, and a failing block fails the transaction."""
     ids = sorted(set(resident_ids))
-    with transaction.atomic():
+    tracking = _Tracking()
+    with transaction.atomic(savepoint=False):
+        day, before = _lock_and_count(ids)
+        yield tracking
+        touched = sorted(set(ids).union(tracking.new))
+        if len(touched) <= ROW_TRACKING_LIMIT:
+            _add_changes(touched, day, before)
+        else:
+            _apply(_add(leaf_figures(touched, banded_on=day), before, sign=-1))
+
+
+#: The banding day the last write found: the lock statement counts with it, and counts
+#: again only on the day it changed (after the nightly re-banding).
+_day_seen: date | None = None
+
+
+def _lock_and_count(ids: list[int]) -> tuple[date, dict[Leaf, list[int]]]:
+    """Lock the residents (and, shared, the banding day) and count their figures by leaf:
+    one statement for a write of a few residents."""
+    global _day_seen
+    if not ids:
+        day = _day_seen = banded_on()
+        return day, {}
+    if len(ids) > ROW_TRACKING_LIMIT or _day_seen is None:
         bulk.lock_rows(Resident, ids)
-        day = banded_on()
-        before = leaf_figures(ids, banded_on=day)
-        yield
-        after = leaf_figures(ids, banded_on=day)
-        _apply(_add(after, before, sign=-1))
+        day = _day_seen = banded_on()
+        return day, leaf_figures(ids, banded_on=day)
+    state = connection.ops.quote_name(RollupState._meta.db_table)
+    lock = " ORDER BY r.id FOR NO KEY UPDATE OF r FOR SHARE OF s"
+    if connection.vendor != "postgresql":
+        lock = ""  # SQLite writers are serialised by the database lock already.
+    day = _day_seen
+    for _attempt in range(2):
+        rows, params = _resident_rows(
+            ids, day, extra_select=", s.banded_on", extra_from=f"JOIN {state} s ON s.id = 1"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(rows + lock, params)
+            found = cursor.fetchall()
+        if not found:  # no state row yet, or none of these residents exists
+            day = _day_seen = banded_on()
+            return day, leaf_figures(ids, banded_on=day)
+        stored = found[0][-1]
+        stored = stored if isinstance(stored, date) else date.fromisoformat(stored)
+        if stored == day:
+            before: dict[Leaf, list[int]] = {}
+            for row in found:
+                _add(before, {tuple(row[:4]): [int(value) for value in row[4:-1]]})
+            return day, before
+        day = _day_seen = stored  # re-banded since: count again by the stored day
+    raise AssertionError("the banding day changed under a shared lock")
 
 
-def rollups_count_new(resident_ids: Iterable[int]) -> None:
-    """Add residents just created (with their doses, if any) to the live figures."""
-    with transaction.atomic():
-        _apply(leaf_figures(resident_ids, banded_on=banded_on()))
+def _add_changes(ids: list[int], day: date, before: dict[Leaf, list[int]]) -> None:
+    """One statement: count the residents' figures now, subtract `before` and add the
+    difference to their leaves (in key order, so concurrent writers never deadlock)."""
+    quote = connection.ops.quote_name
+    table = quote(Rollup._meta.db_table)
+    columns = (*LEAF_COLUMNS, *FIGURES)
+    rows, params = _resident_rows(ids, day)
+    if before:
+        values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(before))
+        rows += f" UNION ALL SELECT * FROM (VALUES {values}) AS before_change"
+        params += [v for leaf, figures in before.items() for v in (*leaf, *(-f for f in figures))]
+    leaf = ", ".join(LEAF_COLUMNS)
+    sums = ", ".join(f"SUM({name})" for name in FIGURES)
+    moved = " OR ".join(f"SUM({name}) <> 0" for name in FIGURES)
+    updates = ", ".join(f"{quote(f)} = {table}.{quote(f)} + excluded.{quote(f)}" for f in FIGURES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "
+            f"SELECT {leaf}, {sums} FROM ({rows}) t WHERE 1 = 1 GROUP BY {leaf} "
+            f"HAVING {moved} ORDER BY grid_id, band "
+            f"ON CONFLICT (grid_id, band) DO UPDATE SET {updates}",
+            params,
+        )
 
 
 def _apply(delta: dict[Leaf, list[int]]) -> None:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from epidispatch.dispatch.rollups import rollups_recount
+from epidispatch.figures.rollups import rollups_recount
 
 
 class Command(BaseCommand):

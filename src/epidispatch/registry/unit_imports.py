@@ -5,6 +5,9 @@ unit is placed after its parent. The whole file is one transaction, so a killed 
 stores nothing; a bad row is rejected with its row, column and reason and the others
 still land; importing the same file again changes nothing. From the web, a dispatcher
 may add and change units only inside their own scope.
+
+The kind lives with the registry, the county's base data, because the imports framework
+(and the roles it checks) sit above the org tree (docs/architecture.md, layers).
 """
 
 from collections import deque
@@ -17,9 +20,9 @@ from django.utils.translation import gettext_lazy
 
 from epidispatch.accounts.models import Role
 from epidispatch.imports.kinds import Column, FileKind, RowProblem, register
-
-from . import services
-from .models import OrgUnit, UnitKind
+from epidispatch.orgunits import services
+from epidispatch.orgunits.models import OrgUnit, UnitKind
+from epidispatch.orgunits.selectors import unit_by_code
 
 #: The spellings of each kind a county's own list may use.
 KIND_SPELLINGS = {
@@ -155,7 +158,7 @@ def _apply_row(row: UnitRow, existing: dict[str, OrgUnit], run) -> OrgUnit | str
     stood before the import (a code is applied once per file, so it never needs
     refreshing). The unit and its parent must both lie inside the uploader's scope."""
     unit = existing.get(row.code)
-    parent = services.unit_by_code(row.parent_code) if row.parent_code else None
+    parent = unit_by_code(row.parent_code) if row.parent_code else None
     if not run.may_write(unit.path if unit else parent.path if parent else ""):
         raise ValidationError({"code": _("This unit is outside the units you may import for.")})
     if parent is not None and not run.may_write(parent.path):
@@ -176,7 +179,7 @@ def _apply_row(row: UnitRow, existing: dict[str, OrgUnit], run) -> OrgUnit | str
     if current_parent != row.parent_code:
         if not row.parent_code:
             raise ValidationError({"parent": _("This cell is empty.")})
-        unit = services.unit_move(unit=unit, new_parent=services.unit_by_code(row.parent_code))
+        unit = services.unit_move(unit=unit, new_parent=unit_by_code(row.parent_code))
     if unit.name != row.name:
         unit = services.unit_update(unit=unit, name=row.name)
     return unit
