@@ -66,36 +66,44 @@ NOTES = """
 Why gthread, and these shapes: the work is CPU-bound Python, so at least one process per
 core (the GIL); threads overlap each request's database round trips. `sync` workers were
 not tried: they close the connection after every response, so 200 keep-alive clients would
-turn into 200 reconnecting ones. 3–4 processes edge out 2 (by 6–9 %), within what a
-CPU-bound server shared with PostgreSQL and the client on 2 cores can give.
+turn into 200 reconnecting ones.
 
-Why the goal is missed (measured, not guessed). The server is CPU-bound, not lock-bound:
-sampled during a platform run, every PostgreSQL backend of the benchmark waits in
-`ClientRead` (for Django), none on a lock. Measured in one Django process on the quiet
-machine (`time.process_time`, test client), the bare insert costs 0.9 ms of CPU and 1 SQL
-statement; a visit that changes nothing but adds itself 5.6 ms and 9 statements (token,
-scope, resident, role check, resident lock, one combined read of the latest visit, a
-retried form and open checkpoint tasks, insert, commit); a visit that changes the status
-7.1 ms and 19 statements — `resident_status_change` adds two savepoints, a second lock of
-the same row, the rollup state, the leaf figures read before and after, the update and
-the figures' upsert. At roughly 0.3–0.6 ms of ORM and driver CPU per statement, two cores
-shared with PostgreSQL and the client top out near 160 visits/s. With 200 closed-loop
-clients latency follows from throughput (Little's law: 200 / 160 per s ≈ 1.25 s); a p99
-of 250 ms would need ≥ 800 writes/s, more than the bare insert view's own p99 allows
-(it misses 250 ms too).
+Issue 20 (the write path). The same command was run on the code before the change 30
+minutes earlier, on the same machine, shared with seven other engineers' work: the load
+average was 2.3–2.5 before every run (`--quiet-load 2.5`; below it never came), and the
+bare insert view itself made only 199–337 writes/s, against 1,054–1,175/s on the quiet
+machine of issue 5. Runs of the same code differ by ±20 % here.
 
-What would reach 500/s on these 2 cores: about a third of the CPU per visit. Fewer
-statements per status change (no savepoints inside `resident_status_change` and
-`rollups_track` — they roll back with the visit anyway; one statement computing the leaf
-delta instead of two reads; one lock of the resident instead of two), auth + scope + role
-check as one cached lookup per token, and the visit's read and insert as one statement.
-Or take the figures out of the request: append the visit and a figures delta and fold
-the deltas every second (DESIGN.md §4, "append deltas and fold them"), at the price of
-figures that lag by up to a second — the issue's "at once" was read as forbidding that.
-Nothing is lost or doubled either way: every run above stored exactly the visits sent.
+| | before | after |
+|---|---:|---:|
+| best platform writes/s (same run's bare insert) | 91 (237) | 86 (235) |
+| ratio to the bare insert | 0.38 | 0.37 |
+| statements of a visit that changes the status (API, with BEGIN and COMMIT) | 25 | 14 |
+| statements of a visit that changes nothing | 11 | 9 |
+| CPU of a visit that changes the status (one process, median of 150) | 20.8 ms | 14.9 ms |
+| CPU of a visit that changes nothing | 14.0 ms | 11.9 ms |
 
-The runs waited until the 1-minute load average was below 0.7 (other benchmarks share
-this machine); "load before" shows it.
+(Statements and CPU: `bench/visit_cpu.py`, Django's test client
+posting to `/api/v1/field/residents/{id}/visits` with a bearer token, load average 9.8, so
+the CPU times are inflated alike.) What changed: the live figures of a write are one lock
+statement (the residents, and the banding day shared, with their figures before) and one
+upsert that counts them after and adds the difference computed in SQL; no savepoint in
+`resident_status_change` or `rollups_track`; the resident is read once and updated with
+one statement, its trail entry written from the before and after rows (django-auditlog's
+save would read it again); a visit's own trail entry names its resident and grid without
+reading them.
+
+Why the goal (half the bare insert's rate, p99 ≤ 250 ms) is still missed: the server is
+CPU-bound (every PostgreSQL backend waits in `ClientRead`, none on a lock), and a visit is
+still 12 statements to the bare view's one: the token, the user's roles, the resident
+(scoped), its lock, the visit's context (latest visit, a retried form, open checkpoint
+tasks), the insert and its trail entry; then the figures' lock, the resident's row, the
+update, its trail entry and the figures' upsert. With 200 closed-loop clients latency
+follows from throughput (Little's law), so p99 moves only with the rate. Next, by the
+profile: the token and the roles in one statement; `resident_status_change` reusing the
+row `visit_record` locked; beyond that, a visit as one SQL statement would leave the ORM
+and django-auditlog. Nothing was lost or doubled in any run: the database held exactly
+the visits sent.
 """
 
 #: (outcome, weight); contraindications carry a reason, "away" a proof photo.
