@@ -133,6 +133,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--database-url", default=None, help="see the module docstring")
     parser.add_argument(
+        "--database-prefix",
+        default=DATABASE_PREFIX,
+        help="databases are named PREFIX_<residents> (must contain 'bench'; default %(default)s)",
+    )
+    parser.add_argument(
         "--data-dir", type=Path, default=REPO / "var" / "bench", help="EPIDISPATCH_DATA_DIR"
     )
     parser.add_argument("--reuse", action="store_true", help="keep a database of an earlier run")
@@ -158,8 +163,10 @@ def default_server_url() -> str:
     return FALLBACK_URL
 
 
-def database_url(server_url: str, residents: int) -> str:
-    return urlunsplit(urlsplit(server_url)._replace(path=f"{DATABASE_PREFIX}_{residents}"))
+def database_url(server_url: str, residents: int, prefix: str = DATABASE_PREFIX) -> str:
+    if "bench" not in prefix:
+        raise SystemExit("the database prefix must contain 'bench' (its databases are dropped)")
+    return urlunsplit(urlsplit(server_url)._replace(path=f"{prefix}_{residents}"))
 
 
 def database_name(url: str) -> str:
@@ -1113,7 +1120,7 @@ def measure_size(args, residents: int, doses: int) -> dict:
     from epidispatch.accounts.models import User
     from epidispatch.orgunits.models import OrgUnit, UnitKind
 
-    url = database_url(args.server_url, residents)
+    url = database_url(args.server_url, residents, args.database_prefix)
     section(f"{residents:,} residents, {doses:,} doses: setup ({database_name(url)})")
     setup: dict[str, float] = {}
     facts = prepare(args, residents, doses, url, setup)
@@ -1479,7 +1486,7 @@ def main(argv=None) -> int:
         "when": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "machine": machine_facts(),
     }
-    configure_django(args, database_url(args.server_url, args.sizes[0][0]))
+    configure_django(args, database_url(args.server_url, args.sizes[0][0], args.database_prefix))
     report["machine"] |= software_facts()
     report["runs"] = [measure_size(args, residents, doses) for residents, doses in args.sizes]
 
