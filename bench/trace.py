@@ -3,7 +3,8 @@
     make bench-trace                                  # 3,000,000 doses + 3,000,000 moves
     .venv/bin/python bench/trace.py --residents 1500000 --doses 3000000 --moves 3000000
 
-1. Setup (timed, not judged): drops and recreates the database "bench_trace", migrates it
+1. Setup (timed, not judged): drops and recreates the database "bench_trace" (`--database`
+   names another), migrates it
    and generates a city with bench/dashboard.py's set-based generator (units, residents,
    doses that follow the schedules), then gives every dose a lot number of its product
    (`--lots` lots, a few hundred to a few thousand doses each, as deliveries are) and a
@@ -52,6 +53,11 @@ def parse_args(argv=None):
     parser.add_argument("--baseline", type=int, default=20)
     parser.add_argument("--seed", type=int, default=25)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--database",
+        default="bench_trace",
+        help="name of the database the city is generated in (dropped and recreated)",
+    )
     parser.add_argument("--data-dir", type=Path, default=Path("var/bench"))
     parser.add_argument(
         "--reuse",
@@ -159,7 +165,7 @@ def timed(numbers: list[str], runs: int) -> tuple[list[float], list[float], dict
 def main(argv=None) -> None:
     args = parse_args(argv)
     server = args.database_url or city.default_server_url()
-    url = f"{server.rsplit('/', 1)[0]}/bench_trace"
+    url = f"{server.rsplit('/', 1)[0]}/{args.database}"
     if not args.reuse:
         city.recreate_database(url)
     city.configure_django(args, url)
