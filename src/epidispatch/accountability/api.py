@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 from ninja import Field, Query, Router, Schema
 
-from epidispatch.api.cursor import CursorQuery, cursor_page
 from epidispatch.core.bounds import RecordId
+from epidispatch.core.paging import CursorQuery, cursor_page
 
 from .models import CaseState, Cause, Kind
 from .selectors import case_for_user, cases_visible_to

@@ -10,9 +10,9 @@ from django.core.exceptions import PermissionDenied
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
-from epidispatch.api.cursor import CursorQuery, cursor_page
 from epidispatch.audit.services import client_ip
 from epidispatch.core.bounds import RecordId, UnitCode, text
+from epidispatch.core.paging import CursorQuery, cursor_page
 from epidispatch.orgunits.selectors import under_unit_q, unit_for_user
 
 from .models import ResidentStatus, Sex

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
-from epidispatch.api.cursor import CursorQuery, cursor_page
 from epidispatch.core.bounds import Day, RecordId, UnitCode
+from epidispatch.core.paging import CursorQuery, cursor_page
 from epidispatch.orgunits.selectors import unit_for_user
 from epidispatch.registry.selectors import resident_for_user
 

@@ -7,8 +7,8 @@ from typing import Literal
 
 from ninja import Field, Query, Router, Schema
 
-from epidispatch.api.cursor import CursorQuery, cursor_page
 from epidispatch.core.bounds import UnitCode
+from epidispatch.core.paging import CursorQuery, cursor_page
 from epidispatch.orgunits.selectors import unit_for_user
 from epidispatch.registry.models import UnvaccinatedReason
 
