@@ -32,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import dashboard as city  # bench/dashboard.py, beside this file
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
+#: The trace section of RESULTS.md lies between these (its hand-written notes too).
+BEGIN, END = "<!-- bench:trace -->", "<!-- /bench:trace -->"
 SUPPLY_INDEXES = {
     "supply_dose_lot": "CREATE INDEX supply_dose_lot ON vaccination_dose (lot_number) "
     "INCLUDE (resident_id, site_id, product_id) WHERE lot_number <> ''",
@@ -209,7 +211,8 @@ def main(argv=None) -> None:
 
 Command: `.venv/bin/python bench/trace.py --residents {args.residents} --doses {args.doses} \
 --moves {args.moves} --lots {args.lots} --requests {args.requests} --baseline {args.baseline}\
-{" --reuse" if args.reuse else ""}` (`make bench-trace`; `--reuse` measures again the city an \
+{" --reuse" if args.reuse else ""}\
+{f" --database {args.database}" if args.database != "bench_trace" else ""}` (`make bench-trace`; `--reuse` measures again the city an \
 earlier run generated). {rows["lots"]:,} lots of {sizes[0]:,} to {sizes[1]:,} doses each (the \
 first one traced: {sample["doses"]:,} doses over {len(sample["sites"])} sites). Server time \
 in-process around `supply.selectors.lot_trace`, random lots, after 10 warm-ups. The machine \
@@ -231,12 +234,13 @@ equal the fast path's. Setup (not judged): \
     city.section("results")
     print(text)
     body = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
-    marker = "\n## Trace: `trace_lot`"
-    if marker in body:
-        before, _sep, rest = body.partition(marker)
-        after = rest.split("\n## ", 1)
-        body = before + ("\n## " + after[1] if len(after) > 1 else "")
-    RESULTS.write_text(body.rstrip("\n") + "\n" + text, encoding="utf-8")
+    section = f"{BEGIN}{text}{END}"
+    if BEGIN in body and END in body:
+        before, _sep, rest = body.partition(BEGIN)
+        body = before + section + rest.partition(END)[2]
+    else:
+        body = body.rstrip("\n") + "\n\n" + section + "\n"
+    RESULTS.write_text(body, encoding="utf-8")
 
 
 if __name__ == "__main__":
