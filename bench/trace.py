@@ -206,17 +206,18 @@ def main(argv=None) -> None:
         city.execute(statement)
 
     facts = city.server_facts()
+    database = f" --database {args.database}" if args.database != "bench_trace" else ""
     text = f"""
 ## Trace: `trace_lot` through {rows["doses"]:,} doses and {rows["moves"]:,} stock moves (issue 25)
 
 Command: `.venv/bin/python bench/trace.py --residents {args.residents} --doses {args.doses} \
 --moves {args.moves} --lots {args.lots} --requests {args.requests} --baseline {args.baseline}\
-{" --reuse" if args.reuse else ""}\
-{f" --database {args.database}" if args.database != "bench_trace" else ""}` (`make bench-trace`; `--reuse` measures again the city an \
-earlier run generated). {rows["lots"]:,} lots of {sizes[0]:,} to {sizes[1]:,} doses each (the \
-first one traced: {sample["doses"]:,} doses over {len(sample["sites"])} sites). Server time \
-in-process around `supply.selectors.lot_trace`, random lots, after 10 warm-ups. The machine \
-is shared with other engineers' test runs (2 cores): CPU time is given beside the wall time.
+{" --reuse" if args.reuse else ""}{database}` (`make bench-trace`; `--reuse` measures \
+again the city an earlier run generated). {rows["lots"]:,} lots of {sizes[0]:,} to \
+{sizes[1]:,} doses each (the first one traced: {sample["doses"]:,} doses over \
+{len(sample["sites"])} sites). Server time in-process around \
+`supply.selectors.lot_trace`, random lots, after 10 warm-ups. The machine is shared with \
+other engineers' test runs (2 cores): CPU time is given beside the wall time.
 
 | | requests | p50 ms | p95 ms | max ms |
 |---|---:|---:|---:|---:|
