@@ -160,7 +160,7 @@ def test_bad_rows_are_reported_in_chinese_by_row_and_column_and_the_good_ones_la
     assert errors[3][0] == "入库单位编码" and "999999" in errors[3][1]
     assert errors[4] == (
         "入库单位编码",
-        f"{tree.grid.name}不存放库存：库存存放在接种点或县级冷库。",
+        f"{tree.grid.name} 不存放库存：库存只在接种点或县级仓库。",
     )
     assert errors[5][0] == "物资名称" and "不存在的疫苗" in errors[5][1]
     assert errors[6][0] == "有效期至" and "明年" in errors[6][1]

@@ -54,7 +54,6 @@ def list_clearance(request, code: UnitCode, filters: Query[ClearanceFilters]):
 
 
 class DueOut(Schema):
-    id: int
     resident: int = Field(alias="resident_id")
     name: str = Field(alias="resident.name")
     id_number_masked: str = Field(alias="resident.id_number_masked")
