@@ -167,7 +167,7 @@ def test_bad_rows_are_reported_in_chinese_by_row_and_column_and_the_good_ones_la
     assert errors[7][0] == "数量" and errors[8][0] == "数量"
     assert errors[9][0] == "有效期至" and "过期" in errors[9][1]
     assert errors[10][0] == "入库日期"
-    assert errors[11] == ("追溯码", "药品追溯码为20位数字，此码为19位。")
+    assert errors[11] == ("追溯码", "药品追溯码应为20位数字，此码为19位。")
     assert errors[12][0] == "追溯码" and "1" in errors[12][1]
     assert errors[13][0] == "有效期至" and "202112A" in errors[13][1]
     assert errors[14][0] == "入库单号"
