@@ -304,6 +304,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "accounts.User", "exclude_fields": ["password", "last_login"]},
     "accounts.RoleAssignment",
     "accounts.ApiToken",
+    "supply.StockMove",
 )
 
 # Content-Security-Policy: scripts, styles and images from this server only (htmx and

@@ -8,6 +8,7 @@ and the rankings of a cutoff, from the same scoped selectors as the pages.
 from datetime import date, datetime
 
 from django.http import Http404
+from django.utils import timezone
 from ninja import Router, Schema
 
 from epidispatch.core.bounds import Day, UnitCode
@@ -143,3 +144,30 @@ def rankings(request, county: UnitCode | None = None, day: Day | None = None):
             for row in rows
         ],
     }
+
+
+class TargetOut(Schema):
+    unit: UnitRef
+    #: The doses to give that day (任务清单), None when no target was issued.
+    doses: int | None
+    issued_at: datetime | None
+    late: bool | None
+    #: Doses added since the last cutoff before the day (live).
+    added: int
+
+
+@router.get("/targets", response=list[TargetOut])
+def list_targets(request, day: Day | None = None):
+    """The daily targets of the towns and departments of your units for `day` (default
+    today), with the doses each has added since the last cutoff before it."""
+    rows = selectors.targets_for(request.user, day or timezone.localdate())
+    return [
+        {
+            "unit": row["unit"],
+            "doses": row["target"].doses if row["target"] else None,
+            "issued_at": row["target"].issued_at if row["target"] else None,
+            "late": row["target"].late if row["target"] else None,
+            "added": row["added"],
+        }
+        for row in rows
+    ]

@@ -11,7 +11,7 @@ from ninja.errors import HttpError
 
 from epidispatch.registry.selectors import resident_find
 
-from .selectors import site_appointments, site_for_user, site_loads, slot_get
+from .selectors import site_appointments, site_for_user, site_loads, site_slots, slot_get
 from .services import appointments_book_batch
 
 router = Router(tags=["sites"])
@@ -91,3 +91,21 @@ def list_appointments(request, code: str, day: date | None = None):
     """A site's appointments of a day (today by default), ID numbers masked."""
     site = site_for_user(request.user, code[:15])
     return site_appointments(request.user, site, day or timezone.localdate())[:LIST_LIMIT]
+
+
+class SlotOut(Schema):
+    id: int
+    starts_at: time
+    capacity: int
+    booked: int
+    used: int
+    kind: str = Field(alias="session.kind")
+    place: str = Field(alias="session.place")
+
+
+@router.get("/{code}/slots", response=list[SlotOut])
+def list_slots(request, code: str, day: date | None = None):
+    """A site's slots of a day (today by default): places, bookings and doses given, and
+    the id a unit books into (`POST /sites/slots/{slot_id}/bookings`)."""
+    site = site_for_user(request.user, code[:15])
+    return site_slots(request.user, site, day or timezone.localdate())

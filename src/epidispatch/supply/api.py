@@ -1,11 +1,28 @@
-"""Supply in the JSON API (/api/v1/supply/…): stock on hand and a lot's trace, scoped to
-the caller's units like every read."""
+"""Supply in the JSON API (/api/v1/supply/…): stock on hand, the ledger, a lot's trace,
+a resident's lots, demand against stock, the 国家督察 quality figures and the AEFI reports,
+scoped to the caller's units like every read (a unit or record outside them is a 404)."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from ninja import Field, Router, Schema
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
 
-from .selectors import lot_trace_for, stock_on_hand
+from epidispatch.core.bounds import Day, RecordId, UnitCode
+from epidispatch.core.paging import CursorQuery, cursor_page
+from epidispatch.orgunits.selectors import unit_for_user
+from epidispatch.registry.selectors import resident_for_user
+
+from .models import AEFIClassification, AEFISeverity, AEFIStatus, MoveKind
+from .selectors import (
+    aefi_report_for,
+    aefi_reports_visible_to,
+    lot_trace_for,
+    quality_report,
+    resident_lots,
+    site_demand,
+    stock_moves,
+    stock_on_hand,
+)
 
 router = Router(tags=["supply"])
 
@@ -46,3 +63,193 @@ def list_stock(request):
 def get_lot_trace(request, number: str):
     """`trace_lot`'s figures within your units: doses, people, sites, receipts, on hand."""
     return lot_trace_for(request.user, number[:40])
+
+
+class MoveOut(Schema):
+    id: int
+    holder: str = Field(alias="holder.code")
+    item: str = Field(alias="lot.item.name")
+    lot: str = Field(alias="lot.number")
+    kind: MoveKind
+    quantity: int
+    counterpart: str | None
+    receipt: str
+    note: str
+    reverses: int | None = Field(alias="reverses_id")
+    at: datetime
+
+    @staticmethod
+    def resolve_counterpart(move) -> str | None:
+        return move.counterpart.code if move.counterpart_id else None
+
+
+class MovePageOut(Schema):
+    items: list[MoveOut]
+    next_cursor: int
+    has_more: bool
+
+
+class MoveFilters(CursorQuery):
+    holder: UnitCode | None = None
+
+
+@router.get("/moves", response=MovePageOut)
+def list_moves(request, filters: Query[MoveFilters]):
+    """The stock ledger of the stores and sites in your units (one `holder`'s with its
+    code), oldest first by id: a page of `limit` after `cursor`."""
+    holder = unit_for_user(request.user, filters.holder) if filters.holder else None
+    moves = stock_moves(request.user, holder=holder)
+    return cursor_page(moves, cursor=filters.cursor, limit=filters.limit)
+
+
+class ResidentLotOut(Schema):
+    dose: int
+    dose_number: int
+    product: str
+    given_on: date
+    lot_number: str
+    trace_code: str
+    site: str | None
+    #: Whether the ledger knows the lot (a dose of an unknown lot is a 国家督察 finding).
+    lot_known: bool
+    expires_on: date | None
+
+
+@router.get("/residents/{resident_id}/lots", response=list[ResidentLotOut])
+def list_resident_lots(request, resident_id: RecordId):
+    """Resident → lots: each dose of a resident of your units with the ledger's lot."""
+    resident = resident_for_user(request.user, resident_id)
+    return [
+        {
+            "dose": dose.pk,
+            "dose_number": dose.dose_number,
+            "product": dose.product.code,
+            "given_on": dose.given_on,
+            "lot_number": dose.lot_number,
+            "trace_code": dose.trace_code,
+            "site": dose.site.code if dose.site_id else None,
+            "lot_known": lot is not None,
+            "expires_on": lot.expires_on if lot else None,
+        }
+        for dose, lot in resident_lots(request.user, resident.pk)
+    ]
+
+
+class QualityOut(Schema):
+    doses: int
+    missing_trace_code: int
+    malformed_trace_code: int
+    trace_code_overused: int
+    unknown_lot: int
+
+
+class QualityQuery(Schema):
+    start: Day | None = Field(None, alias="from")
+    end: Day | None = Field(None, alias="to")
+
+
+@router.get("/units/{code}/quality", response=QualityOut)
+def get_quality(request, code: UnitCode, query: Query[QualityQuery]):
+    """`quality_report`'s figures for the doses given from `from` to `to` (default: the
+    last 30 days) to the residents living under the unit."""
+    unit = unit_for_user(request.user, code)
+    end = query.end or timezone.localdate()
+    start = query.start or end - timedelta(days=30)
+    return quality_report(unit, start, end)
+
+
+class DemandOut(Schema):
+    site: str
+    name: str
+    clearance: int
+    second_due: int
+    booster_due: int
+    need: int
+    on_hand: int
+    daily_use: float
+    days_of_supply: float | None
+    shortfall: int
+    use_first: str | None
+    expiring_soon: bool
+
+
+@router.get("/units/{code}/demand", response=list[DemandOut])
+def list_demand(request, code: UnitCode):
+    """Per site of your units under the unit: doses still needed against stock on hand,
+    days of supply, the shortfall and the lot to open first (先到期先出)."""
+    unit = unit_for_user(request.user, code)
+    return [
+        {
+            "site": row.site.code,
+            "name": row.site.name,
+            "clearance": row.clearance,
+            "second_due": row.second_due,
+            "booster_due": row.booster_due,
+            "need": row.need,
+            "on_hand": row.on_hand,
+            "daily_use": round(row.daily_use, 2),
+            "days_of_supply": row.days_of_supply,
+            "shortfall": row.shortfall,
+            "use_first": row.use_first.number if row.use_first else None,
+            "expiring_soon": row.expiring_soon,
+        }
+        for row in site_demand(request.user, unit)
+    ]
+
+
+class AEFIReportOut(Schema):
+    id: int
+    resident: int = Field(alias="resident_id")
+    dose: int = Field(alias="dose_id")
+    product: str = Field(alias="product.code")
+    lot_number: str
+    site: str | None
+    severity: AEFISeverity
+    clustered: bool
+    status: AEFIStatus
+    classification: AEFIClassification | None
+    discovered_at: datetime
+    report_due_by: datetime
+    reported_at: datetime | None
+    investigation_due_by: datetime | None
+    investigation_started_at: datetime | None
+    report_overdue: bool
+    investigation_overdue: bool
+
+    @staticmethod
+    def resolve_site(report) -> str | None:
+        return report.site.code if report.site_id else None
+
+    @staticmethod
+    def resolve_classification(report) -> str | None:
+        return report.classification or None
+
+
+class AEFIPageOut(Schema):
+    items: list[AEFIReportOut]
+    next_cursor: int
+    has_more: bool
+
+
+class AEFIFilters(CursorQuery):
+    status: AEFIStatus | None = None
+
+
+@router.get("/aefi-reports", response=AEFIPageOut)
+def list_aefi_reports(request, filters: Query[AEFIFilters]):
+    """Suspected adverse reactions of the people of your units or given at your sites,
+    with the overdue flags of their deadlines: a page of `limit` after `cursor`."""
+    reports = aefi_reports_visible_to(request.user)
+    if filters.status:
+        reports = reports.filter(status=filters.status)
+    return cursor_page(reports, cursor=filters.cursor, limit=filters.limit)
+
+
+class AEFIReportDetailOut(AEFIReportOut):
+    description: str
+
+
+@router.get("/aefi-reports/{report_id}", response=AEFIReportDetailOut)
+def get_aefi_report(request, report_id: RecordId):
+    """One report of your units with its description."""
+    return aefi_report_for(request.user, report_id)

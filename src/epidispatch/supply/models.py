@@ -5,7 +5,8 @@ after doses, by lot.
 Stock on hand is the ledger's sum. `StockBalance` keeps that sum per holder and lot so a
 move can lock one row (SELECT … FOR UPDATE) and refuse to go below zero; the CHECK
 constraint is the last guard, and a test recounts the ledger against it. A move is never
-edited or deleted (a PostgreSQL trigger refuses it too), only reversed by another.
+edited or deleted (a PostgreSQL trigger refuses it too), only reversed by another. Every
+move posted one at a time is on the audit trail (django-auditlog, filed under its holder).
 """
 
 import uuid
@@ -158,6 +159,14 @@ class StockMove(models.Model):
         on_delete=models.PROTECT,
         related_name="reversed_by",
     )
+    receipt = models.CharField(
+        _("delivery note"),
+        max_length=40,
+        blank=True,
+        default="",
+        db_default="",  # moves written by COPY or raw SQL (bench/trace.py) name no note
+        help_text=_("the number of the delivery note (入库单号) a receipt was posted from"),
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -180,6 +189,11 @@ class StockMove(models.Model):
                 condition=models.Q(kind="administer"),
                 name="one_administered_move_per_dose",
             ),
+            models.UniqueConstraint(
+                fields=["holder", "lot", "receipt"],
+                condition=models.Q(kind="receive") & ~models.Q(receipt=""),
+                name="one_receipt_line_per_holder_lot",
+            ),
         ]
         indexes = [
             models.Index(fields=["lot", "holder"], name="stock_move_lot_holder"),
@@ -197,6 +211,13 @@ class StockMove(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("A stock move is never deleted; post a reversal instead.")
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this move under (django-auditlog's hook): the
+        store or site whose stock it changes."""
+        if StockMove.holder.is_cached(self):
+            return {"unit_path": self.holder.path}
+        return {"unit_path": OrgUnit.objects.values_list("path", flat=True).get(pk=self.holder_id)}
 
 
 class StockBalance(models.Model):

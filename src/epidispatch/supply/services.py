@@ -3,7 +3,9 @@ each one transaction.
 
 Every move of the ledger locks the balance rows it changes (in a fixed order, so two
 transfers between the same sites cannot deadlock) and refuses to take a balance below
-zero. Moves carry who posted them and when: the ledger is its own audit trail. AEFI
+zero. Moves carry who posted them and when, and each move posted here is on the audit
+trail as well (django-auditlog, filed under the holder's unit; the administered moves of a
+file import are covered by the import's own audit entry, as its doses are). AEFI
 reports (疑似预防接种异常反应) are filed when found, reported within the deadline of the
 AEFIDeadline table, then investigated and classified by the county CDC.
 """
@@ -52,13 +54,17 @@ def supply_item_for_product(product: VaccineProduct) -> SupplyItem:
     return item
 
 
-def _check_holder(user, holder: OrgUnit) -> None:
+def _check_holds_stock(holder: OrgUnit) -> None:
     if holder.kind not in HOLDER_KINDS:
         raise ValidationError(
             _("%(unit)s holds no stock: stock is kept at a site or the county's store.")
             % {"unit": holder.name},
             code="not_a_holder",
         )
+
+
+def _check_holder(user, holder: OrgUnit) -> None:
+    _check_holds_stock(holder)
     if not manages_stock_of(user, holder):
         raise PermissionDenied(_("You do not manage the stock of %(unit)s.") % {"unit": holder})
 
@@ -78,6 +84,7 @@ def _lock(pairs: list[tuple[OrgUnit, Lot]]) -> dict[tuple[int, int], StockBalanc
         balance, _created = StockBalance.objects.select_for_update().get_or_create(
             holder=holder, lot=lot, defaults={"county_code": holder.county_code}
         )
+        balance.holder, balance.lot = holder, lot  # already loaded: no query per move
         locked[(holder.pk, lot.pk)] = balance
     return locked
 
@@ -93,8 +100,8 @@ def _post(balance: StockBalance, *, kind: str, quantity: int, **fields) -> Stock
     balance.on_hand += quantity
     balance.save(update_fields=["on_hand"])
     return StockMove.objects.create(
-        holder_id=balance.holder_id,
-        lot_id=balance.lot_id,
+        holder=balance.holder,
+        lot=balance.lot,
         county_code=balance.county_code,
         kind=kind,
         quantity=quantity,
@@ -172,7 +179,13 @@ def stock_receive(
     _check_holder(by, holder)
     _check_quantity(quantity)
     lot = _lot(item, lot_number, expires_on)
-    packages = [_package(item, lot, raw) for raw in package_codes if raw.strip()]
+    Package.objects.bulk_create(_packages(item, lot, quantity, package_codes))
+    balance = _lock([(holder, lot)])[(holder.pk, lot.pk)]
+    return _post(balance, kind=MoveKind.RECEIVE, quantity=quantity, by=by, note=note[:200])
+
+
+def _packages(item: SupplyItem, lot: Lot, quantity: int, codes: tuple[str, ...]) -> list[Package]:
+    packages = [_package(item, lot, raw) for raw in codes if raw.strip()]
     if len({p.code for p in packages}) != len(packages):
         raise ValidationError(_("The same pack code is listed twice."), code="known_code")
     if sum(p.doses for p in packages) > quantity:
@@ -181,9 +194,68 @@ def stock_receive(
             % {"quantity": quantity},
             code="packages_exceed",
         )
-    Package.objects.bulk_create(packages)
+    return packages
+
+
+@transaction.atomic
+def stock_receipt_post(
+    *,
+    holder: OrgUnit,
+    item: SupplyItem,
+    lot_number: str,
+    expires_on: date,
+    quantity: int,
+    receipt: str,
+    by,
+    package_codes: tuple[str, ...] = (),
+    received_at: datetime | None = None,
+    note: str = "",
+) -> tuple[StockMove, bool]:
+    """One line of a delivery note (入库单): `quantity` of a lot received at `holder`.
+
+    The note's number, the holder and the lot name the line, so posting it again finds the
+    move already in the ledger and changes nothing (`(move, False)`); the same line with
+    another quantity is refused (the ledger is corrected by a stocktake or a reversal, never
+    by a second receipt). `by` None is the server's administrator on the command line.
+    """
+    receipt = receipt.strip()
+    if not receipt or len(receipt) > 40:
+        raise ValidationError(_("A delivery note number has 1 to 40 characters."), code="receipt")
+    if by is None:
+        _check_holds_stock(holder)
+    else:
+        _check_holder(by, holder)
+    _check_quantity(quantity)
+    lot = _lot(item, lot_number, expires_on)
+    # The balance row is the line's lock: a second import of the same note waits here,
+    # then finds the first one's move.
     balance = _lock([(holder, lot)])[(holder.pk, lot.pk)]
-    return _post(balance, kind=MoveKind.RECEIVE, quantity=quantity, by=by, note=note[:200])
+    posted = StockMove.objects.filter(
+        kind=MoveKind.RECEIVE, holder=holder, lot=lot, receipt=receipt
+    ).first()
+    if posted is not None:
+        if posted.quantity != quantity:
+            raise ValidationError(
+                _(
+                    "Delivery note %(receipt)s already brought %(posted)d of lot %(lot)s to "
+                    "%(holder)s; correct the stock with a stocktake or a reversal."
+                )
+                % {"receipt": receipt, "posted": posted.quantity, "lot": lot.number,
+                   "holder": holder.name},
+                code="receipt_conflict",
+            )  # fmt: skip
+        return posted, False
+    Package.objects.bulk_create(_packages(item, lot, quantity, package_codes))
+    move = _post(
+        balance,
+        kind=MoveKind.RECEIVE,
+        quantity=quantity,
+        by=by,
+        receipt=receipt,
+        note=note[:200],
+        at=received_at or timezone.now(),
+    )
+    return move, True
 
 
 @transaction.atomic
