@@ -4,13 +4,17 @@ matches the headers, rejects empty and over-long cells, keeps the ledger and the
 report and runs the writer in one transaction. The kinds add the screening rules. Checks
 run on polars columns, so a round of a million people validates in seconds; rows land
 with COPY; importing the same file again finds every row unchanged. The round comes in the
-run's options (`epidispatch import_samples ROUND FILE`).
+run's options: the `ROUND` option, chosen on the upload page among the rounds the user
+sees, given as `round` to the API and in front of the file on the command line
+(`epidispatch import_samples ROUND FILE`).
 """
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -18,16 +22,26 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from epidispatch.core import bulk, protection
-from epidispatch.core.ids import ascii_digits, check_id_numbers, mask_id_number
-from epidispatch.imports.kinds import ROW, Column, FileKind, register
+from epidispatch.core.ids import ascii_digits, check_id_numbers, mask_id_number, parse_id_number
+from epidispatch.core.scoping import scope_paths
+from epidispatch.imports.kinds import ROW, Column, FileKind, Option, RowProblem, register
 from epidispatch.imports.reports import ImportSummary
 from epidispatch.imports.services import import_batch_create, import_batch_run
 from epidispatch.imports.tables import UnreadableFile
 from epidispatch.registry.models import Resident
 
-from .models import CAPACITIES, RoundTarget, Sample, ScreeningRound, Tube
-from .rules import OFFICER_ROLES, RESULT_SPELLINGS, Prior, binding_problem
-from .services import CHUNK, MAX_TEXT, areas_refresh, common_path, result_problem, results_store
+from .models import CAPACITIES, GroupMember, RoundTarget, Sample, ScreeningRound, TestingGroup, Tube
+from .rules import GROUP_KEEPER_ROLES, OFFICER_ROLES, RESULT_SPELLINGS, Prior, binding_problem
+from .selectors import groups_visible_to, rounds_visible_to
+from .services import (
+    CHUNK,
+    MAX_TEXT,
+    areas_refresh,
+    common_path,
+    keeps_group,
+    result_problem,
+    results_store,
+)
 
 SAMPLE_COLUMNS = {
     "barcode": ("试管编号", "试管条码", "采样管编号", "试管号", "管码", "条码"),
@@ -99,17 +113,46 @@ def _reject(run, frame: pl.DataFrame) -> None:
 
 
 def _round(run) -> ScreeningRound:
-    """The round the file belongs to, from the run's options; it must lie in (or above)
-    the importer's units."""
+    """The round the file belongs to, from the run's options (resolved by `ROUND`)."""
     screening_round = run.options.get("round")
     if screening_round is None:
         raise UnreadableFile(_("Choose the screening round the file belongs to."))
-    path = screening_round.unit.path
-    if run.scope_paths is not None and not any(
-        path.startswith(root) or root.startswith(path) for root in run.scope_paths
-    ):
+    return screening_round
+
+
+def _in_reach(path: str, roots) -> bool:
+    """A round's unit lies in (or above) one of the importer's units."""
+    return roots is None or any(path.startswith(r) or r.startswith(path) for r in roots)
+
+
+def _round_choices(user) -> list[tuple[str, str]]:
+    """The latest rounds the user may import files into, for the upload page."""
+    rounds = rounds_visible_to(user)[:ROUND_CHOICES]
+    return [(str(r.pk), f"{r.name} · {r.unit.name} · {r.day:%Y-%m-%d}") for r in rounds]
+
+
+def _round_resolve(value: str, user) -> ScreeningRound:
+    """The round a batch names; it must lie in (or above) the importer's units."""
+    screening_round = (
+        ScreeningRound.objects.select_related("unit").filter(pk=int(value)).first()
+        if value.isascii() and value.isdigit() and len(value) < 12
+        else None
+    )
+    if screening_round is None:
+        raise UnreadableFile(_("No screening round %(round)s.") % {"round": value})
+    if not _in_reach(screening_round.unit.path, scope_paths(user) if user else None):
         raise UnreadableFile(_("This screening round is outside your units."))
     return screening_round
+
+
+#: How many rounds the upload page offers (the newest first).
+ROUND_CHOICES = 50
+ROUND = Option(
+    name="round",
+    label=gettext_lazy("Screening round"),
+    choices=_round_choices,
+    resolve=_round_resolve,
+)
 
 
 def _mark(frame: pl.DataFrame, condition: pl.Expr, field: str, message) -> pl.DataFrame:
@@ -132,8 +175,14 @@ def samples_import(screening_round: ScreeningRound, path, *, by=None) -> ImportS
 
 def _run(kind: FileKind, screening_round, path, by) -> ImportSummary:
     path = Path(path)
-    batch = import_batch_create(kind=kind.name, path=path, file_name=path.name, user=by)
-    return import_batch_run(batch, path, options={"round": screening_round})
+    batch = import_batch_create(
+        kind=kind.name,
+        path=path,
+        file_name=path.name,
+        user=by,
+        options={"round": str(screening_round.pk)},
+    )
+    return import_batch_run(batch, path)
 
 
 def _samples_check(data: pl.DataFrame, run) -> pl.DataFrame:
@@ -602,6 +651,7 @@ SAMPLES = register(
         check_frame=_samples_check,
         write=_samples_write,
         roles=OFFICER_ROLES,
+        options=(ROUND,),
     )
 )  # fmt: skip
 RESULTS = register(
@@ -621,5 +671,172 @@ RESULTS = register(
         check_frame=_results_check,
         write=_results_write,
         roles=OFFICER_ROLES,
+        options=(ROUND,),
+    )
+)  # fmt: skip
+
+
+# Key group members ------------------------------------------------------------------------
+
+MEMBER_COLUMNS = {
+    "id_number": SAMPLE_COLUMNS["id_number"],
+    "name": ("姓名", "员工姓名", "人员姓名"),
+    "employer": ("工作单位", "单位名称", "所在单位", "用人单位"),
+    "joined": ("纳入日期", "加入日期", "入职日期"),
+}
+DAY_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d", "%Y.%m.%d")
+
+
+def _group_choices(user) -> list[tuple[str, str]]:
+    """The key groups whose members the user keeps, for the upload page."""
+    groups = groups_visible_to(user).order_by("unit__code", "name")
+    return [
+        (str(g.pk), f"{g.name} · {g.unit.name}")
+        for g in groups[:GROUP_CHOICES]
+        if keeps_group(user, g)
+    ]
+
+
+def _group_resolve(value: str, user) -> TestingGroup:
+    group = (
+        TestingGroup.objects.select_related("unit").filter(pk=int(value)).first()
+        if value.isascii() and value.isdigit() and len(value) < 12
+        else None
+    )
+    if group is None or (user is not None and not keeps_group(user, group)):
+        raise UnreadableFile(_("No key group %(group)s whose members you keep.") % {"group": value})
+    return group
+
+
+GROUP_CHOICES = 200
+GROUP = Option(
+    name="group",
+    label=gettext_lazy("Key group"),
+    choices=_group_choices,
+    resolve=_group_resolve,
+)
+
+
+def _parse_day(text: str) -> date | None:
+    """A date as lists write it (an Excel date cell arrives as 2022-07-01 00:00:00)."""
+    text = ascii_text(text).strip().split(" ")[0]
+    for pattern in DAY_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def ascii_text(text: str) -> str:
+    """Full-width digits and punctuation as ASCII (Ｆ２０２２－０４－０１ → 2022-04-01)."""
+    return "".join(chr(ord(ch) - 0xFEE0) if "！" <= ch <= "～" else ch for ch in text)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    digest: str
+    masked: str
+    name: str
+    employer: str
+    joined_on: date | None
+
+
+def _member_of(values: dict[str, str], run) -> MemberRow:
+    try:
+        card = parse_id_number(values["id_number"])
+    except ValidationError as error:
+        raise RowProblem("id_number", " ".join(error.messages)) from None
+    name = values["name"]
+    if any(not ch.isprintable() for ch in name):
+        raise RowProblem("name", _("The name holds control characters."))
+    if any(not ch.isprintable() for ch in values["employer"]):
+        raise RowProblem("employer", _("The employer holds control characters."))
+    joined = None
+    if values["joined"]:
+        joined = _parse_day(values["joined"])
+        if joined is None:
+            raise RowProblem("joined", _("Not a date; write it as 2022-04-01."))
+        if joined > timezone.localdate():
+            raise RowProblem("joined", _("The date is in the future."))
+    return MemberRow(
+        digest=protection.lookup_digest(card.number),
+        masked=mask_id_number(card.number),
+        name=name,
+        employer=values["employer"],
+        joined_on=joined,
+    )
+
+
+def _members_write(run, items: list[tuple[int, MemberRow]]) -> None:
+    """New members are added, people who had left come back, an employer that changed is
+    updated; an active member with the same employer is unchanged. A person not in the
+    county's registry, or whose name there differs, is a rejected row (never guessed)."""
+    group = run.options["group"]
+    summary = run.summary
+    residents = {
+        r.id_number_digest: r
+        for r in Resident.objects.filter(
+            county_code=group.county_code, id_number_digest__in={row.digest for _r, row in items}
+        ).only("id", "name", "id_number_digest")
+    }
+    members = {m.resident_id: m for m in GroupMember.objects.filter(group=group)}
+    seen: set[str] = set()
+    new, changed = [], []
+    today = timezone.localdate()
+    for number, row in items:
+        if row.digest in seen:
+            summary.duplicates += 1
+            continue
+        seen.add(row.digest)
+        resident = residents.get(row.digest)
+        if resident is None:
+            run.reject(number, "id_number",
+                       _("ID number %(number)s is not in the registry of this county.")
+                       % {"number": row.masked}, name=row.name)  # fmt: skip
+            continue
+        if resident.name != row.name:
+            run.reject(number, "name",
+                       _("The registry has another name for ID number %(number)s.")
+                       % {"number": row.masked}, name=row.name)  # fmt: skip
+            continue
+        member = members.get(resident.pk)
+        if member is None:
+            new.append(GroupMember(
+                group=group, resident=resident, county_code=group.county_code,
+                employer=row.employer, joined_on=row.joined_on or today, added_by=run.user,
+            ))  # fmt: skip
+        elif member.left_on is None and member.employer == row.employer:
+            summary.unchanged += 1
+        else:
+            if member.left_on is not None:
+                member.joined_on, member.left_on = row.joined_on or today, None
+            member.employer = row.employer
+            changed.append(member)
+    GroupMember.objects.bulk_create(new, batch_size=2000)
+    GroupMember.objects.bulk_update(changed, ["employer", "joined_on", "left_on"], batch_size=500)
+    summary.stored = len(new) + len(changed)
+    run.touch([group.unit.path])
+
+
+GROUP_MEMBERS = register(
+    FileKind(
+        name="screening_group_members",
+        label=gettext_lazy("Key group members"),
+        description=gettext_lazy(
+            "The workers of a key group tested on a schedule (重点人群定期检测), one per row."
+        ),
+        columns=(
+            Column("id_number", MEMBER_COLUMNS["id_number"], required=True, max_length=40,
+                   example="622424199001010019"),
+            Column("name", MEMBER_COLUMNS["name"], required=True, max_length=60, example="张三"),
+            Column("employer", MEMBER_COLUMNS["employer"], max_length=100,
+                   example="通渭县冷链物流有限公司"),
+            Column("joined", MEMBER_COLUMNS["joined"], max_length=40, example="2022-04-01"),
+        ),
+        check_row=_member_of,
+        write=_members_write,
+        roles=GROUP_KEEPER_ROLES,
+        options=(GROUP,),
     )
 )  # fmt: skip

@@ -2,7 +2,9 @@
 
 The derived flags of the target list (sampled, in a positive pool, single-tube result)
 are refreshed from the raw samples and tubes for exactly the people a write touches
-(`targets_refresh`), so coverage never recounts a whole round.
+(`targets_refresh`), so coverage never recounts a whole round. Results reach the people
+under control measures through control's batch hook (`test_results_reported`), once per
+stored batch of results, never once per sample.
 """
 
 from collections.abc import Iterable
@@ -10,11 +12,12 @@ from datetime import date, datetime, time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from epidispatch.control.signals import test_results_reported
 from epidispatch.core import protection
 from epidispatch.core.ids import mask_id_number, parse_id_number
 from epidispatch.core.scoping import holds_role_over, role_paths
@@ -24,7 +27,10 @@ from epidispatch.registry.models import Resident, ResidentStatus
 from .models import (
     CAPACITIES,
     DEFAULT_WINDOW,
+    EVERY_DAYS,
     AreaPart,
+    GroupKind,
+    GroupMember,
     MissedReason,
     MissedSample,
     Result,
@@ -32,9 +38,17 @@ from .models import (
     RoundTarget,
     Sample,
     ScreeningRound,
+    TestingGroup,
     Tube,
 )
-from .rules import COLLECTOR_ROLES, OFFICER_ROLES, Prior, binding_problem
+from .rules import (
+    COLLECTOR_ROLES,
+    GROUP_KEEPER_ROLES,
+    GROUP_UNIT_KINDS,
+    OFFICER_ROLES,
+    Prior,
+    binding_problem,
+)
 
 #: Statuses that keep a resident off a round's target list: not living here that day.
 NOT_HERE = (ResidentStatus.AWAY, ResidentStatus.DECEASED, ResidentStatus.MOVED_OUT)
@@ -43,6 +57,7 @@ CHUNK = 10_000
 #: The longest text each field takes (more is refused, never cut silently).
 MAX_TEXT = {
     "name": 100, "courier": 60, "box": 40, "lab": 100, "point": 100, "barcode": 40, "note": 200,
+    "employer": 100,
 }  # fmt: skip
 
 
@@ -358,6 +373,8 @@ def results_store(screening_round: ScreeningRound, tubes: list[Tube], *, by) -> 
     """Write the results set on `tubes` (result, tested_at, lab; received_at as loaded)
     and refresh the flags of the people whose flags a result moves: the members of
     positive pools and of single tubes."""
+    if not tubes:
+        return
     now = timezone.now()
     for tube in tubes:
         tube.reported_at, tube.reported_by = now, by
@@ -374,6 +391,25 @@ def results_store(screening_round: ScreeningRound, tubes: list[Tube], *, by) -> 
             ).values_list("resident_id", flat=True)
         )
     targets_refresh(screening_round, residents)
+    test_results_reported.send(
+        sender=Tube, results=personal_results(screening_round, reported_at=now), source=SOURCE
+    )
+
+
+#: How control's records name the results screening passes on.
+SOURCE = "screening"
+
+
+def personal_results(screening_round: ScreeningRound, *, reported_at: datetime):
+    """The people's results of the tubes reported at `reported_at` (one `results_store`),
+    lazily, for control's batch hook: a single tube's result is its person's; a negative
+    pool is negative for each member; a positive pool is nobody's result yet (its members
+    get a single-tube retest, whose result is). The day is the day of the sample."""
+    return (
+        Sample.objects.filter(round=screening_round, tube__reported_at=reported_at)
+        .filter(Q(tube__capacity=1) | Q(tube__result=Result.NEGATIVE))
+        .annotate(day=TruncDate("collected_at"), result=F("tube__result"))
+    )
 
 
 RESULT_FIELDS = (
@@ -523,3 +559,97 @@ def missed_record(
         note=_clean_text(note, "note"),
         recorded_by=by,
     )
+
+
+# Periodic testing of key groups (重点人群定期检测) ------------------------------------------
+
+
+def keeps_group(user, group: TestingGroup) -> bool:
+    """Who keeps a group's member list: the officers, the town and the workers of the
+    group's unit (an industry grid's worker keeps its employees)."""
+    return holds_role_over(user, GROUP_KEEPER_ROLES, group.unit.path)
+
+
+@transaction.atomic
+def group_create(*, unit: OrgUnit, name: str, kind: str, every_days: int, by=None) -> TestingGroup:
+    """A key group tested every `every_days` days, kept by `unit` (an industry grid, or a
+    town or county for a key-place category). Screening officers and dispatchers open
+    them; `by` None is the command line."""
+    if by is not None and not runs_rounds(by, unit):
+        raise PermissionDenied(_("Only screening officers and dispatchers open key groups."))
+    if unit.kind not in GROUP_UNIT_KINDS:
+        raise ValidationError(_("A key group is kept by an industry grid, a town or a county."))
+    name = _clean_text(name, "name")
+    if not name:
+        raise ValidationError(_("Give the group a name."))
+    if kind not in GroupKind.values:
+        raise ValidationError(_("Choose the group's industry."))
+    low, high = EVERY_DAYS
+    if not (isinstance(every_days, int) and low <= every_days <= high):
+        raise ValidationError(
+            _("A group is tested every %(low)d to %(high)d days.") % {"low": low, "high": high}
+        )
+    if TestingGroup.objects.filter(unit=unit, name=name).exists():
+        raise ValidationError(_("%(unit)s already has a group %(name)s.") % {
+            "unit": unit.name, "name": name})  # fmt: skip
+    return TestingGroup.objects.create(
+        unit=unit,
+        county_code=unit.county_code,
+        name=name,
+        kind=kind,
+        every_days=every_days,
+        created_by=by,
+    )
+
+
+def group_resident(group: TestingGroup, digest: str) -> Resident | None:
+    """The resident of the group's county with this ID-number digest: members are people
+    of the county's registry (they live in its grids and work in the group)."""
+    return (
+        Resident.objects.filter(id_number_digest=digest, county_code=group.county_code)
+        .select_related("grid")
+        .first()
+    )
+
+
+@transaction.atomic
+def group_member_add(
+    *, group: TestingGroup, id_number: str, employer: str = "", joined_on: date | None = None, by
+) -> GroupMember:
+    """Put a resident of the county in the group (again, if they had left)."""
+    if by is not None and not keeps_group(by, group):
+        raise PermissionDenied(_("You do not keep this group's members."))
+    card = parse_id_number(id_number)
+    resident = group_resident(group, protection.lookup_digest(card.number))
+    if resident is None:
+        raise ValidationError(
+            _("ID number %(number)s is not in the registry of this county.")
+            % {"number": mask_id_number(card.number)}
+        )
+    employer = _clean_text(employer, "employer")
+    joined_on = joined_on or timezone.localdate()
+    member = GroupMember.objects.select_for_update().filter(group=group, resident=resident).first()
+    if member is not None and member.left_on is None:
+        raise ValidationError(
+            _("%(name)s is already in the group.") % {"name": resident.name}, code="member"
+        )
+    if member is None:
+        member = GroupMember(group=group, resident=resident, county_code=group.county_code)
+    member.employer, member.joined_on, member.left_on, member.added_by = (
+        employer, joined_on, None, by)  # fmt: skip
+    member.save()
+    return member
+
+
+@transaction.atomic
+def group_member_remove(*, member: GroupMember, by, on: date | None = None) -> GroupMember:
+    """Take someone off the group (they changed jobs); their row stays with the day."""
+    if by is not None and not keeps_group(by, member.group):
+        raise PermissionDenied(_("You do not keep this group's members."))
+    member = GroupMember.objects.select_for_update().select_related("group__unit").get(
+        pk=member.pk)  # fmt: skip
+    if member.left_on is not None:
+        raise ValidationError(_("This person has left the group already."))
+    member.left_on = max(on or timezone.localdate(), member.joined_on)
+    member.save(update_fields=["left_on"])
+    return member
