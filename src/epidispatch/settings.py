@@ -303,6 +303,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "accounts.User", "exclude_fields": ["password", "last_login"]},
     "accounts.RoleAssignment",
     "accounts.ApiToken",
+    "screening.TestingGroup",
+    "screening.GroupMember",
 )
 
 # Content-Security-Policy: scripts, styles and images from this server only (htmx and
