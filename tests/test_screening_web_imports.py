@@ -179,3 +179,45 @@ def test_a_positive_result_of_a_key_person_under_control_shows_in_their_control_
     # The same file again stores nothing new, here or in control.
     results_import(july_round, write_table(tmp_path / "r3", RESULT_HEADERS, results, "utf-8"))
     assert CaseTest.objects.count() == 3
+
+
+# The bulk paths of a big file, tried on the small fixture ----------------------------------
+
+
+def test_the_bulk_paths_of_a_big_file_give_the_hand_computed_figures(
+    county_round, tree, tmp_path, monkeypatch
+):
+    """From KEY_TABLE_FROM keys on, stored tubes and samples are read by copying the
+    round's rows out (a first file) or through a key table (a later one), and the people
+    moved are added to their grid's figures in the marking statement: with the threshold
+    at 1 the fixture's files take those paths, and the figures stay the hand-counted
+    ones, equal to a recount."""
+    from epidispatch.core import bulk
+    from epidispatch.screening.selectors import round_coverage_recount
+
+    from .screening_fixtures import RESULTS, RETESTS, retest_rows
+
+    monkeypatch.setattr(bulk, "KEY_TABLE_FROM", 1)
+    samples_import(
+        county_round, write_table(tmp_path / "s", SAMPLE_HEADERS, sample_rows(), "utf-8")
+    )
+    results_import(
+        county_round, write_table(tmp_path / "r", RESULT_HEADERS, result_rows(RESULTS), "utf-8")
+    )
+    again = samples_import(
+        county_round, write_table(tmp_path / "s", SAMPLE_HEADERS, sample_rows(), "utf-8")
+    )
+    assert (again.stored, again.unchanged) == (0, 19)
+    retests = samples_import(
+        county_round, write_table(tmp_path / "t", SAMPLE_HEADERS, retest_rows(), "utf-8")
+    )
+    assert retests.stored == 3
+    done = {barcode: result for barcode, (_p, result) in RETESTS.items() if result}
+    results_import(
+        county_round,
+        write_table(tmp_path / "u", RESULT_HEADERS, result_rows(done, "2022-04-02 18:00"), "utf-8"),
+    )
+    for area, expected in FIGURES.items():
+        unit = getattr(tree, area)
+        assert round_coverage(county_round, unit) == expected, area
+        assert round_coverage_recount(county_round, unit) == expected, area

@@ -268,7 +268,8 @@ class Sample(models.Model):
     (`resident` empty) but never counted in coverage."""
 
     #: Indexes are few on purpose (a round writes a million rows): the round and the tube
-    #: are reached through the composite indexes below, which lead with them.
+    #: are reached through the composite indexes below, which lead with them; the target
+    #: path is read only through a tube (`selectors.round_coverage`), so it has none.
     round = models.ForeignKey(
         ScreeningRound,
         verbose_name=_("round"),
@@ -316,11 +317,6 @@ class Sample(models.Model):
         ]
         indexes = [
             models.Index(fields=["round", "id_number_digest"], name="sample_round_person"),
-            models.Index(
-                fields=["round", "target_grid_path"],
-                name="sample_round_target",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
-            ),
         ]
 
     def __str__(self) -> str:
