@@ -9,7 +9,7 @@ class Command(ImportCommand):
     kind = "screening_group_members"
     help = (
         "Import the members of a key group tested on a schedule (.xlsx or .csv): "
-        "身份证件号码, 姓名, optional 工作单位 and 纳入日期. Usage: import_group_members GROUP FILE."
+        "身份证件号码, 姓名, optional 工作单位 and 纳入日期."
     )
 
     def add_arguments(self, parser):
