@@ -344,3 +344,22 @@ def test_the_member_file_needs_a_group_the_user_keeps(
     forged = _upload(client, path, GROUP_MEMBERS.name, group=far_group.pk)
     assert forged.status_code == 200 and 'class="errorlist"' in forged.content.decode()
     assert not ImportBatch.objects.exists() and not GroupMember.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_member_command_prints_the_summary_and_refuses_an_unknown_group(
+    tree, population, tmp_path
+):
+    import json
+
+    from .cli import run
+
+    group = group_create(unit=tree.industry_grid, name="冷链", kind="cold_chain", every_days=2)
+    rows = [[person(1), "居民01", "冷库", ""], [person(41), "居民41", "", ""]]
+    path = write_table(tmp_path / "members", MEMBER_HEADERS, rows, "utf-8")
+    result = run("import_group_members", str(group.pk), str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["rows"], summary["stored"], summary["rejected"]) == (2, 1, 1)
+    assert summary["error_report"]
+    assert run("import_group_members", "999999", str(path), "--json").returncode != 0

@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import polars as pl
 from django.core.exceptions import ValidationError
@@ -421,19 +422,7 @@ def _once_per_round(rows: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
 def _samples_store(rows: pl.DataFrame, screening_round, by) -> None:
     if rows.is_empty():
         return
-    residents = bulk.select_in(
-        Resident,
-        "id_number_digest",
-        rows.get_column("digest").unique().to_list(),
-        {"id_number_digest": pl.String, "id": pl.Int64},
-    ).rename({"id_number_digest": "digest", "id": "resident_id"})
-    rows = rows.join(residents, on="digest", how="left")
-    targets = copy_out(
-        RoundTarget.objects.filter(round=screening_round),
-        ("resident_id", "grid_path"),
-        {"resident_id": pl.Int64, "target_grid_path": pl.String},
-    )
-    rows = rows.join(targets, on="resident_id", how="left")
+    rows = _with_residents(rows, screening_round)
     tube_ids, new_paths = _tubes_store(rows, screening_round)
     rows = rows.join(tube_ids, on="barcode", how="left")
     samples = rows.select(
@@ -443,9 +432,10 @@ def _samples_store(rows: pl.DataFrame, screening_round, by) -> None:
         "resident_id",
         "name",
         pl.col("digest").alias("id_number_digest"),
-        pl.col("id_number")
-        .map_elements(mask_id_number, return_dtype=pl.String)
-        .alias("id_number_masked"),
+        # mask_id_number of an 18-character number (every valid one), vectorised
+        (
+            pl.col("id_number").str.slice(0, 6) + "*" * 10 + pl.col("id_number").str.slice(16, 2)
+        ).alias("id_number_masked"),
         pl.col("target_grid_path").fill_null(""),
         "collected_at",
         pl.lit(by.pk if by else None, dtype=pl.Int64).alias("collected_by_id"),
@@ -460,6 +450,11 @@ def _samples_store(rows: pl.DataFrame, screening_round, by) -> None:
         grid_paths=moved_grids,
         tube_paths=new_paths | _common_paths_refresh(rows),
     )
+    if connection.vendor == "postgresql" and rows.height >= bulk.KEY_TABLE_FROM:
+        # The planner must know a big file's tubes and samples are there, or the lab file
+        # that follows joins them as if the tables were empty (nested loops over each).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Tube._meta.db_table}, {Sample._meta.db_table}")
 
 
 def _common_paths_refresh(rows: pl.DataFrame) -> set[str]:
@@ -485,6 +480,36 @@ def _common_paths_refresh(rows: pl.DataFrame) -> set[str]:
         for start in range(0, len(ids), CHUNK * 5):
             Tube.objects.filter(pk__in=ids[start : start + CHUNK * 5]).update(common_path=path)
     return before | set(by_path)
+
+
+def _with_residents(rows: pl.DataFrame, screening_round) -> pl.DataFrame:
+    """`resident_id` (null for a traveller) and `target_grid_path` (null off the target
+    list) of each row: the target list is read with its people's digests (copied out
+    whole for a file the size of the round, else through a key table), and only the
+    digests it lacks are looked up in the registry."""
+    digests = rows.get_column("digest").unique().to_list()
+    targets = _by_keys(
+        RoundTarget.objects.filter(round=screening_round),
+        "resident__id_number_digest",
+        digests,
+        ("resident__id_number_digest", "resident_id", "grid_path"),
+        {"digest": pl.String, "resident_id": pl.Int64, "target_grid_path": pl.String},
+    )
+    rows = rows.join(targets, on="digest", how="left")
+    others = rows.filter(pl.col("resident_id").is_null()).get_column("digest").unique()
+    if others.is_empty():
+        return rows
+    residents = bulk.select_in(
+        Resident,
+        "id_number_digest",
+        others.to_list(),
+        {"id_number_digest": pl.String, "id": pl.Int64},
+    ).rename({"id_number_digest": "digest", "id": "_resident_id"})
+    return (
+        rows.join(residents, on="digest", how="left")
+        .with_columns(resident_id=pl.coalesce("resident_id", "_resident_id"))
+        .drop("_resident_id")
+    )
 
 
 def _tubes_store(rows: pl.DataFrame, screening_round) -> tuple[pl.DataFrame, set[str]]:
@@ -655,17 +680,26 @@ def _results_write(run, rows: pl.DataFrame) -> None:
     run.touch([screening_round.unit.path])
 
 
-def _locked_tubes(screening_round, barcodes: list[str]) -> dict[str, Tube]:
+#: What the result checks and `services.results_store` read of a tube.
+LOCKED_FIELDS = (
+    "id", "barcode", "capacity", "members", "result", "collected_at", "received_at",
+    "closed_at", "tested_at", "lab", "common_path",
+)  # fmt: skip
+
+
+def _locked_tubes(screening_round, barcodes: list[str]) -> dict[str, SimpleNamespace]:
+    """The round's tubes with these barcodes, locked, as plain records (a lab file of
+    100,000 tubes builds no model instance: the rows come as tuples)."""
     tubes = {}
     for start in range(0, len(barcodes), CHUNK):
-        for tube in (
+        for values in (
             Tube.objects.select_for_update()
             .filter(round=screening_round, barcode__in=barcodes[start : start + CHUNK])
-            .only(
-                "id", "barcode", "capacity", "members", "result", "collected_at", "received_at",
-                "closed_at", "tested_at", "lab", "common_path",
-            )
-        ):  # fmt: skip
+            .order_by("id")
+            .values_list(*LOCKED_FIELDS)
+        ):
+            tube = SimpleNamespace(**dict(zip(LOCKED_FIELDS, values, strict=True)))
+            tube.pk = tube.id
             tubes[tube.barcode] = tube
     return tubes
 

@@ -377,7 +377,7 @@ def results_store(screening_round: ScreeningRound, tubes: list[Tube], *, by) -> 
         return
     now = timezone.now()
     for tube in tubes:
-        tube.reported_at, tube.reported_by = now, by
+        tube.reported_at, tube.reported_by_id = now, by.pk if by is not None else None
         tube.result_before_receipt = tube.received_at is None
         tube.closed_at = tube.closed_at or now
     _tubes_update(tubes)
@@ -418,12 +418,18 @@ RESULT_FIELDS = (
 )  # fmt: skip
 
 
-def _tubes_update(tubes: list[Tube]) -> None:
-    """Write the result fields of many tubes: on PostgreSQL copied into a temporary table
+def _tubes_update(tubes: list) -> None:
+    """Write the result fields of many tubes (model instances or plain records with `pk`
+    and the fields): on PostgreSQL copied into a temporary table, indexed and analysed,
     and applied with one UPDATE (Django's bulk_update builds a CASE per row and field,
-    which grows with the square of a lab file's size)."""
+    which grows with the square of a lab file's size; an unindexed, unanalysed temporary
+    table let the planner loop over it once per tube right after a sample import, whose
+    new tubes the statistics did not know yet)."""
     if connection.vendor != "postgresql" or len(tubes) < 100:
-        Tube.objects.bulk_update(tubes, [f.removesuffix("_id") for f in RESULT_FIELDS])
+        Tube.objects.bulk_update(
+            [Tube(pk=t.pk, **{f: getattr(t, f) for f in RESULT_FIELDS}) for t in tubes],
+            [f.removesuffix("_id") for f in RESULT_FIELDS],
+        )
         return
     columns = ", ".join(f"{f} {Tube._meta.get_field(f.removesuffix('_id')).db_type(connection)}"
                         for f in RESULT_FIELDS)  # fmt: skip
@@ -433,6 +439,8 @@ def _tubes_update(tubes: list[Tube]) -> None:
         with cursor.cursor.copy(f"COPY tube_results (id, {names}) FROM STDIN") as copy:
             for tube in tubes:
                 copy.write_row([tube.pk, *(getattr(tube, f) for f in RESULT_FIELDS)])
+        cursor.execute("CREATE UNIQUE INDEX ON tube_results (id)")
+        cursor.execute("ANALYZE tube_results")
         assignments = ", ".join(f"{f} = r.{f}" for f in RESULT_FIELDS)
         cursor.execute(
             f"UPDATE {Tube._meta.db_table} t SET {assignments} FROM tube_results r "
