@@ -44,22 +44,29 @@ SECTION_START = "<!-- bench:screening -->"
 SECTION_END = "<!-- /bench:screening -->"
 #: What the figures mean, written after profiling a run (kept in the section on a re-run).
 NOTES = """
-Where the import's time goes (cProfile of a 100,000-row run on the loaded machine): the
-COPY of the rows into `screening_sample` (5 indexes, two on 64-character digests) and
-`screening_tube`, the COMMIT's WAL flush, and marking the target list sampled (one UPDATE
-joined to a temporary key table; the target table keeps free page space so the update is
-HOT and touches no index). Checking the file in polars, hashing the ID numbers (HMAC) and
-the lookups through temporary key tables are a few seconds together. The bare COPY writes
-a temporary table: no WAL, no index, no constraint, so the ratio is the cost of a durable,
-checked, indexed import. Fixed after profiling: `bulk_update` of lab results (a CASE per
-row and field: quadratic) replaced by one UPDATE from a copied table; a deferred field read
-per tube (N+1) removed; long `IN` lists replaced by key tables; the target list analysed at
-creation (without it the planner looped over every row for every key).
+Where the import's time goes (cProfile and per-statement timings of a 200,000-resident run,
+2026-12-02): checking the file in polars and hashing the ID numbers (HMAC), the COPY of the
+rows into `screening_sample` (4 indexes, two on 64-character digests, and 4 deferred
+foreign keys checked at COMMIT) and `screening_tube`, marking the target list sampled, and
+the COMMIT's WAL flush. The bare COPY writes a temporary table: no WAL, no index, no
+constraint, so the ratio is the cost of a durable, checked, indexed import.
+
+Fixed this round after profiling: the target list and the stored tubes and samples are
+copied out of PostgreSQL (`COPY (SELECT …) TO STDOUT` into polars) or read through a key
+table, never fetched row by row (the whole round's targets went through the ORM); marking
+people sampled adds them to their grid's figures in the same statement (an UPDATE …
+RETURNING folded into the per-grid counters) instead of regrouping the whole round; the
+(round, target path) sample index, read by nothing, is dropped; ID numbers are masked in
+polars. The lab file had a cliff: right after a sample import the planner's statistics
+still said the tube table was empty, and the UPDATE from the results' unindexed temporary
+table ran as a nested loop (20,000 tubes took 29 s, 100,000 would take minutes); a big
+sample file now analyses what it wrote, the temporary table is indexed and analysed, and
+the tubes are read as tuples rather than model instances. Results reach control's records
+(people under measures) in one batch per file, narrowed in SQL.
 
 Coverage reads per-place figures (`RoundArea`: people per grid, tubes per the deepest unit
 holding all their people), so the city sums about 2,400 rows whatever the population; the
-GROUP BY over the raw sample rows grows with it. With 5–8 runnable processes per core on
-this shared machine the p95 is dominated by scheduling (p50 is the steadier figure).
+GROUP BY over the raw sample rows grows with it.
 """
 GOAL_SAMPLE_ROWS_PER_SECOND = 50_000
 GOAL_COVERAGE_P95_MS = 50

@@ -95,3 +95,32 @@ def test_a_collected_tube_found_positive_puts_its_ten_on_the_grid_workers_retest
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=SCREENSHOTS / "screening-retests-phone.png", full_page=True)
     context.close()
+
+
+def test_an_industry_grid_worker_adds_a_member_on_the_phone_and_sees_them_due_today(
+    browser, live_server, tree, officer, make_user, population
+):
+    """重点人群定期检测: the industry grid's worker keeps the group on a phone; a new member
+    with no negative sample is due on the day they join, the group's card counts them."""
+    from epidispatch.accounts.models import Role
+    from epidispatch.screening.services import group_create
+
+    group = group_create(
+        unit=tree.industry_grid, name="客运站工作人员", kind="transport", every_days=2, by=officer
+    )
+    keeper = make_user(Role.GRID_WORKER, tree.industry_grid, username="worker-transport")
+    context, page = _phone(browser, live_server, keeper)
+    page.goto(f"{live_server.url}/screening/groups/")
+    page.get_by_role("link", name="客运站工作人员").click()
+    page.get_by_label("ID number").fill(person(3))
+    page.get_by_label("Employer").fill("通渭汽车站")
+    page.get_by_role("button", name="Add to the group").click()
+    expect(page.locator(".message.success")).to_contain_text("居民03")
+    expect(page.locator('[data-list="members"] [data-state="due"]')).to_have_count(1)
+    expect(page.locator('[data-figure="due"]').first).to_have_text("1")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "screening-group-phone.png", full_page=True)
+    page.goto(f"{live_server.url}/screening/")
+    expect(page.locator(f'[data-group="{group.pk}"] [data-figure="due"]')).to_contain_text("1")
+    context.close()

@@ -305,6 +305,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "accounts.RoleAssignment",
     "accounts.ApiToken",
     "supply.StockMove",
+    "screening.TestingGroup",
+    "screening.GroupMember",
 )
 
 # Content-Security-Policy: scripts, styles and images from this server only (htmx and

@@ -7,9 +7,12 @@ class ControlConfig(AppConfig):
     verbose_name = _("Key-population control")
 
     def ready(self):
-        from .services import case_tests_from_result
-        from .signals import test_result_reported
+        from .services import case_tests_from_result, case_tests_from_results
+        from .signals import test_result_reported, test_results_reported
 
         test_result_reported.connect(
             case_tests_from_result, dispatch_uid="control.case_tests_from_result"
+        )
+        test_results_reported.connect(
+            case_tests_from_results, dispatch_uid="control.case_tests_from_results"
         )

@@ -267,6 +267,42 @@ def case_tests_from_result(
     return stored
 
 
+def case_tests_from_results(sender, *, results, source: str = "", **kwargs) -> list[CaseTest]:
+    """Receiver of `test_results_reported`: a batch of results (a lab file's) lands on the
+    cases of the people under measures on each result's day, in a few queries whatever the
+    batch's size: the batch, a lazy queryset, is narrowed in SQL to the people with an
+    open case and only their rows are read. As in `case_test_record`, a day that already
+    holds a result keeps it; a different one is skipped rather than stopping the lab's
+    import (within a batch a positive is taken before a negative of the same day)."""
+    open_cases = ControlCase.objects.filter(released_on__isnull=True)
+    rows = list(
+        results.filter(
+            id_number_digest__in=open_cases.values("person__id_number_digest")
+        ).values_list("id_number_digest", "day", "result")
+    )
+    if not rows:
+        return []
+    cases: dict[str, list[ControlCase]] = {}
+    found = open_cases.filter(person__id_number_digest__in={row[0] for row in rows})
+    for case in found.select_related("person"):
+        cases.setdefault(case.person.id_number_digest, []).append(case)
+    taken = set(
+        CaseTest.objects.filter(case__in=[c for found in cases.values() for c in found])
+        .values_list("case_id", "day")
+    )  # fmt: skip
+    new = []
+    ranked = sorted(rows, key=lambda row: (row[0], row[1], row[2] != TestResult.POSITIVE))
+    for digest, day, result in ranked:
+        for case in cases.get(digest, ()):
+            if (case.pk, day) in taken or not case.registered_on <= day <= case.ends_on:
+                continue
+            if measure_on(case.plan, day, case.transferred_on) is None:
+                continue
+            taken.add((case.pk, day))
+            new.append(CaseTest(case=case, day=day, result=result, source=source[:40]))
+    return CaseTest.objects.bulk_create(new)
+
+
 def release_blockers(case: ControlCase, on: date) -> list[str]:
     """What stands between a case and its release on `on`, in words (empty: none)."""
     blockers = []

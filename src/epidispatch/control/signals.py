@@ -31,3 +31,10 @@ class Proposal:
 #: `id_number_digest` (str), `day` (date), `result` ("negative" or "positive") and `source`
 #: (str); control records it on the person's cases under measures that day.
 test_result_reported = Signal()
+
+#: The batch form of `test_result_reported`, for a lab file of many tubes: sent once per
+#: batch with `results`, a lazy QuerySet whose rows have `id_number_digest` (str), `day`
+#: (date) and `result` ("negative" or "positive"), and `source` (str). Receivers narrow it
+#: in SQL (`results.filter(id_number_digest__in=…)`) and read only the rows they need, so a
+#: file of 100,000 tubes costs one query here rather than a million signals.
+test_results_reported = Signal()

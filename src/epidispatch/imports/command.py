@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from tqdm import tqdm
@@ -46,9 +46,17 @@ class ImportCommand(BaseCommand):
         path = Path(file)
         user = self._user(username)
         try:
-            batch = import_batch_create(kind=self.kind, path=path, file_name=path.name, user=user)
+            batch = import_batch_create(
+                kind=self.kind,
+                path=path,
+                file_name=path.name,
+                user=user,
+                options=self.import_options(options),
+            )
         except PermissionDenied as error:
             raise CommandError(str(error)) from None
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         bar = None
         if not as_json and sys.stderr.isatty():
             bar = tqdm(desc=path.name, unit=_("rows"), file=sys.stderr)
@@ -59,9 +67,7 @@ class ImportCommand(BaseCommand):
                 bar.update(done - bar.n)
 
         try:
-            summary = import_batch_run(
-                batch, path, progress=progress, options=self.import_options(options)
-            )
+            summary = import_batch_run(batch, path, progress=progress)
         except UnreadableFile as error:
             raise CommandError(str(error)) from None
         finally:
@@ -87,8 +93,8 @@ class ImportCommand(BaseCommand):
         if batch.error_report:
             self.stdout.write(_("Rejected rows: %(path)s") % {"path": batch.error_report})
 
-    def import_options(self, options: dict) -> dict:
-        """What the kind needs beyond the file (`run.options`): override with the
+    def import_options(self, options: dict) -> dict[str, str]:
+        """The raw values of the kind's declared options (`kinds.Option`), from the
         arguments a subclass adds in `add_arguments` (a screening round …)."""
         return {}
 

@@ -30,6 +30,12 @@ receives and registers it from its own `imports` module; the framework does the 
   `run.touch(paths)` with the org-unit paths it wrote so the batch is listed for the
   users whose scope covers them.
 - `roles`: who may import it from the web and the API.
+- `options`: what the kind needs beyond the file (the screening round a sample list
+  belongs to …), each an `Option`: the upload page shows it as a choice among the values
+  the user may pick, the API takes it as a form field, the kind's command as an argument.
+  The raw value is kept on the batch (`ImportBatch.options`) and resolved, within the
+  importer's scope, when the import runs; the kind reads the resolved object in
+  `run.options[name]`.
 """
 
 from collections.abc import Callable
@@ -64,6 +70,23 @@ class Column:
         return self.names[0]
 
 
+@dataclass(frozen=True)
+class Option:
+    """Something a kind needs beyond the file, chosen when it is uploaded.
+
+    `choices(user)` lists `(value, label)` pairs the user may pick (scoped: the page's
+    select offers nothing else); `resolve(value, user)` turns a stored value into what the
+    kind reads in `run.options`, raising `UnreadableFile` (imports.tables) with a Chinese
+    message when the value names nothing the user may import into. `user` None is the
+    command line run by the server's administrator (the whole database)."""
+
+    name: str
+    label: str | Promise
+    choices: Callable[[Any], list[tuple[str, str]]]
+    resolve: Callable[[str, Any], Any]
+    help_text: str | Promise = ""
+
+
 class RowProblem(Exception):
     """A row that cannot be stored: the field (column) at fault and why, in Chinese."""
 
@@ -82,6 +105,7 @@ class FileKind:
     check_frame: Callable[[pl.DataFrame, Any], pl.DataFrame] | None = None
     roles: tuple[str, ...] = DEFAULT_ROLES
     description: str | Promise = ""
+    options: tuple[Option, ...] = ()
     fields: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):

@@ -4,7 +4,7 @@ web or the API, whatever module declared the file's kind."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .kinds import file_kind_label
+from .kinds import file_kind_label, file_kinds
 
 
 class ImportState(models.TextChoices):
@@ -55,6 +55,9 @@ class ImportBatch(models.Model):
     extra_columns = models.JSONField(_("columns not imported"), default=list, blank=True)
     error_report = models.CharField(_("error report"), max_length=255, blank=True)
     message = models.TextField(_("message"), blank=True)
+    #: The raw values of the kind's declared options (`kinds.Option`), e.g. {"round": "7"}:
+    #: what the background import resolves, and what the ledger shows the file went into.
+    options = models.JSONField(_("options"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("import batch")
@@ -67,3 +70,11 @@ class ImportBatch(models.Model):
     @property
     def kind_label(self) -> str:
         return file_kind_label(self.kind)
+
+    @property
+    def option_items(self) -> list[tuple[str, str]]:
+        """(label, raw value) of the kind's declared options, for the batch page."""
+        declared = next((kind for kind in file_kinds() if kind.name == self.kind), None)
+        if declared is None:
+            return []
+        return [(str(o.label), str(self.options.get(o.name, ""))) for o in declared.options]

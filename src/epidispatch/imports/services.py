@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -111,9 +111,15 @@ def upload_save(upload) -> Path:
     return path
 
 
-def import_batch_create(*, kind: str, path: Path, file_name: str, user=None) -> ImportBatch:
+def import_batch_create(
+    *, kind: str, path: Path, file_name: str, user=None, options: dict | None = None
+) -> ImportBatch:
     """The ledger entry, written (and committed) before any row is read. `user` None is
     the command line run by whoever administers the server, with the whole database.
+
+    `options` are the raw values of the kind's declared options (`kinds.Option`): each
+    must be given and resolve within the user's scope (ValidationError otherwise, before
+    anything is written); values of undeclared names are ignored.
 
     The batch is listed for the users whose scope covers its `scope_path`: the uploader's
     scope root when they have one; otherwise (the command line, an uploader with several
@@ -123,13 +129,45 @@ def import_batch_create(*, kind: str, path: Path, file_name: str, user=None) -> 
         raise PermissionDenied(
             _("You may not import %(kind)s files.") % {"kind": str(declared.label)}
         )
+    values = option_values(declared, options or {}, user)
     return ImportBatch.objects.create(
         kind=kind,
         file_name=file_name[:255],
         file_sha256=file_sha256(path) if Path(path).is_file() else "",
         uploaded_by=user,
         scope_path=_single_root(user) if user is not None else "",
+        options=values,
     )
+
+
+def option_values(kind: FileKind, given: dict, user) -> dict[str, str]:
+    """The raw values of `kind`'s options from `given`, each checked by resolving it."""
+    values = {}
+    for option in kind.options:
+        value = "".join(ch for ch in str(given.get(option.name) or "") if ch.isprintable())
+        value = value.strip()[:100]
+        if not value:
+            raise ValidationError(
+                _("Choose %(option)s for this file.") % {"option": option.label}, code=option.name
+            )
+        try:
+            option.resolve(value, user)
+        except UnreadableFile as error:
+            raise ValidationError(str(error), code=option.name) from None
+        values[option.name] = value
+    return values
+
+
+def resolve_options(kind: FileKind, values: dict, user) -> dict:
+    """What the kind reads in `run.options`: its declared options resolved from the raw
+    values kept on the batch (UnreadableFile when one is missing or no longer allowed)."""
+    resolved = {}
+    for option in kind.options:
+        value = str(values.get(option.name) or "")
+        if not value:
+            raise UnreadableFile(_("Choose %(option)s for this file.") % {"option": option.label})
+        resolved[option.name] = option.resolve(value, user)
+    return resolved
 
 
 def import_batch_run(
@@ -140,7 +178,10 @@ def import_batch_run(
     options: dict | None = None,
 ) -> ImportSummary:
     """Run the import of `batch`; raises UnreadableFile (recorded on the batch) when the
-    file cannot be read at all. Any other failure marks the batch failed and re-raises."""
+    file cannot be read at all. Any other failure marks the batch failed and re-raises.
+
+    The kind's declared options come from the batch (`import_batch_create`); `options`
+    adds what a caller passes beyond them (the HL7 endpoint's dose source …)."""
     return _run(batch, lambda: read_file(path), progress=progress, options=options)
 
 
@@ -163,6 +204,7 @@ def _run(batch, read: Callable[[], Frame], *, progress, options) -> ImportSummar
             progress(done, total)
 
     try:
+        given = {**resolve_options(kind, batch.options, user), **(options or {})}
         frame = read()
         columns = match_columns(frame.headers, kind)
         run = ImportRun(
@@ -175,7 +217,7 @@ def _run(batch, read: Callable[[], Frame], *, progress, options) -> ImportSummar
                 rows=frame.data.height, extra_columns=unmatched_headers(frame.headers, columns)
             ),
             report_progress=report,
-            options=options or {},
+            options=given,
         )
         report(0, run.summary.rows)
         data = _checked_cells(_by_field(frame.data, columns, kind), run)

@@ -1,14 +1,22 @@
 """Screening in the JSON API (/api/v1/screening/…): the same scoped selectors and services
-as the pages, the same §8 figures as `epidispatch screening_coverage`."""
+as the pages, the same §8 figures as `epidispatch screening_coverage`, and the key groups
+tested on a schedule with their members' states."""
 
 import contextlib
 from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from epidispatch.core.bounds import Day, RecordId, text
+
 from .selectors import (
+    MemberState,
+    group_for_user,
+    group_member_rows,
+    groups_figures,
     not_sampled_list,
     retest_list,
     round_area,
@@ -16,7 +24,7 @@ from .selectors import (
     round_for_user,
     rounds_visible_to,
 )
-from .services import sample_collect
+from .services import group_member_add, sample_collect
 
 router = Router(tags=["screening"])
 
@@ -74,6 +82,36 @@ class SampleOut(Schema):
     members: int
     capacity: int
     closed: bool
+
+
+class GroupOut(Schema):
+    id: int
+    name: str
+    unit: str
+    kind: str
+    every_days: int
+    members: int
+    overdue: int
+    due: int
+    awaiting: int
+    current: int
+
+
+class MemberOut(Schema):
+    id: int
+    name: str
+    id_number_masked: str
+    grid: str
+    employer: str
+    joined_on: date
+    last_negative: date | None
+    due_on: date
+    state: str
+
+
+class MemberIn(Schema):
+    id_number: text(40)
+    employer: text(100) = ""
 
 
 @router.get("/rounds", response=list[RoundOut])
@@ -151,4 +189,73 @@ def post_sample(request, round_id: int, payload: SampleIn):
         "members": tube.members,
         "capacity": tube.capacity,
         "closed": tube.closed_at is not None,
+    }
+
+
+@router.get("/groups", response=list[GroupOut])
+def list_groups(request, as_of: Day | None = None):
+    """Key groups kept by units in the caller's scope, with their members' states on
+    `as_of` (default today): overdue, due that day, awaiting a result, tested in time."""
+    day = as_of or timezone.localdate()
+    return [
+        {
+            "id": f.group.pk,
+            "name": f.group.name,
+            "unit": f.group.unit.code,
+            "kind": f.group.kind,
+            "every_days": f.group.every_days,
+            "members": f.members,
+            "overdue": f.overdue,
+            "due": f.due,
+            "awaiting": f.awaiting,
+            "current": f.current,
+        }
+        for f in groups_figures(request.user, day)[:LIST_LIMIT]
+    ]
+
+
+@router.get("/groups/{group_id}/members", response=list[MemberOut])
+def list_group_members(request, group_id: RecordId, as_of: Day | None = None, state: text(12) = ""):
+    """The group's members on `as_of` (default today), overdue first; `state` keeps one of
+    overdue, due, awaiting, current. 404 outside the caller's scope."""
+    group = group_for_user(request.user, group_id)
+    if state and state not in MemberState.values:
+        raise HttpError(422, "state: " + ", ".join(MemberState.values))
+    rows = group_member_rows(request.user, group, as_of or timezone.localdate(), state)
+    return [
+        {
+            "id": row.member.pk,
+            "name": row.member.resident.name,
+            "id_number_masked": row.member.resident.id_number_masked,
+            "grid": row.member.resident.grid.code,
+            "employer": row.member.employer,
+            "joined_on": row.member.joined_on,
+            "last_negative": row.last_negative,
+            "due_on": row.due_on,
+            "state": row.state,
+        }
+        for row in rows[:LIST_LIMIT]
+    ]
+
+
+@router.post("/groups/{group_id}/members", response={201: MemberOut})
+def post_group_member(request, group_id: RecordId, payload: MemberIn):
+    """Put a resident of the county in the group, as the group's page does."""
+    group = group_for_user(request.user, group_id)
+    with _domain_errors():
+        member = group_member_add(
+            group=group, id_number=payload.id_number, employer=payload.employer, by=request.user
+        )
+    day = timezone.localdate()
+    row = next(r for r in group_member_rows(request.user, group, day) if r.member.pk == member.pk)
+    return 201, {
+        "id": member.pk,
+        "name": member.resident.name,
+        "id_number_masked": member.resident.id_number_masked,
+        "grid": member.resident.grid.code,
+        "employer": member.employer,
+        "joined_on": member.joined_on,
+        "last_negative": row.last_negative,
+        "due_on": row.due_on,
+        "state": row.state,
     }

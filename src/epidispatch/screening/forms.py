@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import CAPACITIES, MissedReason, Result
+from .models import CAPACITIES, EVERY_DAYS, GroupKind, MissedReason, Result
 
 CAPACITY_CHOICES = [(c, _("single tube") if c == 1 else f"{c}混1") for c in CAPACITIES]
 
@@ -64,3 +64,21 @@ class ResultForm(forms.Form):
 class MissedForm(forms.Form):
     reason = forms.ChoiceField(label=_("Why not sampled"), choices=MissedReason.choices)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class GroupForm(forms.Form):
+    unit = forms.ChoiceField(label=_("Kept by"))
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kind = forms.ChoiceField(label=_("Industry"), choices=GroupKind.choices)
+    every_days = forms.IntegerField(
+        label=_("Test every (days)"), min_value=EVERY_DAYS[0], max_value=EVERY_DAYS[1], initial=3
+    )
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [(u.code, f"{u.name} ({u.code})") for u in units]
+
+
+class MemberForm(forms.Form):
+    id_number = forms.CharField(label=_("ID number"), max_length=40)
+    employer = forms.CharField(label=_("Employer"), max_length=100, required=False)

@@ -4,13 +4,19 @@ matches the headers, rejects empty and over-long cells, keeps the ledger and the
 report and runs the writer in one transaction. The kinds add the screening rules. Checks
 run on polars columns, so a round of a million people validates in seconds; rows land
 with COPY; importing the same file again finds every row unchanged. The round comes in the
-run's options (`epidispatch import_samples ROUND FILE`).
+run's options: the `ROUND` option, chosen on the upload page among the rounds the user
+sees, given as `round` to the API and in front of the file on the command line
+(`epidispatch import_samples ROUND FILE`).
 """
 
-from datetime import timedelta
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import polars as pl
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -18,16 +24,36 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from epidispatch.core import bulk, protection
-from epidispatch.core.ids import ascii_digits, check_id_numbers, mask_id_number
-from epidispatch.imports.kinds import ROW, Column, FileKind, register
+from epidispatch.core.ids import ascii_digits, check_id_numbers, mask_id_number, parse_id_number
+from epidispatch.core.scoping import scope_paths
+from epidispatch.imports.kinds import ROW, Column, FileKind, Option, RowProblem, register
 from epidispatch.imports.reports import ImportSummary
 from epidispatch.imports.services import import_batch_create, import_batch_run
 from epidispatch.imports.tables import UnreadableFile
 from epidispatch.registry.models import Resident
 
-from .models import CAPACITIES, RoundTarget, Sample, ScreeningRound, Tube
-from .rules import OFFICER_ROLES, RESULT_SPELLINGS, Prior, binding_problem
-from .services import CHUNK, MAX_TEXT, areas_refresh, common_path, result_problem, results_store
+from .models import (
+    CAPACITIES,
+    AreaPart,
+    GroupMember,
+    RoundArea,
+    RoundTarget,
+    Sample,
+    ScreeningRound,
+    TestingGroup,
+    Tube,
+)
+from .permissions import keeps_group
+from .rules import GROUP_KEEPER_ROLES, OFFICER_ROLES, RESULT_SPELLINGS, Prior, binding_problem
+from .selectors import groups_visible_to, rounds_visible_to
+from .services import (
+    CHUNK,
+    MAX_TEXT,
+    areas_refresh,
+    common_path,
+    result_problem,
+    results_store,
+)
 
 SAMPLE_COLUMNS = {
     "barcode": ("试管编号", "试管条码", "采样管编号", "试管号", "管码", "条码"),
@@ -99,17 +125,46 @@ def _reject(run, frame: pl.DataFrame) -> None:
 
 
 def _round(run) -> ScreeningRound:
-    """The round the file belongs to, from the run's options; it must lie in (or above)
-    the importer's units."""
+    """The round the file belongs to, from the run's options (resolved by `ROUND`)."""
     screening_round = run.options.get("round")
     if screening_round is None:
         raise UnreadableFile(_("Choose the screening round the file belongs to."))
-    path = screening_round.unit.path
-    if run.scope_paths is not None and not any(
-        path.startswith(root) or root.startswith(path) for root in run.scope_paths
-    ):
+    return screening_round
+
+
+def _in_reach(path: str, roots) -> bool:
+    """A round's unit lies in (or above) one of the importer's units."""
+    return roots is None or any(path.startswith(r) or r.startswith(path) for r in roots)
+
+
+def _round_choices(user) -> list[tuple[str, str]]:
+    """The latest rounds the user may import files into, for the upload page."""
+    rounds = rounds_visible_to(user)[:ROUND_CHOICES]
+    return [(str(r.pk), f"{r.name} · {r.unit.name} · {r.day:%Y-%m-%d}") for r in rounds]
+
+
+def _round_resolve(value: str, user) -> ScreeningRound:
+    """The round a batch names; it must lie in (or above) the importer's units."""
+    screening_round = (
+        ScreeningRound.objects.select_related("unit").filter(pk=int(value)).first()
+        if value.isascii() and value.isdigit() and len(value) < 12
+        else None
+    )
+    if screening_round is None:
+        raise UnreadableFile(_("No screening round %(round)s.") % {"round": value})
+    if not _in_reach(screening_round.unit.path, scope_paths(user) if user else None):
         raise UnreadableFile(_("This screening round is outside your units."))
     return screening_round
+
+
+#: How many rounds the upload page offers (the newest first).
+ROUND_CHOICES = 50
+ROUND = Option(
+    name="round",
+    label=gettext_lazy("Screening round"),
+    choices=_round_choices,
+    resolve=_round_resolve,
+)
 
 
 def _mark(frame: pl.DataFrame, condition: pl.Expr, field: str, message) -> pl.DataFrame:
@@ -132,8 +187,14 @@ def samples_import(screening_round: ScreeningRound, path, *, by=None) -> ImportS
 
 def _run(kind: FileKind, screening_round, path, by) -> ImportSummary:
     path = Path(path)
-    batch = import_batch_create(kind=kind.name, path=path, file_name=path.name, user=by)
-    return import_batch_run(batch, path, options={"round": screening_round})
+    batch = import_batch_create(
+        kind=kind.name,
+        path=path,
+        file_name=path.name,
+        user=by,
+        options={"round": str(screening_round.pk)},
+    )
+    return import_batch_run(batch, path)
 
 
 def _samples_check(data: pl.DataFrame, run) -> pl.DataFrame:
@@ -287,18 +348,41 @@ def _stored_samples(screening_round, digests: pl.Series) -> pl.DataFrame:
 
 
 def _by_keys(queryset, key: str, values: list, fields: tuple, schema) -> pl.DataFrame:
-    """`fields` of the rows of `queryset` whose `key` is one of `values`: on PostgreSQL a
-    long list goes through a temporary key table (one query, no giant IN list)."""
+    """`fields` of the rows of `queryset` whose `key` is one of `values`. On PostgreSQL a
+    long list is either answered from the whole queryset copied out and filtered here
+    (when the queryset is no bigger than the list: a new round's first file, where it is
+    empty), or through a temporary key table (one query, no giant IN list)."""
     if connection.vendor == "postgresql" and len(values) >= bulk.KEY_TABLE_FROM:
+        if queryset.count() <= len(values):
+            found = copy_out(queryset, fields, schema)
+            return found.filter(pl.col(next(iter(schema))).is_in(values))
         with bulk.key_table(values, "text") as keys:
             condition = RawSQL(f"SELECT key FROM {keys}", [])
-            rows = list(queryset.filter(**{f"{key}__in": condition}).values_list(*fields))
-    else:
-        rows = []
-        for start in range(0, len(values), CHUNK):
-            chunk = values[start : start + CHUNK]
-            rows.extend(queryset.filter(**{f"{key}__in": chunk}).values_list(*fields))
+            return copy_out(queryset.filter(**{f"{key}__in": condition}), fields, schema)
+    rows = []
+    for start in range(0, len(values), CHUNK):
+        chunk = values[start : start + CHUNK]
+        rows.extend(queryset.filter(**{f"{key}__in": chunk}).values_list(*fields))
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def copy_out(queryset, fields: tuple, schema) -> pl.DataFrame:
+    """`fields` (integers and text) of every row of `queryset`, as a frame: on PostgreSQL
+    with `COPY (SELECT …) TO STDOUT`, straight into polars without a Python object per
+    row (a round's million target rows in a fraction of a second)."""
+    values = queryset.order_by().values_list(*fields)
+    if connection.vendor != "postgresql":
+        return pl.DataFrame(list(values), schema=schema, orient="row")
+    sql, params = values.query.sql_with_params()
+    output = io.BytesIO()
+    statement = f"COPY ({sql}) TO STDOUT (FORMAT csv)"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
+        for block in copy:
+            output.write(block)
+    if not output.getbuffer().nbytes:
+        return pl.DataFrame(schema=schema)
+    output.seek(0)
+    return pl.read_csv(output, has_header=False, schema=schema)
 
 
 def _once_per_round(rows: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
@@ -338,24 +422,9 @@ def _once_per_round(rows: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
 def _samples_store(rows: pl.DataFrame, screening_round, by) -> None:
     if rows.is_empty():
         return
-    residents = bulk.select_in(
-        Resident,
-        "id_number_digest",
-        rows.get_column("digest").unique().to_list(),
-        {"id_number_digest": pl.String, "id": pl.Int64},
-    ).rename({"id_number_digest": "digest", "id": "resident_id"})
-    rows = rows.join(residents, on="digest", how="left")
-    targets = pl.DataFrame(
-        list(
-            RoundTarget.objects.filter(round=screening_round).values_list(
-                "resident_id", "grid_path"
-            )
-        ),
-        schema={"resident_id": pl.Int64, "target_grid_path": pl.String},
-        orient="row",
-    )
-    rows = rows.join(targets, on="resident_id", how="left")
-    rows = rows.join(_tubes_store(rows, screening_round), on="barcode", how="left")
+    rows = _with_residents(rows, screening_round)
+    tube_ids, new_paths = _tubes_store(rows, screening_round)
+    rows = rows.join(tube_ids, on="barcode", how="left")
     samples = rows.select(
         pl.lit(screening_round.pk, dtype=pl.Int64).alias("round_id"),
         pl.col("_tube_id").alias("tube_id"),
@@ -363,30 +432,29 @@ def _samples_store(rows: pl.DataFrame, screening_round, by) -> None:
         "resident_id",
         "name",
         pl.col("digest").alias("id_number_digest"),
-        pl.col("id_number")
-        .map_elements(mask_id_number, return_dtype=pl.String)
-        .alias("id_number_masked"),
+        # mask_id_number of an 18-character number (every valid one), vectorised
+        (
+            pl.col("id_number").str.slice(0, 6) + "*" * 10 + pl.col("id_number").str.slice(16, 2)
+        ).alias("id_number_masked"),
         pl.col("target_grid_path").fill_null(""),
         "collected_at",
         pl.lit(by.pk if by else None, dtype=pl.Int64).alias("collected_by_id"),
     )
     bulk.insert_frame(Sample, samples)
     sampled = rows.filter(pl.col("target_grid_path").is_not_null())
-    _mark_sampled(screening_round, sampled.get_column("resident_id").unique().to_list())
+    moved_grids = _mark_sampled(
+        screening_round, sampled.get_column("resident_id").unique().to_list()
+    )
     areas_refresh(
         screening_round,
-        grid_paths=sampled.get_column("target_grid_path").unique().to_list(),
-        tube_paths=_new_tube_paths(rows) | _common_paths_refresh(rows),
+        grid_paths=moved_grids,
+        tube_paths=new_paths | _common_paths_refresh(rows),
     )
-
-
-def _new_tube_paths(rows: pl.DataFrame) -> set[str]:
-    new = rows.filter(pl.col("tube_id").is_null()).get_column("_tube_id").unique().to_list()
-    paths = set()
-    for start in range(0, len(new), CHUNK * 5):
-        chunk = new[start : start + CHUNK * 5]
-        paths.update(Tube.objects.filter(pk__in=chunk).values_list("common_path", flat=True))
-    return paths
+    if connection.vendor == "postgresql" and rows.height >= bulk.KEY_TABLE_FROM:
+        # The planner must know a big file's tubes and samples are there, or the lab file
+        # that follows joins them as if the tables were empty (nested loops over each).
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Tube._meta.db_table}, {Sample._meta.db_table}")
 
 
 def _common_paths_refresh(rows: pl.DataFrame) -> set[str]:
@@ -414,8 +482,39 @@ def _common_paths_refresh(rows: pl.DataFrame) -> set[str]:
     return before | set(by_path)
 
 
-def _tubes_store(rows: pl.DataFrame, screening_round) -> pl.DataFrame:
-    """Open the new tubes, add the new members to the stored ones; (barcode, _tube_id)."""
+def _with_residents(rows: pl.DataFrame, screening_round) -> pl.DataFrame:
+    """`resident_id` (null for a traveller) and `target_grid_path` (null off the target
+    list) of each row: the target list is read with its people's digests (copied out
+    whole for a file the size of the round, else through a key table), and only the
+    digests it lacks are looked up in the registry."""
+    digests = rows.get_column("digest").unique().to_list()
+    targets = _by_keys(
+        RoundTarget.objects.filter(round=screening_round),
+        "resident__id_number_digest",
+        digests,
+        ("resident__id_number_digest", "resident_id", "grid_path"),
+        {"digest": pl.String, "resident_id": pl.Int64, "target_grid_path": pl.String},
+    )
+    rows = rows.join(targets, on="digest", how="left")
+    others = rows.filter(pl.col("resident_id").is_null()).get_column("digest").unique()
+    if others.is_empty():
+        return rows
+    residents = bulk.select_in(
+        Resident,
+        "id_number_digest",
+        others.to_list(),
+        {"id_number_digest": pl.String, "id": pl.Int64},
+    ).rename({"id_number_digest": "digest", "id": "_resident_id"})
+    return (
+        rows.join(residents, on="digest", how="left")
+        .with_columns(resident_id=pl.coalesce("resident_id", "_resident_id"))
+        .drop("_resident_id")
+    )
+
+
+def _tubes_store(rows: pl.DataFrame, screening_round) -> tuple[pl.DataFrame, set[str]]:
+    """Open the new tubes, add the new members to the stored ones; returns (barcode,
+    _tube_id) of every tube of the rows and the common paths of the new tubes."""
     per_tube = rows.group_by("barcode").agg(
         pl.len().alias("added"),
         pl.col("tube_capacity").first().alias("capacity"),
@@ -452,27 +551,40 @@ def _tubes_store(rows: pl.DataFrame, screening_round) -> pl.DataFrame:
             tube.closed_at = row["last_at"]
         tube.save(update_fields=["members", "collected_at", "closed_at"])
     barcodes = per_tube.get_column("barcode").to_list()
-    return _stored_tubes(screening_round, barcodes).select(
+    ids = _stored_tubes(screening_round, barcodes).select(
         "barcode", pl.col("tube_id").alias("_tube_id")
     )
+    return ids, set(new.get_column("common_path").unique().to_list())
 
 
-def _mark_sampled(screening_round, resident_ids: list[int]) -> None:
+def _mark_sampled(screening_round, resident_ids: list[int]) -> list[str]:
+    """Mark these target people sampled. On PostgreSQL the same statement adds the people
+    it moved (not sampled before) to their grid's figures (RoundArea), so nothing is
+    recounted and nothing is left to refresh; elsewhere it returns the grids to refresh."""
     if not resident_ids:
-        return
-    if connection.vendor == "postgresql" and len(resident_ids) >= bulk.KEY_TABLE_FROM:
-        table = connection.ops.quote_name(RoundTarget._meta.db_table)
+        return []
+    if connection.vendor == "postgresql":
+        target = connection.ops.quote_name(RoundTarget._meta.db_table)
+        area = connection.ops.quote_name(RoundArea._meta.db_table)
         with bulk.key_table(resident_ids) as keys, connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} t SET sampled = TRUE FROM {keys} k "
-                "WHERE t.round_id = %s AND t.resident_id = k.key",
-                [screening_round.pk],
+                f"WITH moved AS (UPDATE {target} t SET sampled = TRUE FROM {keys} k "
+                "WHERE t.round_id = %s AND t.resident_id = k.key AND NOT t.sampled "
+                "RETURNING t.grid_path) "
+                f"UPDATE {area} a SET sampled = a.sampled + m.n "
+                "FROM (SELECT grid_path, count(*) AS n FROM moved GROUP BY grid_path) m "
+                "WHERE a.round_id = %s AND a.part = %s AND a.path = m.grid_path",
+                [screening_round.pk, screening_round.pk, AreaPart.PEOPLE],
             )
-        return
+        return []
+    grids = set()
     for start in range(0, len(resident_ids), CHUNK):
-        RoundTarget.objects.filter(
+        chunk = RoundTarget.objects.filter(
             round=screening_round, resident_id__in=resident_ids[start : start + CHUNK]
-        ).update(sampled=True)
+        )
+        grids.update(chunk.values_list("grid_path", flat=True))
+        chunk.update(sampled=True)
+    return sorted(grids)
 
 
 # Results ---------------------------------------------------------------------------------
@@ -568,17 +680,26 @@ def _results_write(run, rows: pl.DataFrame) -> None:
     run.touch([screening_round.unit.path])
 
 
-def _locked_tubes(screening_round, barcodes: list[str]) -> dict[str, Tube]:
+#: What the result checks and `services.results_store` read of a tube.
+LOCKED_FIELDS = (
+    "id", "barcode", "capacity", "members", "result", "collected_at", "received_at",
+    "closed_at", "tested_at", "lab", "common_path",
+)  # fmt: skip
+
+
+def _locked_tubes(screening_round, barcodes: list[str]) -> dict[str, SimpleNamespace]:
+    """The round's tubes with these barcodes, locked, as plain records (a lab file of
+    100,000 tubes builds no model instance: the rows come as tuples)."""
     tubes = {}
     for start in range(0, len(barcodes), CHUNK):
-        for tube in (
+        for values in (
             Tube.objects.select_for_update()
             .filter(round=screening_round, barcode__in=barcodes[start : start + CHUNK])
-            .only(
-                "id", "barcode", "capacity", "members", "result", "collected_at", "received_at",
-                "closed_at", "tested_at", "lab", "common_path",
-            )
-        ):  # fmt: skip
+            .order_by("id")
+            .values_list(*LOCKED_FIELDS)
+        ):
+            tube = SimpleNamespace(**dict(zip(LOCKED_FIELDS, values, strict=True)))
+            tube.pk = tube.id
             tubes[tube.barcode] = tube
     return tubes
 
@@ -602,6 +723,7 @@ SAMPLES = register(
         check_frame=_samples_check,
         write=_samples_write,
         roles=OFFICER_ROLES,
+        options=(ROUND,),
     )
 )  # fmt: skip
 RESULTS = register(
@@ -621,5 +743,172 @@ RESULTS = register(
         check_frame=_results_check,
         write=_results_write,
         roles=OFFICER_ROLES,
+        options=(ROUND,),
+    )
+)  # fmt: skip
+
+
+# Key group members ------------------------------------------------------------------------
+
+MEMBER_COLUMNS = {
+    "id_number": SAMPLE_COLUMNS["id_number"],
+    "name": ("姓名", "员工姓名", "人员姓名"),
+    "employer": ("工作单位", "单位名称", "所在单位", "用人单位"),
+    "joined": ("纳入日期", "加入日期", "入职日期"),
+}
+DAY_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y%m%d", "%Y.%m.%d")
+
+
+def _group_choices(user) -> list[tuple[str, str]]:
+    """The key groups whose members the user keeps, for the upload page."""
+    groups = groups_visible_to(user).order_by("unit__code", "name")
+    return [
+        (str(g.pk), f"{g.name} · {g.unit.name}")
+        for g in groups[:GROUP_CHOICES]
+        if keeps_group(user, g)
+    ]
+
+
+def _group_resolve(value: str, user) -> TestingGroup:
+    group = (
+        TestingGroup.objects.select_related("unit").filter(pk=int(value)).first()
+        if value.isascii() and value.isdigit() and len(value) < 12
+        else None
+    )
+    if group is None or (user is not None and not keeps_group(user, group)):
+        raise UnreadableFile(_("No key group %(group)s whose members you keep.") % {"group": value})
+    return group
+
+
+GROUP_CHOICES = 200
+GROUP = Option(
+    name="group",
+    label=gettext_lazy("Key group"),
+    choices=_group_choices,
+    resolve=_group_resolve,
+)
+
+
+def _parse_day(text: str) -> date | None:
+    """A date as lists write it (an Excel date cell arrives as 2022-07-01 00:00:00)."""
+    text = ascii_text(text).strip().split(" ")[0]
+    for pattern in DAY_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def ascii_text(text: str) -> str:
+    """Full-width digits and punctuation as ASCII (Ｆ２０２２－０４－０１ → 2022-04-01)."""
+    return "".join(chr(ord(ch) - 0xFEE0) if "！" <= ch <= "～" else ch for ch in text)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    digest: str
+    masked: str
+    name: str
+    employer: str
+    joined_on: date | None
+
+
+def _member_of(values: dict[str, str], run) -> MemberRow:
+    try:
+        card = parse_id_number(values["id_number"])
+    except ValidationError as error:
+        raise RowProblem("id_number", " ".join(error.messages)) from None
+    name = values["name"]
+    if any(not ch.isprintable() for ch in name):
+        raise RowProblem("name", _("The name holds control characters."))
+    if any(not ch.isprintable() for ch in values["employer"]):
+        raise RowProblem("employer", _("The employer holds control characters."))
+    joined = None
+    if values["joined"]:
+        joined = _parse_day(values["joined"])
+        if joined is None:
+            raise RowProblem("joined", _("Not a date; write it as 2022-04-01."))
+        if joined > timezone.localdate():
+            raise RowProblem("joined", _("The date is in the future."))
+    return MemberRow(
+        digest=protection.lookup_digest(card.number),
+        masked=mask_id_number(card.number),
+        name=name,
+        employer=values["employer"],
+        joined_on=joined,
+    )
+
+
+def _members_write(run, items: list[tuple[int, MemberRow]]) -> None:
+    """New members are added, people who had left come back, an employer that changed is
+    updated; an active member with the same employer is unchanged. A person not in the
+    county's registry, or whose name there differs, is a rejected row (never guessed)."""
+    group = run.options["group"]
+    summary = run.summary
+    residents = {
+        r.id_number_digest: r
+        for r in Resident.objects.filter(
+            county_code=group.county_code, id_number_digest__in={row.digest for _r, row in items}
+        ).only("id", "name", "id_number_digest")
+    }
+    members = {m.resident_id: m for m in GroupMember.objects.filter(group=group)}
+    seen: set[str] = set()
+    new, changed = [], []
+    today = timezone.localdate()
+    for number, row in items:
+        if row.digest in seen:
+            summary.duplicates += 1
+            continue
+        seen.add(row.digest)
+        resident = residents.get(row.digest)
+        if resident is None:
+            run.reject(number, "id_number",
+                       _("ID number %(number)s is not in the registry of this county.")
+                       % {"number": row.masked}, name=row.name)  # fmt: skip
+            continue
+        if resident.name != row.name:
+            run.reject(number, "name",
+                       _("The registry has another name for ID number %(number)s.")
+                       % {"number": row.masked}, name=row.name)  # fmt: skip
+            continue
+        member = members.get(resident.pk)
+        if member is None:
+            new.append(GroupMember(
+                group=group, resident=resident, county_code=group.county_code,
+                employer=row.employer, joined_on=row.joined_on or today, added_by=run.user,
+            ))  # fmt: skip
+        elif member.left_on is None and member.employer == row.employer:
+            summary.unchanged += 1
+        else:
+            if member.left_on is not None:
+                member.joined_on, member.left_on = row.joined_on or today, None
+            member.employer = row.employer
+            changed.append(member)
+    GroupMember.objects.bulk_create(new, batch_size=2000)
+    GroupMember.objects.bulk_update(changed, ["employer", "joined_on", "left_on"], batch_size=500)
+    summary.stored = len(new) + len(changed)
+    run.touch([group.unit.path])
+
+
+GROUP_MEMBERS = register(
+    FileKind(
+        name="screening_group_members",
+        label=gettext_lazy("Key group members"),
+        description=gettext_lazy(
+            "The workers of a key group tested on a schedule (重点人群定期检测), one per row."
+        ),
+        columns=(
+            Column("id_number", MEMBER_COLUMNS["id_number"], required=True, max_length=40,
+                   example="622424199001010019"),
+            Column("name", MEMBER_COLUMNS["name"], required=True, max_length=60, example="张三"),
+            Column("employer", MEMBER_COLUMNS["employer"], max_length=100,
+                   example="通渭县冷链物流有限公司"),
+            Column("joined", MEMBER_COLUMNS["joined"], max_length=40, example="2022-04-01"),
+        ),
+        check_row=_member_of,
+        write=_members_write,
+        roles=GROUP_KEEPER_ROLES,
+        options=(GROUP,),
     )
 )  # fmt: skip

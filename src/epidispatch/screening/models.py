@@ -268,7 +268,8 @@ class Sample(models.Model):
     (`resident` empty) but never counted in coverage."""
 
     #: Indexes are few on purpose (a round writes a million rows): the round and the tube
-    #: are reached through the composite indexes below, which lead with them.
+    #: are reached through the composite indexes below, which lead with them; the target
+    #: path is read only through a tube (`selectors.round_coverage`), so it has none.
     round = models.ForeignKey(
         ScreeningRound,
         verbose_name=_("round"),
@@ -316,11 +317,6 @@ class Sample(models.Model):
         ]
         indexes = [
             models.Index(fields=["round", "id_number_digest"], name="sample_round_person"),
-            models.Index(
-                fields=["round", "target_grid_path"],
-                name="sample_round_target",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
-            ),
         ]
 
     def __str__(self) -> str:
@@ -362,3 +358,106 @@ class MissedSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round} · {self.resident_id} · {self.reason}"
+
+
+# Periodic testing of key groups (重点人群定期检测) ------------------------------------------
+
+
+class GroupKind(models.TextChoices):
+    """The key industries whose workers are tested on a schedule (应检尽检 of 从业人员)."""
+
+    COLD_CHAIN = "cold_chain", _("Cold chain and imported goods")  # 冷链、进口物品
+    MEDICAL = "medical", _("Medical institutions")  # 医疗机构
+    TRANSPORT = "transport", _("Transport hubs")  # 交通场站
+    DELIVERY = "delivery", _("Couriers and delivery")  # 快递外卖
+    MARKET = "market", _("Markets and supermarkets")  # 农贸市场、商超
+    SCHOOL = "school", _("Schools")  # 学校
+    HOTEL = "hotel", _("Hotels and isolation sites")  # 宾馆、隔离点
+    OTHER = "other", _("Other key industry")
+
+
+#: How often a group may be tested: every day up to once a month.
+EVERY_DAYS = (1, 30)
+
+
+class TestingGroup(models.Model):
+    """A key group tested every N days (重点人群定期检测), kept by a unit: typically an
+    industry grid (行业网格), or a town or county for a key-place category."""
+
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("kept by"), on_delete=models.PROTECT, related_name="+"
+    )
+    county_code = models.CharField(_("county code"), max_length=6)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("industry"), max_length=12, choices=GroupKind.choices)
+    every_days = models.PositiveSmallIntegerField(_("test every (days)"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("key group")
+        verbose_name_plural = _("key groups")
+        ordering = ["unit__code", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "name"], name="testing_group_unique_name"),
+            models.CheckConstraint(
+                condition=models.Q(every_days__gte=EVERY_DAYS[0], every_days__lte=EVERY_DAYS[1]),
+                name="testing_group_every_days_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.unit.path}
+
+
+class GroupMember(models.Model):
+    """A resident in a key group (through their employer); leaving keeps the row with its
+    day, so the list of who was in the group stays."""
+
+    group = models.ForeignKey(
+        TestingGroup,
+        verbose_name=_("key group"),
+        on_delete=models.CASCADE,
+        related_name="members",
+        db_index=False,  # the unique (group, resident) index leads with it
+    )
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="+"
+    )
+    county_code = models.CharField(_("county code"), max_length=6)
+    employer = models.CharField(_("employer"), max_length=100, blank=True)
+    joined_on = models.DateField(_("joined on"))
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+
+    class Meta:
+        verbose_name = _("key group member")
+        verbose_name_plural = _("key group members")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "resident"], name="group_member_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} · {self.resident_id}"
+
+    def get_additional_data(self) -> dict:
+        return {"unit_path": self.group.unit.path}

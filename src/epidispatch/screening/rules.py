@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from epidispatch.accounts.models import Role
+from epidispatch.orgunits.models import UnitKind
 
 from .models import Result
 
@@ -16,6 +17,12 @@ from .models import Result
 OFFICER_ROLES = (Role.SCREENING_OFFICER, Role.DISPATCHER)
 #: Who may bind people to tubes at a collection point, besides the officers.
 COLLECTOR_ROLES = (*OFFICER_ROLES, Role.SITE_STAFF, Role.GRID_WORKER)
+#: Who keeps a key group's member list, besides the officers: the town and the grid
+#: workers of the group's unit (an industry grid's worker knows its employees).
+GROUP_KEEPER_ROLES = (*OFFICER_ROLES, Role.TOWN_OFFICIAL, Role.GRID_WORKER)
+#: The units that keep key groups: an industry grid (行业网格) for its industry, a town or a
+#: county for a key-place category across its area.
+GROUP_UNIT_KINDS = (UnitKind.INDUSTRY_GRID, UnitKind.TOWN, UnitKind.COUNTY)
 
 
 @dataclass(frozen=True)

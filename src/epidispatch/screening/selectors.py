@@ -5,12 +5,14 @@ their scope lies in (a grid worker sees the town's round, but only their grid's 
 """
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, TextChoices
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from epidispatch.core.scoping import path_in_scope, paths_q, role_paths, scope_paths, scope_q
 from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit
@@ -18,15 +20,17 @@ from epidispatch.orgunits.selectors import child_code_under, unit_for_user
 
 from .models import (
     SEND_WITHIN,
+    GroupMember,
     MissedSample,
     Result,
     RoundArea,
     RoundTarget,
     Sample,
     ScreeningRound,
+    TestingGroup,
     Tube,
 )
-from .rules import OFFICER_ROLES
+from .rules import GROUP_UNIT_KINDS, OFFICER_ROLES
 
 #: The §8 figures, in the order the command prints them.
 FIGURES = (
@@ -301,3 +305,129 @@ def chain_summary(screening_round: ScreeningRound) -> dict[str, int]:
         late_report=Count("id", filter=_late_report_q(screening_round, now)),
         result_before_receipt=Count("id", filter=Q(result_before_receipt=True)),
     )
+
+
+# Periodic testing of key groups (重点人群定期检测) ------------------------------------------
+
+
+class MemberState(TextChoices):
+    """Where a group member stands on a day, in the order the lists show them."""
+
+    OVERDUE = "overdue", gettext_lazy("Overdue")  # 逾期未检
+    DUE = "due", gettext_lazy("Due today")  # 今日应检
+    AWAITING = "awaiting", gettext_lazy("Sampled, result pending")  # 已采待出结果
+    CURRENT = "current", gettext_lazy("Tested in time")  # 按期已检
+
+
+STATE_ORDER = list(MemberState.values)
+
+
+def groups_visible_to(user):
+    """Key groups kept by units in the user's scope."""
+    return TestingGroup.objects.filter(scope_q(user, "unit__path")).select_related("unit")
+
+
+def group_for_user(user, pk: int) -> TestingGroup:
+    try:
+        return groups_visible_to(user).get(pk=pk)
+    except TestingGroup.DoesNotExist:
+        raise Http404(_("No key group %(group)s within your units.") % {"group": pk}) from None
+
+
+def units_for_new_groups(user):
+    """The units on which the user may open a key group (an officer's)."""
+    return OrgUnit.objects.filter(
+        paths_q(role_paths(user, OFFICER_ROLES)), kind__in=GROUP_UNIT_KINDS
+    ).order_by("path")
+
+
+@dataclass
+class MemberRow:
+    """A member with their last negative sample and when their next test is due."""
+
+    member: GroupMember
+    last_negative: date | None
+    awaiting_since: date | None
+    due_on: date
+    state: str
+
+
+def _day_end(day: date) -> datetime:
+    """The first instant after `day`, in the office's time zone."""
+    return datetime.combine(day + timedelta(days=1), time(), timezone.get_current_timezone())
+
+
+def _members_on(day: date, groups):
+    """The members of `groups` on `day` (joined by then, not yet left), each with the time
+    of their last negative sample and of their latest sample still without a result, up
+    to that day: two index probes a member (samples by resident)."""
+    end = _day_end(day)
+    samples = Sample.objects.filter(resident_id=OuterRef("resident_id"), collected_at__lt=end)
+    negative = samples.filter(tube__result=Result.NEGATIVE).order_by("-collected_at")
+    pending = samples.filter(tube__result="").order_by("-collected_at")
+    return (
+        GroupMember.objects.filter(group__in=groups, joined_on__lte=day)
+        .filter(Q(left_on__isnull=True) | Q(left_on__gt=day))
+        .annotate(
+            last_negative_at=Subquery(negative.values("collected_at")[:1]),
+            awaiting_at=Subquery(pending.values("collected_at")[:1]),
+        )
+    )
+
+
+def member_row(member: GroupMember, every_days: int, day: date) -> MemberRow:
+    """The member's state on `day`: tested in time while their last negative sample is
+    less than `every_days` old; due on the day it turns that old (on the day they joined
+    when they have none), overdue after it; a sample taken since the last negative whose
+    result is not out yet holds them as awaiting."""
+    last = timezone.localdate(member.last_negative_at) if member.last_negative_at else None
+    awaiting = timezone.localdate(member.awaiting_at) if member.awaiting_at else None
+    due_on = last + timedelta(days=every_days) if last else member.joined_on
+    if due_on > day:
+        state = MemberState.CURRENT
+    elif member.awaiting_at and (
+        member.last_negative_at is None or member.awaiting_at > member.last_negative_at
+    ):
+        state = MemberState.AWAITING
+    elif due_on == day:
+        state = MemberState.DUE
+    else:
+        state = MemberState.OVERDUE
+    return MemberRow(member, last, awaiting, due_on, state)
+
+
+def group_member_rows(user, group: TestingGroup, day: date, state: str = "") -> list[MemberRow]:
+    """The group's members on `day` with their state, overdue first, then by due day and
+    name (one query). `user` must see the group (`group_for_user`)."""
+    members = _members_on(day, [group.pk]).select_related("resident__grid")
+    rows = [member_row(member, group.every_days, day) for member in members]
+    if state:
+        rows = [row for row in rows if row.state == state]
+    return sorted(
+        rows,
+        key=lambda r: (STATE_ORDER.index(r.state), r.due_on, r.member.resident.name, r.member.pk),
+    )
+
+
+@dataclass
+class GroupFigures:
+    group: TestingGroup
+    members: int = 0
+    overdue: int = 0
+    due: int = 0
+    awaiting: int = 0
+    current: int = 0
+
+
+def groups_figures(user, day: date) -> list[GroupFigures]:
+    """Every key group the user sees with its members' states on `day` (two queries)."""
+    groups = list(groups_visible_to(user).order_by("unit__code", "name"))
+    figures = {group.pk: GroupFigures(group) for group in groups}
+    for member in _members_on(day, list(figures)).only(
+        "id", "group_id", "joined_on", "left_on", "resident_id"
+    ):
+        entry = figures[member.group_id]
+        entry.members += 1
+        state = member_row(member, entry.group.every_days, day).state
+        setattr(entry, state, getattr(entry, state) + 1)
+    return list(figures.values())

@@ -2,7 +2,9 @@
 
 The derived flags of the target list (sampled, in a positive pool, single-tube result)
 are refreshed from the raw samples and tubes for exactly the people a write touches
-(`targets_refresh`), so coverage never recounts a whole round.
+(`targets_refresh`), so coverage never recounts a whole round. Results reach the people
+under control measures through control's batch hook (`test_results_reported`), once per
+stored batch of results, never once per sample.
 """
 
 from collections.abc import Iterable
@@ -10,11 +12,12 @@ from datetime import date, datetime, time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from epidispatch.control.signals import test_results_reported
 from epidispatch.core import protection
 from epidispatch.core.ids import mask_id_number, parse_id_number
 from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit
@@ -23,7 +26,10 @@ from epidispatch.registry.models import Resident, ResidentStatus
 from .models import (
     CAPACITIES,
     DEFAULT_WINDOW,
+    EVERY_DAYS,
     AreaPart,
+    GroupKind,
+    GroupMember,
     MissedReason,
     MissedSample,
     Result,
@@ -31,10 +37,15 @@ from .models import (
     RoundTarget,
     Sample,
     ScreeningRound,
+    TestingGroup,
     Tube,
 )
-from .permissions import collects_for, runs_rounds
-from .rules import Prior, binding_problem
+from .permissions import collects_for, keeps_group, runs_rounds
+from .rules import (
+    GROUP_UNIT_KINDS,
+    Prior,
+    binding_problem,
+)
 
 #: Statuses that keep a resident off a round's target list: not living here that day.
 NOT_HERE = (ResidentStatus.AWAY, ResidentStatus.DECEASED, ResidentStatus.MOVED_OUT)
@@ -43,6 +54,7 @@ CHUNK = 10_000
 #: The longest text each field takes (more is refused, never cut silently).
 MAX_TEXT = {
     "name": 100, "courier": 60, "box": 40, "lab": 100, "point": 100, "barcode": 40, "note": 200,
+    "employer": 100,
 }  # fmt: skip
 
 
@@ -345,9 +357,11 @@ def results_store(screening_round: ScreeningRound, tubes: list[Tube], *, by) -> 
     """Write the results set on `tubes` (result, tested_at, lab; received_at as loaded)
     and refresh the flags of the people whose flags a result moves: the members of
     positive pools and of single tubes."""
+    if not tubes:
+        return
     now = timezone.now()
     for tube in tubes:
-        tube.reported_at, tube.reported_by = now, by
+        tube.reported_at, tube.reported_by_id = now, by.pk if by is not None else None
         tube.result_before_receipt = tube.received_at is None
         tube.closed_at = tube.closed_at or now
     _tubes_update(tubes)
@@ -361,6 +375,25 @@ def results_store(screening_round: ScreeningRound, tubes: list[Tube], *, by) -> 
             ).values_list("resident_id", flat=True)
         )
     targets_refresh(screening_round, residents)
+    test_results_reported.send(
+        sender=Tube, results=personal_results(screening_round, reported_at=now), source=SOURCE
+    )
+
+
+#: How control's records name the results screening passes on.
+SOURCE = "screening"
+
+
+def personal_results(screening_round: ScreeningRound, *, reported_at: datetime):
+    """The people's results of the tubes reported at `reported_at` (one `results_store`),
+    lazily, for control's batch hook: a single tube's result is its person's; a negative
+    pool is negative for each member; a positive pool is nobody's result yet (its members
+    get a single-tube retest, whose result is). The day is the day of the sample."""
+    return (
+        Sample.objects.filter(round=screening_round, tube__reported_at=reported_at)
+        .filter(Q(tube__capacity=1) | Q(tube__result=Result.NEGATIVE))
+        .annotate(day=TruncDate("collected_at"), result=F("tube__result"))
+    )
 
 
 RESULT_FIELDS = (
@@ -369,12 +402,18 @@ RESULT_FIELDS = (
 )  # fmt: skip
 
 
-def _tubes_update(tubes: list[Tube]) -> None:
-    """Write the result fields of many tubes: on PostgreSQL copied into a temporary table
+def _tubes_update(tubes: list) -> None:
+    """Write the result fields of many tubes (model instances or plain records with `pk`
+    and the fields): on PostgreSQL copied into a temporary table, indexed and analysed,
     and applied with one UPDATE (Django's bulk_update builds a CASE per row and field,
-    which grows with the square of a lab file's size)."""
+    which grows with the square of a lab file's size; an unindexed, unanalysed temporary
+    table let the planner loop over it once per tube right after a sample import, whose
+    new tubes the statistics did not know yet)."""
     if connection.vendor != "postgresql" or len(tubes) < 100:
-        Tube.objects.bulk_update(tubes, [f.removesuffix("_id") for f in RESULT_FIELDS])
+        Tube.objects.bulk_update(
+            [Tube(pk=t.pk, **{f: getattr(t, f) for f in RESULT_FIELDS}) for t in tubes],
+            [f.removesuffix("_id") for f in RESULT_FIELDS],
+        )
         return
     columns = ", ".join(f"{f} {Tube._meta.get_field(f.removesuffix('_id')).db_type(connection)}"
                         for f in RESULT_FIELDS)  # fmt: skip
@@ -384,6 +423,8 @@ def _tubes_update(tubes: list[Tube]) -> None:
         with cursor.cursor.copy(f"COPY tube_results (id, {names}) FROM STDIN") as copy:
             for tube in tubes:
                 copy.write_row([tube.pk, *(getattr(tube, f) for f in RESULT_FIELDS)])
+        cursor.execute("CREATE UNIQUE INDEX ON tube_results (id)")
+        cursor.execute("ANALYZE tube_results")
         assignments = ", ".join(f"{f} = r.{f}" for f in RESULT_FIELDS)
         cursor.execute(
             f"UPDATE {Tube._meta.db_table} t SET {assignments} FROM tube_results r "
@@ -510,3 +551,91 @@ def missed_record(
         note=_clean_text(note, "note"),
         recorded_by=by,
     )
+
+
+# Periodic testing of key groups (重点人群定期检测) ------------------------------------------
+
+
+@transaction.atomic
+def group_create(*, unit: OrgUnit, name: str, kind: str, every_days: int, by=None) -> TestingGroup:
+    """A key group tested every `every_days` days, kept by `unit` (an industry grid, or a
+    town or county for a key-place category). Screening officers and dispatchers open
+    them; `by` None is the command line."""
+    if by is not None and not runs_rounds(by, unit):
+        raise PermissionDenied(_("Only screening officers and dispatchers open key groups."))
+    if unit.kind not in GROUP_UNIT_KINDS:
+        raise ValidationError(_("A key group is kept by an industry grid, a town or a county."))
+    name = _clean_text(name, "name")
+    if not name:
+        raise ValidationError(_("Give the group a name."))
+    if kind not in GroupKind.values:
+        raise ValidationError(_("Choose the group's industry."))
+    low, high = EVERY_DAYS
+    if not (isinstance(every_days, int) and low <= every_days <= high):
+        raise ValidationError(
+            _("A group is tested every %(low)d to %(high)d days.") % {"low": low, "high": high}
+        )
+    if TestingGroup.objects.filter(unit=unit, name=name).exists():
+        raise ValidationError(_("%(unit)s already has a group %(name)s.") % {
+            "unit": unit.name, "name": name})  # fmt: skip
+    return TestingGroup.objects.create(
+        unit=unit,
+        county_code=unit.county_code,
+        name=name,
+        kind=kind,
+        every_days=every_days,
+        created_by=by,
+    )
+
+
+def group_resident(group: TestingGroup, digest: str) -> Resident | None:
+    """The resident of the group's county with this ID-number digest: members are people
+    of the county's registry (they live in its grids and work in the group)."""
+    return (
+        Resident.objects.filter(id_number_digest=digest, county_code=group.county_code)
+        .select_related("grid")
+        .first()
+    )
+
+
+@transaction.atomic
+def group_member_add(
+    *, group: TestingGroup, id_number: str, employer: str = "", joined_on: date | None = None, by
+) -> GroupMember:
+    """Put a resident of the county in the group (again, if they had left)."""
+    if by is not None and not keeps_group(by, group):
+        raise PermissionDenied(_("You do not keep this group's members."))
+    card = parse_id_number(id_number)
+    resident = group_resident(group, protection.lookup_digest(card.number))
+    if resident is None:
+        raise ValidationError(
+            _("ID number %(number)s is not in the registry of this county.")
+            % {"number": mask_id_number(card.number)}
+        )
+    employer = _clean_text(employer, "employer")
+    joined_on = joined_on or timezone.localdate()
+    member = GroupMember.objects.select_for_update().filter(group=group, resident=resident).first()
+    if member is not None and member.left_on is None:
+        raise ValidationError(
+            _("%(name)s is already in the group.") % {"name": resident.name}, code="member"
+        )
+    if member is None:
+        member = GroupMember(group=group, resident=resident, county_code=group.county_code)
+    member.employer, member.joined_on, member.left_on, member.added_by = (
+        employer, joined_on, None, by)  # fmt: skip
+    member.save()
+    return member
+
+
+@transaction.atomic
+def group_member_remove(*, member: GroupMember, by, on: date | None = None) -> GroupMember:
+    """Take someone off the group (they changed jobs); their row stays with the day."""
+    if by is not None and not keeps_group(by, member.group):
+        raise PermissionDenied(_("You do not keep this group's members."))
+    member = GroupMember.objects.select_for_update().select_related("group__unit").get(
+        pk=member.pk)  # fmt: skip
+    if member.left_on is not None:
+        raise ValidationError(_("This person has left the group already."))
+    member.left_on = max(on or timezone.localdate(), member.joined_on)
+    member.save(update_fields=["left_on"])
+    return member

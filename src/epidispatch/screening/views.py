@@ -1,5 +1,6 @@
 """Screening pages: the rounds, the phone collection page, the chain of a round's tubes,
-the round dashboard, and the grid workers' 未检 and retest lists.
+the round dashboard, the grid workers' 未检 and retest lists, and the key groups tested
+on a schedule (重点人群定期检测) with their due and overdue members.
 
 Adapters only: reads through the scoped selectors, writes through the services. A round
 or unit outside the user's scope is a 404; a user who may see a round but not act on it
@@ -7,6 +8,7 @@ gets 403.
 """
 
 import io
+from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,16 +20,30 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from epidispatch.core.bounds import EARLIEST_DAY, LATEST_DAY
 from epidispatch.core.exports import write_xlsx
 from epidispatch.orgunits.models import UnitKind
 from epidispatch.registry.selectors import resident_for_user
 
-from .forms import CollectForm, MissedForm, ReceiveForm, ResultForm, RoundForm, SendForm
-from .models import MissedReason, Tube, TubeStatus
-from .permissions import collects_for, runs_rounds
+from .forms import (
+    CollectForm,
+    GroupForm,
+    MemberForm,
+    MissedForm,
+    ReceiveForm,
+    ResultForm,
+    RoundForm,
+    SendForm,
+)
+from .models import GroupMember, MissedReason, Tube, TubeStatus
+from .permissions import collects_for, keeps_group, runs_rounds
 from .selectors import (
+    MemberState,
     chain_summary,
     coverage_by_child,
+    group_for_user,
+    group_member_rows,
+    groups_figures,
     not_sampled_list,
     retest_list,
     round_area,
@@ -35,10 +51,14 @@ from .selectors import (
     round_for_user,
     rounds_visible_to,
     tubes_of,
+    units_for_new_groups,
     units_for_new_rounds,
 )
 from .services import (
     MAX_TEXT,
+    group_create,
+    group_member_add,
+    group_member_remove,
     missed_record,
     round_create,
     sample_collect,
@@ -91,7 +111,11 @@ def home(request):
     return render(
         request,
         "screening/home.html",
-        {"page": _page(request, rounds_visible_to(request.user)), "form": form},
+        {
+            "page": _page(request, rounds_visible_to(request.user)),
+            "form": form,
+            "groups": [g for g in groups_figures(request.user, timezone.localdate()) if g.members],
+        },
     )
 
 
@@ -342,3 +366,117 @@ def retests(request, pk: int, code: str):
             ),
         },
     )
+
+
+@login_required
+def groups(request):
+    """重点人群定期检测: the key groups the user sees with today's due and overdue members;
+    officers open new groups here."""
+    units = list(units_for_new_groups(request.user)[:500])
+    form = GroupForm(request.POST or None, units=units) if units else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                group = group_create(
+                    unit=next(u for u in units if u.code == data["unit"]),
+                    name=data["name"],
+                    kind=data["kind"],
+                    every_days=data["every_days"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                _form_errors(form, error)
+            else:
+                messages.success(request, _("Group %(name)s opened.") % {"name": group.name})
+                return redirect("screening:group", pk=group.pk)
+    return render(
+        request,
+        "screening/groups.html",
+        {"groups": groups_figures(request.user, timezone.localdate()), "form": form},
+    )
+
+
+@login_required
+def group_detail(request, pk: int):
+    """A key group's members on a phone: who is overdue, due today, awaiting a result or
+    tested in time; the group's keepers add and remove members here."""
+    group = group_for_user(request.user, pk)
+    keeper = keeps_group(request.user, group)
+    form = MemberForm(request.POST or None) if keeper else None
+    if request.method == "POST":
+        if not keeper:
+            raise PermissionDenied
+        if request.POST.get("action") == "remove":
+            _member_remove(request, group)
+            return redirect("screening:group", pk=group.pk)
+        if form.is_valid():
+            try:
+                member = group_member_add(
+                    group=group,
+                    id_number=form.cleaned_data["id_number"],
+                    employer=form.cleaned_data["employer"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                _form_errors(form, error)
+            else:
+                messages.success(
+                    request, _("%(name)s added to the group.") % {"name": member.resident.name}
+                )
+                return redirect("screening:group", pk=group.pk)
+    state = request.GET.get("state", "")
+    state = state if state in MemberState.values else ""
+    day = _day(request.GET.get("day", ""))
+    rows = group_member_rows(request.user, group, day)
+    counts = {value: 0 for value in MemberState.values}
+    for row in rows:
+        counts[row.state] += 1
+    shown = [row for row in rows if row.state == state] if state else rows
+    return render(
+        request,
+        "screening/group.html",
+        {
+            "group": group,
+            "day": day,
+            "page": _page(request, shown),
+            "state": state,
+            "states": [(value, label, counts[value]) for value, label in MemberState.choices],
+            "total": len(rows),
+            "form": form,
+            "keeper": keeper,
+        },
+    )
+
+
+def _day(text: str) -> date:
+    """The day a list is asked for (?day=2022-04-04), today when absent or not a day."""
+    try:
+        day = date.fromisoformat(text[:10])
+    except ValueError:
+        return timezone.localdate()
+    return day if EARLIEST_DAY <= day <= LATEST_DAY else timezone.localdate()
+
+
+def _member_remove(request, group) -> None:
+    member_id = request.POST.get("member", "")
+    member = (
+        GroupMember.objects.filter(group=group, pk=int(member_id))
+        .select_related("resident")
+        .first()
+        if member_id.isascii() and member_id.isdigit() and len(member_id) < 12
+        else None
+    )
+    if member is None:
+        messages.error(request, _("No such member in this group."))
+        return
+    try:
+        group_member_remove(member=member, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("%(name)s taken off the group.") % {"name": member.resident.name}
+        )

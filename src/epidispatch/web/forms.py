@@ -123,9 +123,39 @@ class ImportUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(SUFFIXES)}),
     )
 
-    def __init__(self, *args, kinds, **kwargs):
+    def __init__(self, *args, kinds, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.kinds = {kind.name: kind for kind in kinds}
         self.fields["kind"].choices = [(kind.name, kind.label) for kind in kinds]
+        # One select per declared option (kinds.Option) of the kinds offered, with the
+        # values the user may choose; a name several kinds declare is one select.
+        for option, users in _options_of(kinds).items():
+            self.fields[f"option_{option.name}"] = forms.ChoiceField(
+                label=option.label,
+                required=False,
+                choices=[("", "—"), *option.choices(user)],
+                help_text=_("For %(kinds)s files.")
+                % {"kinds": "、".join(str(kind.label) for kind in users)},
+                widget=forms.Select(
+                    attrs={"data-option-for": " ".join(kind.name for kind in users)}
+                ),
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = self.kinds.get(cleaned.get("kind") or "")
+        for option in kind.options if kind else ():
+            if not cleaned.get(f"option_{option.name}"):
+                self.add_error(
+                    f"option_{option.name}",
+                    _("Choose %(option)s for this file.") % {"option": option.label},
+                )
+        return cleaned
+
+    def options(self) -> dict[str, str]:
+        """The raw values of the chosen kind's options, for `import_batch_create`."""
+        kind = self.kinds[self.cleaned_data["kind"]]
+        return {option.name: self.cleaned_data[f"option_{option.name}"] for option in kind.options}
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -140,6 +170,16 @@ class ImportUploadForm(forms.Form):
 
     def save_file(self) -> Path:
         return upload_save(self.cleaned_data["file"])
+
+
+def _options_of(kinds) -> dict:
+    """Each declared option of `kinds` (by name) with the kinds that declare it."""
+    found: dict[str, tuple] = {}
+    for kind in kinds:
+        for option in kind.options:
+            first, users = found.get(option.name, (option, []))
+            found[option.name] = (first, [*users, kind])
+    return {option: users for option, users in found.values()}
 
 
 class AuditFilter(forms.Form):

@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,17 +36,25 @@ def import_list(request):
     kinds = file_kinds_for(request.user)
     if request.method == "POST" and not kinds:
         raise PermissionDenied
-    form = ImportUploadForm(request.POST or None, request.FILES or None, kinds=kinds)
+    form = ImportUploadForm(
+        request.POST or None, request.FILES or None, kinds=kinds, user=request.user
+    )
     if request.method == "POST" and form.is_valid():
         path = form.save_file()
-        batch = import_batch_create(
-            kind=form.cleaned_data["kind"],
-            path=path,
-            file_name=form.cleaned_data["file"].name,
-            user=request.user,
-        )
-        import_file_task(batch.pk, str(path))
-        return redirect("import_detail", pk=batch.pk)
+        try:
+            batch = import_batch_create(
+                kind=form.cleaned_data["kind"],
+                path=path,
+                file_name=form.cleaned_data["file"].name,
+                user=request.user,
+                options=form.options(),
+            )
+        except ValidationError as error:
+            path.unlink(missing_ok=True)
+            form.add_error(None, error)
+        else:
+            import_file_task(batch.pk, str(path))
+            return redirect("import_detail", pk=batch.pk)
     batches = import_batches_visible_to(request.user).select_related("uploaded_by")
     return render(
         request,

@@ -20,4 +20,4 @@ class RoundImportCommand(ImportCommand):
         return super().handle(*args, **options)
 
     def import_options(self, options: dict) -> dict:
-        return {"round": self.screening_round}
+        return {"round": str(self.screening_round.pk)}
