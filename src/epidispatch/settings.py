@@ -303,6 +303,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "accounts.User", "exclude_fields": ["password", "last_login"]},
     "accounts.RoleAssignment",
     "accounts.ApiToken",
+    "registry.Household",
+    "registry.HouseholdMember",
+    "control.ControlArea",
 )
 
 # Content-Security-Policy: scripts, styles and images from this server only (htmx and

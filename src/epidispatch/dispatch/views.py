@@ -28,7 +28,7 @@ from epidispatch.accountability.models import CaseState
 from epidispatch.accountability.services import accountability_decide
 from epidispatch.core.scoping import path_in_scope
 from epidispatch.orgunits.models import OrgUnit, UnitKind
-from epidispatch.orgunits.selectors import scope_roots
+from epidispatch.orgunits.selectors import scope_roots, unit_for_user
 
 from . import selectors
 from .bulletins import percent as exact_percent
@@ -41,6 +41,7 @@ from .services import (
     snapshot_take,
     target_issue,
 )
+from .signals import Panel, dashboard_panels_wanted
 
 #: How many past snapshots the rankings page offers to jump to.
 RECENT_SNAPSHOTS = 30
@@ -73,6 +74,15 @@ def dashboard(request):
     return render(request, "dispatch/choose.html", {"roots": roots})
 
 
+def _panels(user, code: str) -> list[Panel]:
+    """What the modules above dispatch add to the dashboard (`dashboard_panels_wanted`)."""
+    unit = unit_for_user(user, code)
+    answers = dashboard_panels_wanted.send(
+        sender=OrgUnit, user=user, unit=unit, day=timezone.localdate()
+    )
+    return sorted((panel for _receiver, panel in answers if panel), key=lambda p: p.order)
+
+
 @login_required
 def dashboard_unit(request, code: str):
     data = selectors.dashboard(request.user, code)
@@ -102,6 +112,7 @@ def dashboard_unit(request, code: str):
             "chart_labels": _dashboard_chart_labels(),
             "as_of": timezone.localtime(),
             "last_cutoff": _cutoff_time(data["last_cutoff"]),
+            "panels": _panels(request.user, code),
         },
     )
 

@@ -17,6 +17,7 @@ from epidispatch.dispatch.rollups import rollups_count_new, rollups_track
 from epidispatch.imports.kinds import Column, FileKind, RowProblem, register
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 
+from .household_import import HOUSEHOLDS  # noqa: F401 - declared next to its writer
 from .models import Resident, ResidentStatus, UnvaccinatedReason
 from .services import resident_build
 
