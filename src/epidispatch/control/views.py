@@ -34,7 +34,7 @@ from .forms import (
     TestForm,
     TransferForm,
 )
-from .models import ReadinessItem, ResponseStep
+from .models import AreaLevel, ReadinessItem, ResponseStep
 from .selectors import (
     area_for_user,
     area_summary,
@@ -49,6 +49,7 @@ from .selectors import (
 from .services import (
     MANAGE_ROLES,
     area_create,
+    area_levels,
     area_lift,
     area_update,
     case_extend,
@@ -439,6 +440,9 @@ def area_edit(request, pk: int):
             "addresses": area.addresses,
         },
     )  # fmt: skip
+    form.fields["level"].choices = [
+        (level, AreaLevel(level).label) for level in area_levels(area.policy)
+    ]
     if request.method == "POST":
         if not decides:
             raise PermissionDenied
