@@ -7,13 +7,9 @@ class ControlConfig(AppConfig):
     verbose_name = _("Key-population control")
 
     def ready(self):
-        from epidispatch.dispatch.signals import dashboard_panels_wanted
-
-        from .dashboard import areas_panel
         from .services import case_tests_from_result
         from .signals import test_result_reported
 
         test_result_reported.connect(
             case_tests_from_result, dispatch_uid="control.case_tests_from_result"
         )
-        dashboard_panels_wanted.connect(areas_panel, dispatch_uid="control.areas_panel")

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from epidispatch.accountability.models import CaseState
 from epidispatch.accountability.services import accountability_decide
+from epidispatch.control.selectors import area_summary
 from epidispatch.core.scoping import path_in_scope
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.orgunits.selectors import scope_roots, unit_for_user
@@ -41,7 +42,6 @@ from .services import (
     snapshot_take,
     target_issue,
 )
-from .signals import Panel, dashboard_panels_wanted
 
 #: How many past snapshots the rankings page offers to jump to.
 RECENT_SNAPSHOTS = 30
@@ -74,15 +74,6 @@ def dashboard(request):
     return render(request, "dispatch/choose.html", {"roots": roots})
 
 
-def _panels(user, code: str) -> list[Panel]:
-    """What the modules above dispatch add to the dashboard (`dashboard_panels_wanted`)."""
-    unit = unit_for_user(user, code)
-    answers = dashboard_panels_wanted.send(
-        sender=OrgUnit, user=user, unit=unit, day=timezone.localdate()
-    )
-    return sorted((panel for _receiver, panel in answers if panel), key=lambda p: p.order)
-
-
 @login_required
 def dashboard_unit(request, code: str):
     data = selectors.dashboard(request.user, code)
@@ -112,7 +103,12 @@ def dashboard_unit(request, code: str):
             "chart_labels": _dashboard_chart_labels(),
             "as_of": timezone.localtime(),
             "last_cutoff": _cutoff_time(data["last_cutoff"]),
-            "panels": _panels(request.user, code),
+            "control_areas": {
+                "summary": area_summary(
+                    request.user, unit_for_user(request.user, code), timezone.localdate()
+                ),
+                "link": True,
+            },
         },
     )
 
