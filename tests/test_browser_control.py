@@ -110,3 +110,50 @@ def test_the_officer_confirms_two_contacts_from_a_positive_cases_candidates(
     page.screenshot(path=SCREENSHOTS / "control-contacts-phone.png", full_page=True)
     context.close()
     assert sorted(ControlCase.objects.values_list("person__name", flat=True)) == ["张三", "顾客2"]
+
+
+def test_the_officer_draws_raises_and_lifts_an_area_on_a_phone_and_the_dashboard_follows(
+    browser, live_server, tree, officer, dispatcher
+):
+    """The area edit flow at 390×844: draw an address area from the board, record a new
+    case, lift it; the dispatch dashboard shows it while in force, and not after."""
+    today = timezone.localdate().isoformat()
+    context, phone = logged_in(browser, live_server, officer, PHONE)
+    phone.goto(f"{live_server.url}/control/units/{tree.village.code}/")
+    phone.get_by_role("link", name="All control areas").click()
+    expect(phone.locator('[data-figure="high"]')).to_have_text("0")
+    phone.get_by_role("link", name="Draw a control area").click()
+    phone.get_by_label("Name").fill("北关路18号楼")
+    phone.get_by_label("Level").select_option("high")
+    phone.get_by_label("Started on").fill(today)
+    phone.get_by_label("Addresses").fill("北关路18号\n北关路18号\n北关路20号")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    phone.get_by_role("button", name="Save").click()
+    expect(phone.locator(".message.success")).to_contain_text("北关路18号楼 is drawn")
+    expect(phone.locator('[data-figure="high"]')).to_have_text("1")
+    card = phone.locator("li.area", has_text="北关路18号楼")
+    expect(card).to_contain_text("北关路18号、北关路20号")
+
+    desk_context, desk = logged_in(browser, live_server, dispatcher, {"width": 1280, "height": 900})
+    desk.goto(f"{live_server.url}/dispatch/units/{tree.county.code}/")
+    panel = desk.locator('[data-panel="control-areas"]')
+    expect(panel.locator('[data-figure="areas"]')).to_have_text("1")
+    expect(panel).to_contain_text("北关路18号楼")
+
+    card.get_by_role("link", name="北关路18号楼").click()
+    phone.get_by_label("Name").fill("北关路18号楼（扩大）")
+    phone.get_by_role("button", name="Save").click()
+    expect(phone.locator(".message.success")).to_contain_text("北关路18号楼（扩大） is saved")
+    phone.locator("li.area", has_text="北关路18号楼（扩大）").get_by_role("link").click()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=SCREENSHOTS / "control-area-edit-phone.png", full_page=True)
+    phone.get_by_role("button", name="Lift the area").click()
+    expect(phone.locator(".message.success")).to_contain_text("is lifted")
+    expect(phone.locator('[data-figure="high"]')).to_have_text("0")
+    expect(phone.locator('li.area[data-level="lifted"]')).to_have_count(1)
+    context.close()
+
+    desk.reload()
+    expect(panel.locator('[data-figure="areas"]')).to_have_text("0")
+    expect(panel).not_to_contain_text("北关路18号楼")
+    desk_context.close()

@@ -307,6 +307,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "supply.StockMove",
     "screening.TestingGroup",
     "screening.GroupMember",
+    "registry.Household",
+    "registry.HouseholdMember",
+    "control.ControlArea",
 )
 
 # Content-Security-Policy: scripts, styles and images from this server only (htmx and

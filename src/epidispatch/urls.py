@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from epidispatch.api.api import api
 from epidispatch.certificates import views as certificate_views
-from epidispatch.web import import_views, registry_views, views
+from epidispatch.web import household_views, import_views, registry_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,6 +14,12 @@ urlpatterns = [
     path("units/<str:code>/residents/", registry_views.resident_list, name="resident_list"),
     path("units/<str:code>/clearance/", registry_views.clearance, name="clearance"),
     path("units/<str:code>/due/", registry_views.due, name="due"),
+    path("units/<str:code>/households/", household_views.households, name="households"),
+    path(
+        "household-members/<int:pk>/remove/",
+        household_views.household_member_delete,
+        name="household_member_delete",
+    ),
     path("residents/", registry_views.residents_home, name="residents_home"),
     path("residents/<int:pk>/", registry_views.resident_detail, name="resident_detail"),
     path(

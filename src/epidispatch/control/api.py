@@ -14,7 +14,7 @@ from pydantic import Field
 
 from epidispatch.orgunits.selectors import unit_for_user
 
-from .selectors import case_for_user, control_board, persons_under_measures
+from .selectors import area_summary, case_for_user, control_board, persons_under_measures
 from .services import health_check_record
 
 router = Router(tags=["key persons"])
@@ -150,3 +150,60 @@ def post_check_in(request, case_id: int, payload: CheckInIn):
             symptoms=payload.symptoms, by=request.user,
         )  # fmt: skip
     return Status(201, {"id": check.pk, "day": check.day})
+
+
+class AreaRowOut(Schema):
+    id: int
+    name: str
+    unit: str
+    addresses: list[str]
+    policy: str
+    level_at_start: str
+    level: str | None
+    started_on: date
+    last_case_on: date
+    ended_on: date | None
+    residents: int
+    under_measures: int
+
+
+class AreaCountsOut(Schema):
+    high: int
+    medium: int
+    low: int
+
+
+class AreasOut(Schema):
+    day: date
+    counts: AreaCountsOut
+    areas: list[AreaRowOut]
+
+
+@router.get("/units/{code}/areas", response=AreasOut)
+def list_areas(request, code: str, as_of: date | None = None, lifted: bool = False):
+    """The control areas (管控区) on, below or above a unit on `as_of` (default today): the
+    areas in force by level, and each area with its level that day (null once lifted, listed
+    only with `lifted=true`), the residents living in it and the people under measures."""
+    unit = unit_for_user(request.user, code)
+    summary = area_summary(request.user, unit, as_of or timezone.localdate(), lifted=lifted)
+    return {
+        "day": summary.day,
+        "counts": summary.counts(),
+        "areas": [
+            {
+                "id": row.area.pk,
+                "name": row.area.name,
+                "unit": row.area.unit.code,
+                "addresses": row.area.address_list(),
+                "policy": row.area.policy.name,
+                "level_at_start": row.area.level,
+                "level": row.level,
+                "started_on": row.area.started_on,
+                "last_case_on": row.area.last_case_on,
+                "ended_on": row.area.ended_on,
+                "residents": row.residents,
+                "under_measures": row.under_measures,
+            }
+            for row in summary.rows
+        ],
+    }

@@ -1,6 +1,7 @@
 """Key persons of the demo county: a few people under measures today in the demo grid
 worker's grid, a positive case whose trajectory crosses the demo's checkpoint records (so
-`control` has candidates to confirm), a control area and the county's emergency plan."""
+`control` has candidates to confirm), households of the grid's residents, a control area
+and the county's emergency plan."""
 
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from epidispatch.accounts.models import User
 from epidispatch.core import protection
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident
+from epidispatch.registry.services import household_member_place
 
 from .models import ControlArea, KeyPerson, ReadinessItem
 from .policy import policy_in_force
@@ -22,6 +24,9 @@ CASES = [("close_contact", 2), ("close_contact", 6), ("high_risk_arrival", 4)]
 #: A traveller staying in the grid, not a resident (a valid, synthetic ID number).
 TRAVELLER = ("王建国", "620102198703154517", "北关路18号")
 POSITIVE = ("刘某某", "62010219900220351X", "北关路18号")
+#: The grid's first residents, three a household from 北关路18号 on (the demo's control
+#: area), so the household page and the area's resident count have something to show.
+DEMO_HOUSEHOLD_MEMBERS = 30
 
 
 @transaction.atomic
@@ -43,6 +48,12 @@ def load_control() -> int:
         case_register(
             person=person, category=category, reference_date=today - timedelta(days=days),
             registered_on=today, source="pushed", by=officer,
+        )  # fmt: skip
+    households = list(Resident.objects.filter(grid=grid).order_by("pk")[:DEMO_HOUSEHOLD_MEMBERS])
+    for number, resident in enumerate(households):
+        household_member_place(
+            resident=resident, address=f"北关路{18 + 2 * (number // 3)}号",
+            relation="户主" if number % 3 == 0 else "", by=None,
         )  # fmt: skip
     name, number, address = TRAVELLER
     traveller = key_person_resolve(name=name, id_number=number, grid=grid, address=address)

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import CONTACT_CATEGORIES, Category, Source, TestResult
+from .models import CONTACT_CATEGORIES, AreaLevel, Category, Source, TestResult
 from .services import Stop
 
 
@@ -85,3 +85,34 @@ class KeyPersonForm(forms.Form):
         help_text=_("where the person stays, when not a registered resident"),
     )  # fmt: skip
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
+
+
+class AreaForm(forms.Form):
+    """A control area drawn on the page's unit; its version comes from the start day."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    level = forms.ChoiceField(label=_("Level"), choices=AreaLevel.choices)
+    started_on = forms.DateField(label=_("Started on"))
+    last_case_on = forms.DateField(
+        label=_("Last new case on"), required=False, help_text=_("empty: the start day")
+    )
+    addresses = forms.CharField(
+        label=_("Addresses"), required=False, max_length=20_000, widget=forms.Textarea,
+        help_text=_("one address a line, as the households are written; empty: the whole unit"),
+    )  # fmt: skip
+
+
+class AreaEditForm(forms.Form):
+    """What changes while an area is in force: after a new case, its level and the day."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    level = forms.ChoiceField(label=_("Level"), choices=AreaLevel.choices)
+    last_case_on = forms.DateField(label=_("Last new case on"))
+    addresses = forms.CharField(
+        label=_("Addresses"), required=False, max_length=20_000, widget=forms.Textarea,
+        help_text=_("one address a line, as the households are written; empty: the whole unit"),
+    )  # fmt: skip
+
+
+class LiftForm(forms.Form):
+    on = forms.DateField(label=_("Lifted on"))

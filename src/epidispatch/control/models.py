@@ -459,9 +459,24 @@ class ControlArea(models.Model):
     class Meta:
         verbose_name = _("control area")
         verbose_name_plural = _("control areas")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("started_on")),
+                name="control_area_lifted_after_start",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def address_list(self) -> list[str]:
+        """The addresses the area covers (empty: the whole unit)."""
+        return [line.strip() for line in self.addresses.splitlines() if line.strip()]
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.unit.path}
 
 
 class ReadinessItem(models.TextChoices):

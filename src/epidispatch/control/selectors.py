@@ -9,10 +9,12 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from epidispatch.core.scoping import scope_q
+from epidispatch.core.scoping import paths_q, scope_q
 from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit, UnitKind
+from epidispatch.registry.models import HouseholdMember, Resident
 
 from .models import (
+    AreaLevel,
     AreaRule,
     CaseTest,
     ContactCandidate,
@@ -256,7 +258,7 @@ def _areas(user, unit: OrgUnit, day: date) -> list[AreaOnDay]:
             Q(unit__path__startswith=unit.path) | Q(unit__code__in=ancestors),
             started_on__lte=day,
         )
-        .select_related("unit")
+        .select_related("unit", "policy")
         .order_by("started_on", "id")
     )
     rules: dict[int, dict[str, tuple[int, str]]] = {}
@@ -293,3 +295,119 @@ def emergency_plan_above(user, grid: OrgUnit) -> tuple[OrgUnit | None, list]:
         .first()
     )
     return holder, (_plan(user, holder) if holder is not None else [])
+
+
+# Control areas (管控区): the pages that keep them, the dashboard and the API.
+
+
+def areas_visible_to(user):
+    return ControlArea.objects.filter(scope_q(user, "unit__path"))
+
+
+def area_for_user(user, pk: int) -> ControlArea:
+    return get_object_or_404(areas_visible_to(user).select_related("unit", "policy"), pk=pk)
+
+
+@dataclass
+class AreaRow:
+    """An area on a day: its level then (None once lifted), the residents who live in it
+    and the people under measures in it, both as far as the user's scope reaches."""
+
+    area: ControlArea
+    level: str | None
+    residents: int = 0
+    under_measures: int = 0
+
+    @property
+    def level_label(self) -> str:
+        return str(AreaLevel(self.level).label) if self.level else ""
+
+
+@dataclass
+class AreaSummary:
+    unit: OrgUnit
+    day: date
+    rows: list[AreaRow]
+
+    @property
+    def active(self) -> list[AreaRow]:
+        return [row for row in self.rows if row.level is not None]
+
+    def counts(self) -> dict[str, int]:
+        """Active areas by their level on the day: {"high", "medium", "low"}."""
+        counts = {level: 0 for level in AreaLevel.values}
+        for row in self.active:
+            counts[row.level] += 1
+        return counts
+
+
+def area_summary(user, unit: OrgUnit, day: date, *, lifted: bool = False) -> AreaSummary:
+    """The control areas on, below or above `unit` started by `day` (with the lifted ones
+    when `lifted`), each with its level and counts, in five queries whatever their number.
+
+    A whole-unit area counts the residents living under its unit and the people under
+    measures whose grid lies there; an area of addresses counts the members of the
+    households at those addresses (the registry's 同住人员) and the key persons registered
+    at them or living in those households.
+    """
+    rows = [  # queries 1-2: the areas, their versions' rules
+        AreaRow(area=found.area, level=found.level)
+        for found in _areas(user, unit, day)
+        if lifted or found.level is not None
+    ]
+    if not rows:
+        return AreaSummary(unit=unit, day=day, rows=[])
+    whole = [row for row in rows if not row.area.address_list()]
+    listed = [row for row in rows if row.area.address_list()]
+    if whole:  # query 3
+        units = {row.area.unit.path for row in whole}
+        counted = Resident.objects.filter(
+            scope_q(user, "grid__path"), paths_q(units, "grid__path")
+        ).aggregate(
+            **{
+                f"a{row.area.pk}": Count("id", filter=Q(grid__path__startswith=row.area.unit.path))
+                for row in whole
+            }
+        )
+        for row in whole:
+            row.residents = counted[f"a{row.area.pk}"]
+    if listed:  # query 4
+        addresses = {address for row in listed for address in row.area.address_list()}
+        per_address = (
+            HouseholdMember.objects.filter(
+                scope_q(user, "household__grid__path"), household__address__in=addresses
+            )
+            .values_list("household__grid__path", "household__address")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for path, address, number in per_address:
+            for row in listed:
+                if path.startswith(row.area.unit.path) and address in row.area.address_list():
+                    row.residents += number
+    cases = ControlCase.objects.filter(  # query 5
+        scope_q(user, "grid__path"),
+        Q(released_on__isnull=True) | Q(released_on__gt=day),
+        registered_on__lte=day,
+        reference_date__lt=day,
+        ends_on__gte=day,
+    )
+    counted = cases.aggregate(
+        **{
+            f"a{row.area.pk}": Count("person_id", distinct=True, filter=_in_area(row.area))
+            for row in rows
+        }
+    )
+    for row in rows:
+        row.under_measures = counted[f"a{row.area.pk}"]
+    return AreaSummary(unit=unit, day=day, rows=rows)
+
+
+def _in_area(area: ControlArea) -> Q:
+    """The cases of people in `area`: under its unit, and at one of its addresses if any."""
+    inside = Q(grid__path__startswith=area.unit.path)
+    if addresses := area.address_list():
+        inside &= Q(person__address__in=addresses) | Q(
+            person__resident__household__household__address__in=addresses
+        )
+    return inside

@@ -24,15 +24,20 @@ from epidispatch.core.scoping import holds_role_over
 from epidispatch.fieldwork.selectors import checkpoint_records_visible_to
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.registry.models import Resident
+from epidispatch.registry.selectors import household_mates
+from epidispatch.registry.services import ADDRESS_MAX_LENGTH, household_address_clean
 
 from .models import (
     CONTACT_CATEGORIES,
+    AreaLevel,
     CandidateReason,
     CandidateState,
     CaseTest,
     Category,
     ContactCandidate,
+    ControlArea,
     ControlCase,
+    ControlPolicy,
     HealthCheck,
     KeyPerson,
     PlanItem,
@@ -441,10 +446,26 @@ def positive_record(
 
 
 def _proposals(positive: PositiveCase, by) -> list[Proposal]:
-    """Everyone the platform's data puts near the positive person: checkpoint records at
-    a trajectory place within the window (those with an ID number), other key persons at
-    the same address, and what other modules answer on `contact_candidates_wanted`."""
+    """Everyone the platform's data puts near the positive person: the other members of
+    their household (the registry's 同住人员), checkpoint records at a trajectory place
+    within the window (those with an ID number), other key persons at the same address,
+    and what other modules answer on `contact_candidates_wanted`."""
     found: list[Proposal] = []
+    if positive.person.resident_id is not None:
+        for mate in household_mates(by, positive.person.resident).select_related(
+            "household__household"
+        ):
+            found.append(
+                Proposal(
+                    reason=CandidateReason.HOUSEHOLD,
+                    id_number_digest=mate.id_number_digest,
+                    id_number_encrypted=mate.id_number_encrypted,
+                    id_number_masked=mate.id_number_masked,
+                    name=mate.name,
+                    exposed_on=positive.found_on,
+                    detail=mate.household.household.address,
+                )
+            )
     records = checkpoint_records_visible_to(by).exclude(id_number_digest="")
     for stop in positive.trajectory.all():
         for record in records.filter(
@@ -591,3 +612,138 @@ def plan_item_check(*, unit: OrgUnit, item: str, ready: bool, note: str, on: dat
         defaults={"ready": ready, "note": note.strip()[:200], "checked_on": on, "checked_by": by},
     )
     return row
+
+
+# Control areas (管控区): drawn, changed and lifted by the control group, on the trail.
+
+#: The kinds of unit an area is drawn on: places where people live, not sites or
+#: departments.
+AREA_UNIT_KINDS = (UnitKind.CITY, UnitKind.COUNTY, UnitKind.TOWN, UnitKind.VILLAGE, UnitKind.GRID)
+AREA_MAX_ADDRESSES = 200
+
+
+def area_levels(policy: ControlPolicy) -> list[str]:
+    """The levels a version knows, from its downgrade rules (第九版 高/中/低, 二十条 高/低);
+    a version without rules knows them all."""
+    rules = list(policy.area_rules.all())
+    used = {rule.level for rule in rules} | {rule.becomes for rule in rules}
+    return [level for level in AreaLevel.values if not rules or level in used]
+
+
+def _area_name(name: str) -> str:
+    name = " ".join(name.replace("\x00", "").split())
+    if not name:
+        raise ValidationError(_("Give the area a name."))
+    if len(name) > 100:
+        raise ValidationError(_("A name has at most 100 characters."))
+    return name
+
+
+def _area_addresses(text: str) -> str:
+    """One address a line, as households write them; blank and repeated lines dropped."""
+    lines = []
+    for line in text.replace("\x00", "").splitlines():
+        line = household_address_clean(line)
+        if line and line not in lines:
+            if len(line) > ADDRESS_MAX_LENGTH:
+                raise ValidationError(_("An address has at most 200 characters."))
+            lines.append(line)
+    if len(lines) > AREA_MAX_ADDRESSES:
+        raise ValidationError(_("An area lists at most 200 addresses."))
+    return "\n".join(lines)
+
+
+def _area_level(policy: ControlPolicy, level: str) -> str:
+    if level not in area_levels(policy):
+        raise ValidationError(
+            _("%(policy)s has no %(level)s.")
+            % {
+                "policy": policy.name,
+                "level": AreaLevel(level).label if level in AreaLevel.values else level,
+            },
+            code="level",
+        )
+    return level
+
+
+@transaction.atomic
+def area_create(
+    *,
+    unit: OrgUnit,
+    name: str,
+    level: str,
+    started_on: date,
+    last_case_on: date | None = None,
+    addresses: str = "",
+    by,
+) -> ControlArea:
+    """Draw a control area (划定管控区) on a unit, or on a list of addresses in it, at a
+    level of the version in force on `started_on`; it is lowered by that version's rules
+    as days pass without a new case after `last_case_on` (default: the start)."""
+    _require(by, MANAGE_ROLES, unit, _("Only the control group draws control areas."))
+    if unit.kind not in AREA_UNIT_KINDS:
+        raise ValidationError(
+            _("A control area is drawn on a place where people live, not on %(unit)s.")
+            % {"unit": unit.name}
+        )
+    try:
+        policy = policy_in_force(started_on)
+    except NotManaged as error:
+        raise ValidationError(str(error)) from None
+    last_case_on = last_case_on or started_on
+    if last_case_on > started_on + REFERENCE_MAX_AGE or last_case_on < started_on - (
+        REFERENCE_MAX_AGE
+    ):
+        raise ValidationError(_("The last new case lies more than 60 days from the start."))
+    return ControlArea.objects.create(
+        name=_area_name(name),
+        unit=unit,
+        addresses=_area_addresses(addresses),
+        level=_area_level(policy, level),
+        policy=policy,
+        started_on=started_on,
+        last_case_on=last_case_on,
+        county_code=unit.county_code,
+    )
+
+
+@transaction.atomic
+def area_update(
+    *, area: ControlArea, name: str, level: str, last_case_on: date, addresses: str, by
+) -> ControlArea:
+    """Change an area that is not lifted: its name, its addresses, and after a new case
+    its level and the day of that case (the downgrade counts again from it)."""
+    _require(by, MANAGE_ROLES, area.unit, _("Only the control group changes control areas."))
+    area = ControlArea.objects.select_for_update().select_related("unit", "policy").get(pk=area.pk)
+    if area.ended_on is not None:
+        raise ValidationError(_("%(name)s has been lifted.") % {"name": area.name})
+    if last_case_on < area.last_case_on:
+        raise ValidationError(
+            _("The last new case cannot move back before %(day)s.")
+            % {"day": area.last_case_on.isoformat()}
+        )
+    if last_case_on > timezone.localdate():
+        raise ValidationError(_("The last new case cannot lie in the future."))
+    area.name = _area_name(name)
+    area.addresses = _area_addresses(addresses)
+    area.level = _area_level(area.policy, level)
+    area.last_case_on = last_case_on
+    area.save(update_fields=["name", "addresses", "level", "last_case_on"])
+    return area
+
+
+@transaction.atomic
+def area_lift(*, area: ControlArea, on: date, by) -> ControlArea:
+    """Lift an area (解除管控区) from `on`; it stays in the history, read-only."""
+    _require(by, MANAGE_ROLES, area.unit, _("Only the control group lifts control areas."))
+    area = ControlArea.objects.select_for_update().select_related("unit").get(pk=area.pk)
+    if area.ended_on is not None:
+        raise ValidationError(_("%(name)s has been lifted.") % {"name": area.name})
+    if on < area.started_on:
+        raise ValidationError(
+            _("An area is lifted on or after its start, %(day)s.")
+            % {"day": area.started_on.isoformat()}
+        )
+    area.ended_on = on
+    area.save(update_fields=["ended_on"])
+    return area

@@ -24,15 +24,20 @@ from epidispatch.orgunits.selectors import scope_roots, unit_for_user, units_vis
 from .exports import board_xlsx
 from .forms import (
     CONFIRM_CHOICES,
+    AreaEditForm,
+    AreaForm,
     CheckInForm,
     ExtendForm,
     KeyPersonForm,
+    LiftForm,
     PositiveForm,
     TestForm,
     TransferForm,
 )
-from .models import ReadinessItem, ResponseStep
+from .models import AreaLevel, ReadinessItem, ResponseStep
 from .selectors import (
+    area_for_user,
+    area_summary,
     candidates_of,
     case_for_user,
     control_board,
@@ -43,6 +48,10 @@ from .selectors import (
 )
 from .services import (
     MANAGE_ROLES,
+    area_create,
+    area_levels,
+    area_lift,
+    area_update,
     case_extend,
     case_register,
     case_release,
@@ -374,3 +383,107 @@ def plan_check(request, code: str):
         )  # fmt: skip
         messages.success(request, _("Plan item checked."))
     return redirect("control:board", code=unit.code)
+
+
+# Control areas (管控区)
+
+
+@login_required
+def areas(request, code: str):
+    """The control areas of a unit on a day, in force first, with their counts."""
+    unit = unit_for_user(request.user, code)
+    day = _day(request)
+    return render(
+        request,
+        "control/areas.html",
+        {
+            "unit": unit,
+            "summary": area_summary(request.user, unit, day, lifted=True),
+            "decides": holds_role_over(request.user, MANAGE_ROLES, unit.path),
+            "day": day,
+        },
+    )
+
+
+@login_required
+def area_new(request, code: str):
+    unit = unit_for_user(request.user, code)
+    if not holds_role_over(request.user, MANAGE_ROLES, unit.path):
+        raise PermissionDenied
+    form = AreaForm(request.POST or None, initial={"started_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            area = area_create(
+                unit=unit, name=data["name"], level=data["level"],
+                started_on=data["started_on"], last_case_on=data["last_case_on"],
+                addresses=data["addresses"], by=request.user,
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("%(name)s is drawn.") % {"name": area.name})
+            return redirect("control:areas", code=unit.code)
+    return render(request, "control/area_form.html", {"unit": unit, "form": form})
+
+
+@login_required
+def area_edit(request, pk: int):
+    """One area: its figures, and for the control group the form to change it after a
+    new case and the button to lift it."""
+    area = area_for_user(request.user, pk)
+    decides = holds_role_over(request.user, MANAGE_ROLES, area.unit.path)
+    form = AreaEditForm(
+        request.POST or None,
+        initial={
+            "name": area.name, "level": area.level, "last_case_on": area.last_case_on,
+            "addresses": area.addresses,
+        },
+    )  # fmt: skip
+    form.fields["level"].choices = [
+        (level, AreaLevel(level).label) for level in area_levels(area.policy)
+    ]
+    if request.method == "POST":
+        if not decides:
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                area_update(
+                    area=area, name=data["name"], level=data["level"],
+                    last_case_on=data["last_case_on"], addresses=data["addresses"],
+                    by=request.user,
+                )  # fmt: skip
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("%(name)s is saved.") % {"name": data["name"]})
+                return redirect("control:areas", code=area.unit.code)
+    return render(
+        request,
+        "control/area_form.html",
+        {
+            "unit": area.unit,
+            "area": area,
+            "form": form,
+            "lift_form": LiftForm(initial={"on": timezone.localdate()}),
+            "decides": decides,
+        },
+    )
+
+
+@login_required
+@require_POST
+def area_lift_view(request, pk: int):
+    area = area_for_user(request.user, pk)
+    form = LiftForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the day the area is lifted."))
+        return redirect("control:area", pk=area.pk)
+    try:
+        area_lift(area=area, on=form.cleaned_data["on"], by=request.user)
+    except ValidationError as error:
+        _say(request, error)
+        return redirect("control:area", pk=area.pk)
+    messages.success(request, _("%(name)s is lifted.") % {"name": area.name})
+    return redirect("control:areas", code=area.unit.code)

@@ -26,9 +26,10 @@ from django.views.decorators.http import require_POST
 
 from epidispatch.accountability.models import CaseState
 from epidispatch.accountability.services import accountability_decide
+from epidispatch.control.selectors import area_summary
 from epidispatch.core.scoping import path_in_scope
 from epidispatch.orgunits.models import OrgUnit, UnitKind
-from epidispatch.orgunits.selectors import scope_roots
+from epidispatch.orgunits.selectors import scope_roots, unit_for_user
 
 from . import selectors
 from .bulletin.content import percent as exact_percent
@@ -98,6 +99,12 @@ def dashboard_unit(request, code: str):
             "chart_labels": _dashboard_chart_labels(),
             "as_of": timezone.localtime(),
             "last_cutoff": _cutoff_time(data["last_cutoff"]),
+            "control_areas": {
+                "summary": area_summary(
+                    request.user, unit_for_user(request.user, code), timezone.localdate()
+                ),
+                "link": True,
+            },
         },
     )
 

@@ -18,6 +18,7 @@ from epidispatch.imports.kinds import Column, FileKind, RowProblem, register
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 
 from . import unit_imports  # noqa: F401  (declares the org units file kind)
+from .household_import import HOUSEHOLDS  # noqa: F401 - declared next to its writer
 from .models import Resident, ResidentStatus, UnvaccinatedReason
 from .services import resident_build
 

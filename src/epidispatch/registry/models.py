@@ -80,3 +80,62 @@ class Resident(models.Model):
     def get_additional_data(self) -> dict:
         """The org unit the audit trail files this record under (django-auditlog's hook)."""
         return {"unit_path": self.grid.path}
+
+
+class Household(models.Model):
+    """户: the residents who live together at one address of a grid (同住人员).
+
+    The §7 resident file is a contract and carries no household, so households have their
+    own file (docs/households.md) and the grid worker's page. A household is known by its
+    grid and its address as the grid writes it; it is what "the same household" means when
+    control proposes the contacts of a positive case.
+    """
+
+    grid = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("grid"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        limit_choices_to={"kind": "grid"},
+    )
+    address = models.CharField(_("address"), max_length=200)
+    county_code = models.CharField(_("county code"), max_length=6, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        constraints = [
+            models.UniqueConstraint(fields=["grid", "address"], name="household_one_per_address"),
+            models.CheckConstraint(condition=~models.Q(address=""), name="household_has_address"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.grid.path}
+
+
+class HouseholdMember(models.Model):
+    """A resident's place in a household: a resident lives in one household at most."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="members"
+    )
+    resident = models.OneToOneField(
+        Resident, verbose_name=_("resident"), on_delete=models.CASCADE, related_name="household"
+    )
+    relation = models.CharField(_("relation to the head"), max_length=20, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("household member")
+        verbose_name_plural = _("household members")
+
+    def __str__(self) -> str:
+        return f"{self.household} · {self.resident}"
+
+    def get_additional_data(self) -> dict:
+        return {"unit_path": self.household.grid.path}

@@ -1,7 +1,7 @@
 """Reads of the resident registry, scoped to the acting user. Masked fields only."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
 
 from epidispatch.core import protection
@@ -10,7 +10,7 @@ from epidispatch.core.scoping import path_in_scope, scope_q
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.orgunits.selectors import under_unit_q
 
-from .models import Resident
+from .models import Household, HouseholdMember, Resident
 
 
 def residents_visible_to(user):
@@ -89,3 +89,45 @@ def data_key_decrypts_stored_data() -> bool:
     holds a newly generated key: this is how that is caught before anyone unmasks."""
     sample = Resident.objects.values_list("id_number_encrypted", flat=True).order_by("pk").first()
     return sample is None or protection.decrypts(sample)
+
+
+def households_visible_to(user):
+    """Households of grids inside the user's scope."""
+    return Household.objects.filter(scope_q(user, "grid__path"))
+
+
+def households_of(user, grid: OrgUnit):
+    """The households of a grid with their members (masked), addresses in order; two
+    queries whatever the number of households."""
+    return (
+        households_visible_to(user)
+        .filter(grid=grid)
+        .prefetch_related(
+            Prefetch(
+                "members",
+                queryset=HouseholdMember.objects.select_related("resident").order_by(
+                    "resident__birth_date", "pk"
+                ),
+            )
+        )
+        .order_by("address", "pk")
+    )
+
+
+def household_member_for_user(user, pk: int) -> HouseholdMember:
+    return get_object_or_404(
+        HouseholdMember.objects.filter(scope_q(user, "household__grid__path")).select_related(
+            "household__grid", "resident"
+        ),
+        pk=pk,
+    )
+
+
+def household_mates(user, resident: Resident):
+    """The other residents of `resident`'s household that the user may see (none when the
+    resident belongs to no household)."""
+    return (
+        residents_visible_to(user)
+        .filter(household__household__members__resident=resident)
+        .exclude(pk=resident.pk)
+    )

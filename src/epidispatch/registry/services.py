@@ -15,8 +15,8 @@ from epidispatch.core.ids import mask_id_number, mask_phone, parse_id_number
 from epidispatch.core.live import figures_track
 from epidispatch.orgunits.models import OrgUnit, UnitKind
 
-from .models import Resident, ResidentStatus
-from .permissions import unmasks
+from .models import Household, HouseholdMember, Resident, ResidentStatus
+from .permissions import records_households, unmasks
 
 
 def resident_build(
@@ -127,3 +127,71 @@ def resident_status_change(
         Resident.objects.filter(pk=resident.pk).update(**changes)
         change_record_updated(before, after)
     return after
+
+
+# Households (户): who lives with whom, apart from the §7 resident file.
+
+ADDRESS_MAX_LENGTH = 200
+
+
+def household_address_clean(text: str) -> str:
+    """An address as one line: NUL bytes dropped, full-width and repeated spaces folded, so
+    that the file and the page name one household the same way."""
+    text = text.replace("\x00", "").replace("\u3000", " ")
+    return " ".join(text.split())
+
+
+def _household_require(user, grid: OrgUnit) -> None:
+    if user is not None and not records_households(user, grid):
+        raise PermissionDenied(_("Only the workers of this grid keep its households."))
+
+
+def _drop_if_empty(household_ids) -> None:
+    Household.objects.filter(pk__in=list(household_ids), members__isnull=True).delete()
+
+
+@transaction.atomic
+def household_member_place(
+    *, resident: Resident, address: str, relation: str = "", by
+) -> tuple[HouseholdMember, bool]:
+    """Put a resident into the household at `address` of their grid (made when new),
+    moving them out of the one they were in: a resident lives in one household. Returns
+    the membership and whether anything changed; a household left empty is removed.
+
+    An empty `relation` keeps the one stored (a file without the column never wipes what
+    a grid worker wrote)."""
+    _household_require(by, resident.grid)
+    address = household_address_clean(address)
+    relation = household_address_clean(relation)
+    if not address:
+        raise ValidationError(_("Give the household's address."))
+    if len(address) > ADDRESS_MAX_LENGTH:
+        raise ValidationError(_("An address has at most 200 characters."))
+    if len(relation) > 20:
+        raise ValidationError(_("A relation has at most 20 characters."))
+    household, _created = Household.objects.get_or_create(
+        grid=resident.grid, address=address, defaults={"county_code": resident.grid.county_code}
+    )
+    member = HouseholdMember.objects.select_for_update().filter(resident=resident).first()
+    if member is None:
+        member = HouseholdMember.objects.create(
+            household=household, resident=resident, relation=relation
+        )
+        return member, True
+    relation = relation or member.relation
+    if member.household_id == household.pk and member.relation == relation:
+        return member, False
+    previous = member.household_id
+    member.household, member.relation = household, relation
+    member.save()
+    _drop_if_empty([previous])
+    return member, True
+
+
+@transaction.atomic
+def household_member_remove(*, member: HouseholdMember, by) -> None:
+    """Take a resident out of their household (moved away, recorded by mistake)."""
+    _household_require(by, member.household.grid)
+    household_id = member.household_id
+    member.delete()
+    _drop_if_empty([household_id])
