@@ -29,8 +29,12 @@ class RosterForm(forms.Form):
 
     staff = forms.TypedChoiceField(label=_("Staff member"), coerce=int)
     role = forms.ChoiceField(label=pgettext_lazy("roster", "Post"), choices=StaffRole.choices)
-    starts_at = forms.TimeField(label=pgettext_lazy("roster", "From"), widget=forms.TimeInput(attrs={"type": "time"}))
-    ends_at = forms.TimeField(label=pgettext_lazy("roster", "To"), widget=forms.TimeInput(attrs={"type": "time"}))
+    starts_at = forms.TimeField(
+        label=pgettext_lazy("roster", "From"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    ends_at = forms.TimeField(
+        label=pgettext_lazy("roster", "To"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
 
     def __init__(self, *args, staff=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -404,7 +404,11 @@ class EquipmentCheck(models.Model):
     )
     checked_at = models.DateTimeField(_("checked at"))
     temperature = models.DecimalField(
-        pgettext_lazy("refrigerator", "temperature (°C)"), max_digits=4, decimal_places=1, null=True, blank=True
+        pgettext_lazy("refrigerator", "temperature (°C)"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
     )
     working = models.BooleanField(_("in order"))
     out_of_range = models.BooleanField(_("out of range"))
