@@ -193,11 +193,14 @@ class SiteLoad:
         return math.ceil(self.backlog / self.staffed)
 
 
-def site_loads(user, day: date) -> list[SiteLoad]:
-    """Each site in the user's scope: people expected (appointments held), due doses and
-    its share of the 清零 list, the sessions' capacity and the capacity its rostered
-    vaccinators can give."""
-    sites = list(OrgUnit.objects.filter(scope_q(user), kind=UnitKind.SITE).order_by("code"))
+def site_loads(user, day: date, *, only: OrgUnit | None = None) -> list[SiteLoad]:
+    """Each site in the user's scope (or `only` that one): people expected (appointments
+    held), due doses and its share of the 清零 list, the sessions' capacity and the
+    capacity its rostered vaccinators can give."""
+    sites = OrgUnit.objects.filter(scope_q(user), kind=UnitKind.SITE)
+    if only is not None:
+        sites = sites.filter(pk=only.pk)
+    sites = list(sites.order_by("code"))
     expected = dict(
         Appointment.objects.filter(site__in=sites, day=day)
         .exclude(state__in=(AppointmentState.CANCELLED, AppointmentState.NO_SHOW))

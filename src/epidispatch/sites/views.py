@@ -215,7 +215,7 @@ def roster(request, code: str):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
     entries = roster_day(request.user, site, day)
-    load_row = next((row for row in site_loads(request.user, day) if row.site.pk == site.pk), None)
+    load_row = next(iter(site_loads(request.user, day, only=site)), None)
     context = {
         "site": site,
         "day": day,
