@@ -156,8 +156,9 @@ def post_roster(request, code: str, data: RosterIn):
             site=site,
             role=data.role,
             day=data.day,
-            starts_at=data.starts_at,
-            ends_at=data.ends_at,
+            # A roster's hours are the site's local clock: an offset, if sent, is dropped.
+            starts_at=data.starts_at.replace(tzinfo=None),
+            ends_at=data.ends_at.replace(tzinfo=None),
             by=request.user,
         )
     except (PermissionDenied, ValidationError) as error:
