@@ -60,3 +60,15 @@ def residents(tree, count: int, start: int = 100, grid=None):
         resident_create(name=f"居民{n}", id_number=id_number(n), grid=grid or tree.grid)
         for n in range(start, start + count)
     ]
+
+
+def staff_member(tree, by, name: str = "李护士", unit=None):
+    from epidispatch.sites.services import staff_create
+
+    return staff_create(name=name, unit=unit or tree.site, by=by)
+
+
+def equipment(site, by, kind: str = "fridge", label: str = "1号冰箱"):
+    from epidispatch.sites.services import equipment_add
+
+    return equipment_add(site=site, kind=kind, label=label, by=by)

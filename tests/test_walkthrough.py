@@ -11,6 +11,7 @@ import pytest
 from epidispatch.accounts.models import User
 from epidispatch.demo import generator
 from epidispatch.fieldwork.demo import load_fieldwork
+from epidispatch.sites.demo import load_sites
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,7 @@ def demo_county(db):
     generator.load_doses()
     generator.load_dispatch()
     load_fieldwork()
+    load_sites()
 
 
 def walk(client) -> tuple[list[str], list[str]]:

@@ -1,7 +1,9 @@
 """Sites in the JSON API (/api/v1/sites/…): a site's appointments of a day (ID numbers
-masked) and the load of every site, scoped to the caller's units like every read."""
+masked), the load of every site, its roster, equipment checks and training sessions,
+scoped to the caller's units like every read."""
 
-from datetime import date, time
+from datetime import date, datetime, time
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -11,8 +13,20 @@ from ninja.errors import HttpError
 
 from epidispatch.registry.selectors import resident_find
 
-from .selectors import site_appointments, site_for_user, site_loads, site_slots, slot_get
-from .services import appointments_book_batch
+from .models import StaffRole
+from .selectors import (
+    equipment_for_user,
+    roster_day,
+    site_appointments,
+    site_equipment,
+    site_for_user,
+    site_loads,
+    site_slots,
+    slot_get,
+    staff_visible_to,
+    training_sessions_visible_to,
+)
+from .services import appointments_book_batch, equipment_check_record, roster_assign
 
 router = Router(tags=["sites"])
 
@@ -34,6 +48,8 @@ class LoadOut(Schema):
     site: str = Field(alias="site.code")
     name: str = Field(alias="site.name")
     expected: int
+    due_second: int
+    clearance_share: int
     capacity: int
     staffed: int
 
@@ -109,3 +125,128 @@ def list_slots(request, code: str, day: date | None = None):
     the id a unit books into (`POST /sites/slots/{slot_id}/bookings`)."""
     site = site_for_user(request.user, code[:15])
     return site_slots(request.user, site, day or timezone.localdate())
+
+
+class RosterOut(Schema):
+    id: int
+    staff_id: int
+    staff: str = Field(alias="staff.name")
+    role: str
+    day: date
+    starts_at: time
+    ends_at: time
+    qualified_until: date | None = None
+
+
+class RosterIn(Schema):
+    staff_id: int = Field(..., ge=1, lt=2**31)
+    role: str = Field(..., max_length=20)
+    day: date
+    starts_at: time
+    ends_at: time
+
+
+def _refusal(error: Exception) -> HttpError:
+    if isinstance(error, PermissionDenied):
+        return HttpError(403, str(error) or "Forbidden")
+    return HttpError(409, " ".join(error.messages))
+
+
+@router.get("/{code}/roster", response=list[RosterOut])
+def list_roster(request, code: str, day: date | None = None):
+    """A site's roster (排班) of a day (today by default)."""
+    site = site_for_user(request.user, code[:15])
+    return roster_day(request.user, site, day or timezone.localdate())
+
+
+@router.post("/{code}/roster", response={201: RosterOut})
+def post_roster(request, code: str, data: RosterIn):
+    """Put a person on a post: 409 with the reason when they are not qualified for it
+    that day or are already somewhere else at that time; 403 when you may not plan."""
+    site = site_for_user(request.user, code[:15])
+    staff = staff_visible_to(request.user).filter(pk=data.staff_id).first()
+    if staff is None:
+        raise HttpError(404, _("No staff member %(id)d in your units.") % {"id": data.staff_id})
+    if data.role not in StaffRole.values:
+        raise HttpError(422, _("Unknown post."))
+    try:
+        entry = roster_assign(
+            staff=staff,
+            site=site,
+            role=data.role,
+            day=data.day,
+            # A roster's hours are the site's local clock: an offset, if sent, is dropped.
+            starts_at=data.starts_at.replace(tzinfo=None),
+            ends_at=data.ends_at.replace(tzinfo=None),
+            by=request.user,
+        )
+    except (PermissionDenied, ValidationError) as error:
+        raise _refusal(error) from None
+    return Status(201, entry)
+
+
+class EquipmentOut(Schema):
+    id: int
+    kind: str
+    label: str
+    last_checked_at: datetime | None = Field(None, alias="last_at")
+    last_temperature: Decimal | None = None
+    out_of_range: bool = Field(False, alias="last_out_of_range")
+    checked_today: bool
+
+
+class CheckIn(Schema):
+    working: bool
+    temperature: Decimal | None = Field(None, max_digits=4, decimal_places=1)
+    note: str = Field("", max_length=200)
+
+
+class CheckOut(Schema):
+    id: int
+    checked_at: datetime
+    temperature: Decimal | None
+    working: bool
+    out_of_range: bool
+
+
+@router.get("/{code}/equipment", response=list[EquipmentOut])
+def list_equipment(request, code: str):
+    """A site's equipment with its latest check and whether it is out of range."""
+    site = site_for_user(request.user, code[:15])
+    return site_equipment(request.user, site)
+
+
+@router.post("/equipment/{equipment_id}/checks", response={201: CheckOut})
+def post_check(request, equipment_id: int, data: CheckIn):
+    """Record a check; a refrigerator needs its temperature (out of range outside 2–8 °C)."""
+    equipment = equipment_for_user(request.user, equipment_id)
+    try:
+        check = equipment_check_record(
+            equipment=equipment,
+            working=data.working,
+            temperature=data.temperature,
+            note=data.note,
+            by=request.user,
+        )
+    except PermissionDenied as error:
+        raise _refusal(error) from None
+    except ValidationError as error:
+        raise HttpError(422, " ".join(error.messages)) from None
+    return Status(201, check)
+
+
+class TrainingOut(Schema):
+    id: int
+    title: str
+    role: str
+    held_on: date
+    valid_months: int
+    unit: str = Field(alias="unit.code")
+    attended: int
+    passed: int
+
+
+@router.get("/training", response=list[TrainingOut])
+def list_training(request):
+    """Training sessions of your units, with how many attended and passed."""
+    return training_sessions_visible_to(request.user)[:LIST_LIMIT]

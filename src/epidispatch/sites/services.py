@@ -1,7 +1,11 @@
-"""Every write of the sites app: sessions, bookings, check-ins and the day's roster."""
+"""Every write of the sites app: sessions, bookings, check-ins, the day's roster, training
+and equipment checks. Each save lands on the audit trail (django-auditlog, registered in
+apps.py), with the site's unit, whether it comes from a page, the API or a command."""
 
+import calendar
 import secrets
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -17,17 +21,23 @@ from epidispatch.orgunits.models import OrgUnit, UnitKind
 from epidispatch.registry.models import Resident
 
 from .models import (
+    FRIDGE_RANGE,
     HOLDING_STATES,
     QUALIFIED_ROLES,
     Appointment,
     AppointmentState,
     BookingCode,
+    Equipment,
+    EquipmentCheck,
+    EquipmentKind,
     Qualification,
     RosterEntry,
     Session,
     Slot,
     StaffMember,
     StaffRole,
+    TrainingAttendance,
+    TrainingSession,
 )
 
 #: Who plans a site's sessions and roster: the county office and the site's own staff.
@@ -262,13 +272,16 @@ def _current_slot(site: OrgUnit) -> Slot:
 
 def appointment_mark_vaccinated(sender, *, dose, by, **kwargs) -> None:
     """Receiver of `dose_recorded`: the checked-in person got their dose, so they no
-    longer wait and their slot shows as used."""
-    Appointment.objects.filter(
+    longer wait and their slot shows as used. Saved row by row (one at most: one holding
+    appointment per person and day) so the change is on the audit trail."""
+    for appointment in Appointment.objects.filter(
         resident_id=dose.resident_id,
         site_id=dose.site_id,
         day=dose.given_on,
         state__in=(AppointmentState.BOOKED, AppointmentState.CHECKED_IN),
-    ).update(state=AppointmentState.VACCINATED)
+    ).select_related("site"):
+        appointment.state = AppointmentState.VACCINATED
+        appointment.save(update_fields=["state"])
 
 
 @transaction.atomic
@@ -363,4 +376,131 @@ def roster_move(*, entry: RosterEntry, site: OrgUnit, by) -> RosterEntry:
         starts_at=entry.starts_at,
         ends_at=entry.ends_at,
         by=by,
+    )
+
+
+@transaction.atomic
+def roster_remove(*, entry: RosterEntry, by) -> None:
+    """Take a person off a post (they are ill, or needed elsewhere)."""
+    _require_role(by, PLANNING_ROLES, entry.site)
+    RosterEntry.objects.filter(pk=entry.pk).delete()
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it is shorter)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@transaction.atomic
+def training_session_create(
+    *, unit: OrgUnit, title: str, role: str, held_on: date, valid_months: int = 12, by
+) -> TrainingSession:
+    """Record a training (加强接种人员培训) held by a unit for one post."""
+    _require_role(by, PLANNING_ROLES, unit)
+    title = title.strip()[:100]
+    if not title:
+        raise ValidationError(_("A training session needs a title."))
+    if role not in StaffRole.values:
+        raise ValidationError(_("Unknown post."))
+    if not 1 <= valid_months <= 60:
+        raise ValidationError(_("A qualification is valid for 1 to 60 months."))
+    return TrainingSession.objects.create(
+        unit=unit, title=title, role=role, held_on=held_on, valid_months=valid_months, created_by=by
+    )
+
+
+@transaction.atomic
+def training_result_record(
+    *, training: TrainingSession, staff: StaffMember, passed: bool, by
+) -> TrainingAttendance:
+    """Record that a person attended a training and whether they passed. Passing
+    qualifies them (培训合格) for the training's post from the day it was held for its
+    valid months, which the roster rules read; recording a fail later withdraws that
+    qualification again. Recording the same result twice changes nothing."""
+    _require_role(by, PLANNING_ROLES, training.unit)
+    if not holds_role_over(by, PLANNING_ROLES, staff.unit.path):
+        raise PermissionDenied(_("%(name)s is not in your units.") % {"name": staff.name})
+    if training.held_on > timezone.localdate():
+        raise ValidationError(_("Results are recorded once the training has been held."))
+    attendance, created = TrainingAttendance.objects.get_or_create(
+        training=training, staff=staff, defaults={"passed": passed}
+    )
+    if not created and attendance.passed != passed:
+        attendance.passed = passed
+        attendance.save(update_fields=["passed"])
+    if passed:
+        Qualification.objects.get_or_create(
+            staff=staff,
+            training=training,
+            defaults={
+                "role": training.role,
+                "passed_on": training.held_on,
+                "expires_on": add_months(training.held_on, training.valid_months)
+                - timedelta(days=1),
+            },
+        )
+    else:
+        for qualification in Qualification.objects.filter(staff=staff, training=training):
+            qualification.delete()
+    return attendance
+
+
+@transaction.atomic
+def equipment_add(*, site: OrgUnit, kind: str, label: str, by) -> Equipment:
+    """Register a refrigerator, emergency kit or generator of a site."""
+    if site.kind != UnitKind.SITE:
+        raise ValidationError(_("Equipment belongs to vaccination sites only."))
+    _require_role(by, PLANNING_ROLES, site)
+    label = label.strip()[:60]
+    if kind not in EquipmentKind.values or not label:
+        raise ValidationError(_("Equipment needs a kind and a label."))
+    if Equipment.objects.filter(site=site, label=label).exists():
+        raise ValidationError(
+            _("%(site)s already has equipment labelled %(label)s.")
+            % {"site": site.name, "label": label}
+        )
+    return Equipment.objects.create(site=site, kind=kind, label=label)
+
+
+#: The readings a refrigerator's thermometer can show at all; anything else is a typo.
+PLAUSIBLE_TEMPERATURE = (Decimal("-40.0"), Decimal("60.0"))
+
+
+@transaction.atomic
+def equipment_check_record(
+    *,
+    equipment: Equipment,
+    working: bool,
+    by,
+    temperature: Decimal | None = None,
+    note: str = "",
+    checked_at: datetime | None = None,
+) -> EquipmentCheck:
+    """Record a check. A refrigerator needs its temperature and is out of range outside
+    2–8 °C; any equipment that is not in order (a kit short of adrenaline, a generator
+    that does not start) is flagged too."""
+    _require_role(by, PLANNING_ROLES, equipment.site)
+    if equipment.kind == EquipmentKind.FRIDGE:
+        if temperature is None:
+            raise ValidationError(_("A refrigerator check needs the temperature."))
+        low, high = PLAUSIBLE_TEMPERATURE
+        if not low <= temperature <= high:
+            raise ValidationError(
+                _("%(value)s °C is not a refrigerator reading; check the thermometer.")
+                % {"value": temperature}
+            )
+        in_range = FRIDGE_RANGE[0] <= temperature <= FRIDGE_RANGE[1]
+    else:
+        temperature = None
+        in_range = True
+    return EquipmentCheck.objects.create(
+        equipment=equipment,
+        checked_at=checked_at or timezone.now(),
+        temperature=temperature,
+        working=working,
+        out_of_range=not (in_range and working),
+        note=note.strip()[:200],
+        checked_by=by,
     )
