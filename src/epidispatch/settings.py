@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "epidispatch.screening",
     "epidispatch.control",
     "epidispatch.inspection",
+    "epidispatch.meetings",
     "epidispatch.audit",
     "epidispatch.operations",
     "epidispatch.demo",
@@ -303,6 +304,12 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "accounts.User", "exclude_fields": ["password", "last_login"]},
     "accounts.RoleAssignment",
     "accounts.ApiToken",
+    "meetings.Meeting",
+    "meetings.UnitReport",
+    "meetings.ActionItem",
+    "meetings.ProgressPost",
+    "meetings.LeaderResponsibility",
+    "meetings.WorkingGroup",
 )
 
 # Content-Security-Policy: scripts, styles and images from this server only (htmx and
