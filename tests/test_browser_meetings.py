@@ -106,7 +106,7 @@ def test_meeting_27_from_todays_cutoff_to_its_minutes(
     # The dispatcher opens meeting 27 on today's cutoff.
     context, page = log_in(browser, live_server, office, viewport=DESKTOP)
     page.get_by_role("navigation", name="Modules").get_by_role(
-        "link", name="Dispatch meetings"
+        "link", name="Meetings and action items"
     ).click()
     page.get_by_role("link", name="Open a meeting").click()
     expect(page.get_by_label("Number (第N次)")).to_have_value("27")

@@ -159,7 +159,12 @@ def test_a_town_sees_its_own_report_and_items_and_nothing_of_another_town(
     listed = client.get("/api/v1/meetings/items").json()
     assert [row["id"] for row in listed] == [theirs.pk]
     assert client.get(f"/api/v1/meetings/items/{mine.pk}").status_code == 404
-    assert client.post(f"/api/v1/meetings/reports/{other_report.pk}", {}).status_code in (404, 422)
+    answer = client.post(
+        f"/api/v1/meetings/reports/{other_report.pk}",
+        {"progress": "冒名汇报"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 404
     post = progress_post(
         item=mine,
         note="内部照片",
@@ -280,14 +285,14 @@ def test_pages_keep_their_number_of_queries_at_two_sizes(
     _more(tree, series, office, 1)
     meeting = series.meetings.get()
     counts = {
-        "/meetings/": 8,
-        "/meetings/items/": 7,
-        f"/meetings/{meeting.pk}/": 11,
+        "/meetings/": 7,
+        "/meetings/items/": 5,
+        f"/meetings/{meeting.pk}/": 12,
         f"/meetings/{meeting.pk}/pack/": 14,
         "/api/v1/meetings/items": 4,
         "/api/v1/meetings/meetings": 4,
         "/api/v1/meetings/reports": 4,
-        "/": 12,
+        "/": 9,
     }
     users = {"/": pingxiang}
     measured = {}

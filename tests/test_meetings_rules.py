@@ -31,7 +31,14 @@ from epidispatch.meetings.services import (
 )
 
 from .fieldwork_fixtures import JPEG
-from .inspection_fixtures import inspect_with_problem, inspector, mall, mall_category, team
+from .inspection_fixtures import (
+    inspect_with_problem,
+    inspector,
+    mall,
+    mall_category,
+    photo,
+    team,
+)
 from .meetings_fixtures import *  # noqa: F403 - the fixtures
 from .meetings_fixtures import hold
 from .test_bulletins import add_dose, at
@@ -347,7 +354,9 @@ def test_the_pack_of_meeting_n_shows_exactly_the_changes_since_meeting_n_minus_1
     new = inspect_with_problem(
         mall, inspector, done_at=now - timedelta(days=1), deadline=now + timedelta(days=2)
     ).problems.get()
-    rectification = rectification_submit(problem=fixed, note="已整改", evidence=[], by=pingxiang)
+    rectification = rectification_submit(
+        problem=fixed, note="已整改", evidence=[photo()], by=pingxiang
+    )
     rectification_review(rectification=rectification, verify=True, by=inspector)
     [escalated] = items_escalate()
     meeting = hold(
@@ -386,7 +395,9 @@ def test_the_pack_of_meeting_n_shows_exactly_the_changes_since_meeting_n_minus_1
     assert pack.bulletin is not None and pack.bulletin.day == date(2021, 8, 6)
 
 
-def test_the_first_meeting_of_a_series_reads_everything_up_to_it(tree, meeting, mall, inspector):
+def test_the_first_meeting_of_a_series_reads_everything_up_to_it(
+    tree, meeting, mall, team, inspector
+):
     problem = inspect_with_problem(mall, inspector).problems.get()
     pack = meeting_pack(meeting)
     assert pack.previous is None and pack.since is None

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class MeetingsConfig(AppConfig):
     name = "epidispatch.meetings"
-    verbose_name = _("Dispatch meetings")
+    verbose_name = _("Meetings and action items")

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from epidispatch.dispatch.models import Snapshot
 
@@ -50,12 +51,17 @@ class MeetingForm(forms.Form):
         required=False,
         help_text=_("empty: the next number of the series"),
     )
-    held_at = forms.DateTimeField(label=_("Held at"), widget=MOMENT, input_formats=MOMENT_FORMATS)
+    held_at = forms.DateTimeField(
+        label=pgettext_lazy("meeting", "Held at"), widget=MOMENT, input_formats=MOMENT_FORMATS
+    )
     report_deadline = forms.DateTimeField(
         label=_("Reports due by"), widget=MOMENT, input_formats=MOMENT_FORMATS
     )
     snapshot = forms.ModelChoiceField(
-        label=_("Cutoff discussed"), queryset=None, required=False, empty_label=_("none")
+        label=_("Cutoff discussed"),
+        queryset=None,
+        required=False,
+        empty_label=pgettext_lazy("cutoff", "none"),
     )
     chair = forms.CharField(label=_("Chair"), max_length=60, required=False)
     main_venue = forms.CharField(label=_("Main venue"), max_length=100, required=False)
@@ -95,7 +101,9 @@ def default_meeting_initial(latest_snapshot) -> dict:
 
 class ReportForm(forms.Form):
     progress = forms.CharField(
-        label=_("Progress"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+        label=pgettext_lazy("meeting", "Progress"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     difficulties = forms.CharField(
         label=_("Difficulties"),
@@ -113,7 +121,9 @@ class ReportForm(forms.Form):
 
 class ItemForm(forms.Form):
     decision = forms.CharField(
-        label=_("Decision"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=pgettext_lazy("meeting", "Decision"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     owner = forms.ChoiceField(label=_("Owner"))
     deadline = forms.DateField(label=_("Deadline"), widget=DATE)

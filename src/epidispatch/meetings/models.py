@@ -129,12 +129,12 @@ class Meeting(models.Model):
     series = models.ForeignKey(
         MeetingSeries, verbose_name=_("series"), on_delete=models.PROTECT, related_name="meetings"
     )
-    number = models.PositiveIntegerField(_("number"))
+    number = models.PositiveIntegerField(pgettext_lazy("meeting", "number"))
     unit = models.ForeignKey(
         OrgUnit, verbose_name=_("office unit"), on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(_("kind"), max_length=16, choices=MeetingKind.choices)
-    held_at = models.DateTimeField(_("held at"))
+    held_at = models.DateTimeField(pgettext_lazy("meeting", "held at"))
     chair = models.CharField(_("chair"), max_length=60, blank=True)
     main_venue = models.CharField(_("main venue"), max_length=100, blank=True)
     sub_venues = models.TextField(_("sub-venues"), blank=True, help_text=_("one per line"))
@@ -235,7 +235,7 @@ class UnitReport(models.Model):
 
 class ItemState(models.TextChoices):
     OPEN = "open", pgettext_lazy("action item", "Open")
-    IN_PROGRESS = "in_progress", _("In progress")
+    IN_PROGRESS = "in_progress", pgettext_lazy("action item", "In progress")
     CLOSED = "closed", pgettext_lazy("action item", "Closed")
 
 
@@ -250,8 +250,8 @@ class ActionItem(models.Model):
     meeting = models.ForeignKey(
         Meeting, verbose_name=_("meeting"), on_delete=models.PROTECT, related_name="items"
     )
-    number = models.PositiveSmallIntegerField(_("number"))
-    decision = models.TextField(_("decision"))
+    number = models.PositiveSmallIntegerField(pgettext_lazy("meeting", "number"))
+    decision = models.TextField(pgettext_lazy("meeting", "decision"))
     owner_unit = models.ForeignKey(
         OrgUnit,
         verbose_name=_("owner unit"),
@@ -289,7 +289,9 @@ class ActionItem(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(
+        pgettext_lazy("action item", "closed at"), null=True, blank=True
+    )
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     #: A path copied from the owner (its unit, or the group's office unit), so that scoped
     #: reads filter items with one indexed prefix, whoever owns them.

@@ -27,6 +27,9 @@ from epidispatch.orgunits.models import UnitKind
 from .models import ActionItem, LeaderResponsibility, Meeting, UnitReport
 from .selectors import previous_meeting
 
+#: The rankings in the order the bulletin prints them: towns first, coverage first.
+RANKING_ORDER = ("towns:coverage", "towns:target", "departments:coverage", "departments:target")
+
 
 @dataclass(frozen=True)
 class RankChange:
@@ -222,7 +225,7 @@ def _rank_changes(meeting: Meeting, previous: Meeting | None) -> dict[str, list[
                 snapshot_id=previous.snapshot_id, unit__county_code=county.county_code
             ).values_list("group", "measure", "unit_id", "place", "bottom")
         }
-    keyed: dict[str, list[RankChange]] = {}
+    keyed: dict[str, list[RankChange]] = {key: [] for key in RANKING_ORDER}
     for row in rows:
         previous_place, previous_bottom = before.get(
             (row.group, row.measure, row.unit_id), (None, False)
@@ -242,7 +245,7 @@ def _rank_changes(meeting: Meeting, previous: Meeting | None) -> dict[str, list[
                 previous_bottom=previous_bottom,
             )
         )
-    return keyed
+    return {key: found for key, found in keyed.items() if found}
 
 
 def _leaders(office, rankings, open_by_town) -> list[LeaderLine]:

@@ -80,10 +80,11 @@ def meeting_create(
     if outside:
         raise ValidationError(
             {
-                "participants": _("Outside the office's units: %(names)s.")
-                % {"names": "、".join(outside)}
-            },
-            code="outside_scope",
+                "participants": ValidationError(
+                    _("Outside the office's units: %(names)s.") % {"names": "、".join(outside)},
+                    code="outside_scope",
+                )
+            }
         )
     if report_deadline > held_at:
         raise ValidationError(
@@ -166,20 +167,24 @@ def item_create(
         if not owner_unit.is_within(meeting.unit) or not path_in_scope(by, owner_unit.path):
             raise ValidationError(
                 {
-                    "owner": _("%(unit)s is outside the units of this office.")
-                    % {"unit": owner_unit.name}
-                },
-                code="outside_scope",
+                    "owner": ValidationError(
+                        _("%(unit)s is outside the units of this office.")
+                        % {"unit": owner_unit.name},
+                        code="outside_scope",
+                    )
+                }
             )
         owner_path = owner_unit.path
     else:
         if owner_group.unit_id != meeting.unit_id:
             raise ValidationError(
                 {
-                    "owner": _("%(group)s is not a working group of this office.")
-                    % {"group": owner_group.name}
-                },
-                code="outside_scope",
+                    "owner": ValidationError(
+                        _("%(group)s is not a working group of this office.")
+                        % {"group": owner_group.name},
+                        code="outside_scope",
+                    )
+                }
             )
         owner_path = meeting.unit.path
     if deadline < timezone.localtime(meeting.held_at).date():
