@@ -317,3 +317,37 @@ def test_the_pack_docx_holds_the_sections_of_the_meeting(client, tree, meeting, 
     text = "\n".join(p.text for p in document.paragraphs)
     for heading in ("工作进展及排名情况", "督导检查发现问题", "督办事项落实情况", "各单位汇报情况"):
         assert heading in text
+
+
+def test_meeting_writes_go_to_the_audit_trail_with_who_and_the_unit(
+    client, tree, meeting, office, pingxiang
+):
+    from epidispatch.audit.models import Change
+
+    client.force_login(office)
+    client.post(
+        f"/meetings/{meeting.pk}/decisions/",
+        {
+            "decision": "逐户核查",
+            "owner": f"unit:{tree.town.pk}",
+            "deadline": (timezone.localdate() + timedelta(days=2)).isoformat(),
+        },
+    )
+    created = Change.objects.get(content_type__model="actionitem", action=Change.Action.CREATE)
+    assert created.actor == office and created.unit_path == tree.town.path
+    item = ActionItem.objects.get()
+    client.force_login(pingxiang)
+    client.post(f"/meetings/items/{item.pk}/", {"note": "已完成"})
+    client.force_login(office)
+    client.post(f"/meetings/items/{item.pk}/confirm/")
+    closed = Change.objects.filter(
+        content_type__model="actionitem", action=Change.Action.UPDATE
+    ).latest("timestamp")
+    assert closed.actor == office and closed.changes["state"][1] == ItemState.CLOSED
+    assert Change.objects.filter(content_type__model="progresspost", actor=pingxiang).exists()
+    report = meeting.reports.get(unit=tree.town)
+    client.force_login(pingxiang)
+    client.post(f"/meetings/reports/{report.pk}/", {"progress": "进展", "next_measures": "入户"})
+    assert Change.objects.filter(
+        content_type__model="unitreport", actor=pingxiang, unit_path=tree.town.path
+    ).exists()
