@@ -118,25 +118,35 @@ def load_meetings() -> int:
             )
     today = timezone.localdate()
     m26, m27 = meetings[1], meetings[2]
-    # 第26次: one item done and confirmed, one left undone past its deadline.
+    # 第26次: one item done and confirmed, one left undone past its deadline (escalated
+    # the night after it, so 第27次's pack lists it and its case).
+    day26 = timezone.localtime(m26.held_at).date()
     done = item_create(
         meeting=m26,
         decision="平襄镇对北关社区60岁以上未接种人员逐户核查，建立清零台账。",
         owner_unit=pingxiang,
-        deadline=m26.held_at.date() + timedelta(days=2),
+        deadline=day26 + timedelta(days=2),
         evidence_required="清零台账、入户照片",
         by=dispatcher,
+        at=m26.held_at,
     )
-    progress_post(item=done, note="已完成逐户核查，台账已建立。", by=town_users[pingxiang.pk])
-    item_confirm(item=done, by=dispatcher)
-    item_create(
+    progress_post(
+        item=done,
+        note="已完成逐户核查，台账已建立。",
+        by=town_users[pingxiang.pk],
+        at=m26.held_at + timedelta(days=1),
+    )
+    item_confirm(item=done, by=dispatcher, at=m26.held_at + timedelta(days=1, hours=2))
+    late = item_create(
         meeting=m26,
         decision="鸡川镇对第一针已近56天的人员及时接种第二针，做到应接尽接。",
         owner_unit=jichuan,
-        deadline=m26.held_at.date() + timedelta(days=1),
+        deadline=day26 + timedelta(days=1),
         evidence_required="第二针接种名单",
         by=dispatcher,
+        at=m26.held_at,
     )
+    items_escalate(now=_at(late.deadline + timedelta(days=1), 0, 5))
     # 第27次: what is being carried out now.
     for decision, owner, days, evidence in (
         (
@@ -161,8 +171,8 @@ def load_meetings() -> int:
             evidence_required=evidence,
             by=dispatcher,
             **owner,
+            at=m27.held_at,
         )
-    items_escalate()
     # The leading group meets tomorrow: the towns' reports are due.
     leading = MeetingSeries.objects.create(
         unit=county, name=LEADING_GROUP, kind=MeetingKind.LEADING_GROUP

@@ -156,6 +156,7 @@ def item_create(
     owner_unit: OrgUnit | None = None,
     owner_group: WorkingGroup | None = None,
     evidence_required: str = "",
+    at: datetime | None = None,
 ) -> ActionItem:
     """Record a decision of the meeting as a supervised item (督办事项) of one owner: a unit
     inside the office's scope, or one of its working groups. Any other owner is refused."""
@@ -202,7 +203,7 @@ def item_create(
         deadline=deadline,
         evidence_required=_text(evidence_required, "evidence_required", limit=SHORT_LIMIT),
         issued_by=by,
-        issued_at=timezone.now(),
+        issued_at=at or timezone.now(),
     )
 
 
