@@ -194,11 +194,10 @@ def latest_progress(items) -> dict[int, str]:
     latest: dict[int, str] = {}
     for item_id, note in (
         ProgressPost.objects.filter(item__in=[item.pk for item in items])
-        .order_by("item_id", "-posted_at", "-pk")
-        .distinct("item_id")
+        .order_by("item_id", "posted_at", "pk")
         .values_list("item_id", "note")
     ):
-        latest[item_id] = note
+        latest[item_id] = note  # the last one of each item stays
     return latest
 
 
