@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "epidispatch.screening",
     "epidispatch.control",
     "epidispatch.inspection",
+    "epidispatch.meetings",
     "epidispatch.audit",
     "epidispatch.operations",
     "epidispatch.demo",
@@ -310,6 +311,12 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "registry.Household",
     "registry.HouseholdMember",
     "control.ControlArea",
+    "meetings.Meeting",
+    "meetings.UnitReport",
+    "meetings.ActionItem",
+    "meetings.ProgressPost",
+    "meetings.LeaderResponsibility",
+    "meetings.WorkingGroup",
 )
 
 # Content-Security-Policy: scripts, styles and images from this server only (htmx and

@@ -55,6 +55,7 @@ urlpatterns = [
     path("control/", include("epidispatch.control.urls")),
     path("inspection/", include("epidispatch.inspection.urls")),
     path("accountability/", include("epidispatch.accountability.urls")),
+    path("meetings/", include("epidispatch.meetings.urls")),
     path("certificates/", include("epidispatch.certificates.urls")),
     path(".well-known/epidispatch-keys.json", certificate_views.keys_json, name="keys_json"),
     path("supply/", include("epidispatch.supply.urls")),

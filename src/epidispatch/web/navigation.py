@@ -36,6 +36,7 @@ MODULES = (
     Module(_("Certificates"), "certificates:checkpoint"),
     Module(_("Vaccine supply"), "supply:home"),
     Module(_("Inspections"), "inspection:home"),
+    Module(_("Meetings and action items"), "meetings:home", "meetings"),
     Module(_("Screening"), "screening:home"),
     Module(_("Vaccination sites"), "sites:load"),
 )

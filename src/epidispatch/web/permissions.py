@@ -5,12 +5,14 @@ same predicate holds, so a link can never lead to a 403."""
 from epidispatch.audit.permissions import audit_log_readable_by
 from epidispatch.dispatch.permissions import reads_bulletins
 from epidispatch.fieldwork.permissions import registers_checkpoints
+from epidispatch.meetings.permissions import reads_meetings
 
 #: name → predicate(user); templates read them as `may.<name>`.
 PERMISSIONS = {
     "audit_log": audit_log_readable_by,
     "bulletins": reads_bulletins,
     "checkpoint": registers_checkpoints,
+    "meetings": reads_meetings,
 }
 
 

@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from epidispatch.meetings.selectors import start_work
 from epidispatch.orgunits.models import UnitKind
 from epidispatch.orgunits.selectors import scope_roots
 from epidispatch.vaccination.permissions import records_doses_at
@@ -17,7 +18,11 @@ def home(request):
     return render(
         request,
         "web/home.html",
-        {"roots": scope_roots(request.user), "tasks": start_tasks(request.user)},
+        {
+            "roots": scope_roots(request.user),
+            "tasks": start_tasks(request.user),
+            "meeting_work": start_work(request.user),
+        },
     )
 
 

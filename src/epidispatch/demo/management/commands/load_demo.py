@@ -6,6 +6,7 @@ from epidispatch.control.demo import load_control
 from epidispatch.demo import generator
 from epidispatch.fieldwork.demo import load_fieldwork
 from epidispatch.inspection.demo import load_inspection
+from epidispatch.meetings.demo import load_meetings
 from epidispatch.sites.demo import load_sites
 from epidispatch.supply.demo import load_supply
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
         load_inspection()
         load_supply()
         load_control()
+        load_meetings()
         load_sites()
         self.stdout.write(
             _(

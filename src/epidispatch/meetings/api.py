@@ -1,0 +1,273 @@
+"""Meetings in the JSON API (/api/v1/meetings/…): meetings and their packs' figures,
+unit reports, action items and their progress, through the same scoped selectors and
+services as the pages. Progress is posted as a multipart form, so its files travel with it:
+
+    curl -H "Authorization: Bearer $TOKEN" -F note=已完成 -F attachments=@照片.jpg \\
+        http://127.0.0.1:8000/api/v1/meetings/items/42/progress
+"""
+
+import contextlib
+from datetime import date, datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from ninja import File, Form, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+
+from epidispatch.core.bounds import NOTE_MAX, RecordId, text
+
+from . import selectors
+from .models import ItemState, MeetingKind
+from .pack import meeting_pack
+from .permissions import reads_pack
+from .services import item_confirm, progress_post, report_submit
+
+router = Router(tags=["meetings"])
+
+#: How many rows a list answers at most.
+LIST_LIMIT = 500
+
+
+@contextlib.contextmanager
+def _domain_errors():
+    try:
+        yield
+    except PermissionDenied as error:
+        raise HttpError(403, str(error) or "Forbidden") from None
+    except ValidationError as error:
+        raise HttpError(422, " ".join(error.messages)) from None
+
+
+class MeetingOut(Schema):
+    id: int
+    title: str
+    series: str
+    number: int
+    kind: MeetingKind
+    held_at: datetime
+    chair: str
+    main_venue: str
+    sub_venues: list[str]
+    cutoff: date | None
+    report_deadline: datetime
+
+
+def _meeting_out(m) -> dict:
+    return {
+        "id": m.pk,
+        "title": m.title,
+        "series": m.series.name,
+        "number": m.number,
+        "kind": m.kind,
+        "held_at": m.held_at,
+        "chair": m.chair,
+        "main_venue": m.main_venue,
+        "sub_venues": m.sub_venue_list,
+        "cutoff": m.snapshot.day if m.snapshot_id else None,
+        "report_deadline": m.report_deadline,
+    }
+
+
+@router.get("/meetings", response=list[MeetingOut])
+def list_meetings(request):
+    """Meetings of your offices and those your units take part in, newest first."""
+    return [_meeting_out(m) for m in selectors.meetings_visible_to(request.user)[:LIST_LIMIT]]
+
+
+class PackOut(Schema):
+    meeting: MeetingOut
+    previous: int | None
+    problems_opened: int
+    problems_closed: int
+    problems_open: int
+    problems_overdue: int
+    cases: int
+    items_open: int
+    items_overdue: int
+    items_closed: int
+    decisions: int
+    reports: int
+    reports_received: int
+    reports_late: int
+    reports_missing: int
+    bottom_entered: list[str]
+    bottom_left: list[str]
+
+
+@router.get("/meetings/{meeting_id}/pack", response=PackOut)
+def get_pack(request, meeting_id: RecordId):
+    """The figures of a meeting's pack (the office and leaders over its unit)."""
+    meeting = selectors.meeting_for_user(request.user, meeting_id)
+    if not reads_pack(request.user, meeting):
+        raise HttpError(403, "The pack is for the office and the leaders.")
+    pack = meeting_pack(meeting)
+    return {
+        "meeting": _meeting_out(meeting),
+        "previous": pack.previous.pk if pack.previous else None,
+        "problems_opened": len(pack.problems_opened),
+        "problems_closed": len(pack.problems_closed),
+        "problems_open": len(pack.problems_open),
+        "problems_overdue": len(pack.problems_overdue),
+        "cases": len(pack.cases),
+        "items_open": len(pack.items_open),
+        "items_overdue": len(pack.items_overdue),
+        "items_closed": len(pack.items_closed),
+        "decisions": len(pack.decisions),
+        "reports": len(pack.reports),
+        "reports_received": len(pack.reports_received),
+        "reports_late": len(pack.reports_late),
+        "reports_missing": len(pack.reports_missing),
+        "bottom_entered": sorted({row.unit_code for row in pack.bottom_entered}),
+        "bottom_left": sorted({row.unit_code for row in pack.bottom_left}),
+    }
+
+
+class ReportOut(Schema):
+    id: int
+    meeting: int
+    unit: str
+    deadline: datetime
+    submitted_at: datetime | None
+    late: bool
+    missing: bool
+    progress: str
+    difficulties: str
+    next_measures: str
+
+
+def _report_out(r) -> dict:
+    return {
+        "id": r.pk,
+        "meeting": r.meeting_id,
+        "unit": r.unit.code,
+        "deadline": r.deadline,
+        "submitted_at": r.submitted_at,
+        "late": r.late,
+        "missing": r.missing(),
+        "progress": r.progress,
+        "difficulties": r.difficulties,
+        "next_measures": r.next_measures,
+    }
+
+
+@router.get("/reports", response=list[ReportOut])
+def list_reports(request, due: bool = False):
+    """Reports of your units (and of your office's meetings); `due=true`: those your units
+    have still to file."""
+    rows = (
+        selectors.reports_due(request.user) if due else selectors.reports_visible_to(request.user)
+    )
+    return [_report_out(r) for r in rows[:LIST_LIMIT]]
+
+
+class ReportIn(Schema):
+    progress: text(NOTE_MAX)
+    difficulties: text(NOTE_MAX) = ""
+    next_measures: text(NOTE_MAX) = ""
+
+
+@router.post("/reports/{report_id}", response=ReportOut)
+def post_report(request, report_id: RecordId, data: ReportIn):
+    """Your unit files (or amends) its report; after the deadline it is flagged late."""
+    report = selectors.report_for_user(request.user, report_id)
+    with _domain_errors():
+        report = report_submit(
+            report=report,
+            progress=data.progress,
+            difficulties=data.difficulties,
+            next_measures=data.next_measures,
+            by=request.user,
+        )
+    return _report_out(report)
+
+
+class ItemOut(Schema):
+    id: int
+    meeting: int
+    number: int
+    decision: str
+    owner: str
+    owner_unit: str | None
+    deadline: date
+    evidence_required: str
+    state: ItemState
+    overdue: bool
+    closed_at: datetime | None
+
+
+def _item_out(i) -> dict:
+    return {
+        "id": i.pk,
+        "meeting": i.meeting_id,
+        "number": i.number,
+        "decision": i.decision,
+        "owner": i.owner_name,
+        "owner_unit": i.owner_unit.code if i.owner_unit_id else None,
+        "deadline": i.deadline,
+        "evidence_required": i.evidence_required,
+        "state": i.state,
+        "overdue": i.overdue,
+        "closed_at": i.closed_at,
+    }
+
+
+@router.get("/items", response=list[ItemOut])
+def list_items(request, state: ItemState | None = None, meeting: RecordId | None = None):
+    """Action items you may see (owned by your units, or of your office's meetings)."""
+    rows = selectors.items_visible_to(request.user)
+    if state:
+        rows = rows.filter(state=state)
+    if meeting is not None:
+        rows = rows.filter(meeting_id=meeting)
+    return [_item_out(i) for i in rows[:LIST_LIMIT]]
+
+
+@router.get("/items/{item_id}", response=ItemOut)
+def get_item(request, item_id: RecordId):
+    return _item_out(selectors.item_for_user(request.user, item_id))
+
+
+class ProgressIn(Schema):
+    note: text(NOTE_MAX)
+
+
+class ProgressOut(Schema):
+    id: int
+    item: int
+    note: str
+    posted_at: datetime
+    attachments: int
+
+
+@router.post("/items/{item_id}/progress", response={201: ProgressOut})
+def post_progress(
+    request,
+    item_id: RecordId,
+    data: Form[ProgressIn],
+    attachments: File[list[UploadedFile]] = None,
+):
+    """The owner posts progress, with photos, PDFs or Office files."""
+    item = selectors.item_for_user(request.user, item_id)
+    with _domain_errors():
+        post = progress_post(
+            item=item, note=data.note, attachments=list(attachments or []), by=request.user
+        )
+    return Status(
+        201,
+        {
+            "id": post.pk,
+            "item": item.pk,
+            "note": post.note,
+            "posted_at": post.posted_at,
+            "attachments": post.attachments.count(),
+        },
+    )
+
+
+@router.post("/items/{item_id}/confirm", response=ItemOut)
+def post_confirm(request, item_id: RecordId):
+    """The issuing office confirms the item closed (never the owner itself)."""
+    item = selectors.item_for_user(request.user, item_id)
+    with _domain_errors():
+        item = item_confirm(item=item, by=request.user)
+    return _item_out(item)
