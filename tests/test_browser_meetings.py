@@ -10,11 +10,11 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 from docx import Document
-from epidispatch.dispatch.rollups import rollups_recount
 from playwright.sync_api import expect, sync_playwright
 
 from epidispatch.accounts.models import Role
 from epidispatch.dispatch.services import snapshot_take
+from epidispatch.figures.rollups import rollups_recount
 from epidispatch.meetings.models import ActionItem, ItemState, LeaderResponsibility
 from epidispatch.registry.services import resident_create
 
