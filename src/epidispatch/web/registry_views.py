@@ -48,7 +48,7 @@ from epidispatch.vaccination.selectors import (
     clearance_list,
     due_list,
 )
-from epidispatch.vaccination.services import dose_record, records_doses_at
+from epidispatch.vaccination.services import corrects_doses, dose_record, records_doses_at
 
 from .forms import (
     NO_REASON,
@@ -146,12 +146,16 @@ def resident_unmask_view(request, pk: int):
 
 def _resident_page(request, resident, unmasked=None):
     status = getattr(resident, "vaccination", None)
+    doses = list(resident.doses.select_related("product", "site").order_by("dose_number"))
+    for dose in doses:
+        dose.resident = resident
     return render(
         request,
         "web/registry/resident_detail.html",
         {
             "resident": resident,
-            "doses": resident.doses.select_related("product", "site").order_by("dose_number"),
+            "doses": doses,
+            "changeable": {dose.pk for dose in doses if corrects_doses(request.user, dose)},
             "status": status,
             "overdue": bool(
                 status and status.next_due_by and status.next_due_by < timezone.localdate()
