@@ -9,7 +9,7 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.utils import translation
+from django.utils import timezone, translation
 
 from epidispatch.accountability.models import Cause
 from epidispatch.accountability.services import accountability_propose
@@ -209,3 +209,11 @@ def test_a_field_the_model_no_longer_has_reads_as_stored(
 def label(model, name: str) -> str:
     with translation.override("zh-hans"):
         return str(model._meta.get_field(name).verbose_name)
+
+
+def test_a_moment_reads_in_local_time_to_the_second(tree, client, resident, worker, dispatcher):
+    visit = visit_record(resident=resident, outcome=VisitOutcome.REFUSED, by=worker).visit
+    client.force_login(dispatcher)
+    lines = changes_of(trail(client, kind="fieldwork.visit"))
+    shown = f"{timezone.localtime(visit.visited_at):%Y-%m-%d %H:%M:%S}"
+    assert f"{label(type(visit), 'visited_at')}: — → {shown}" in lines, lines

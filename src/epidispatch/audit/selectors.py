@@ -2,16 +2,17 @@
 their dispatcher roles, events and changes together, newest first."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from heapq import merge
 
 from auditlog.registry import auditlog
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import BooleanField, Field, Q
+from django.db.models import BooleanField, DateTimeField, Field, ForeignObjectRel, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -204,9 +205,12 @@ def _generic_relations(model) -> list[GenericForeignKey]:
 def _field_changes(model, changes: dict, names: dict) -> list[FieldChange]:
     """Each changed field as a reader says it, sorted by label. The two columns of a
     generic relation (its type and its id) read as one "linked record" field."""
-    pairs = _stored_pairs(changes)
+    pairs = {
+        name: values for name, values in _stored_pairs(changes).items() if not _reverse(model, name)
+    }
     rows = []
     for relation in _generic_relations(model):
+        pairs.pop(relation.name, None)
         type_pair = pairs.pop(relation.ct_field, None)
         id_pair = pairs.pop(relation.fk_field, None)
         if type_pair is None and id_pair is None:
@@ -239,6 +243,15 @@ def _field_changes(model, changes: dict, names: dict) -> list[FieldChange]:
     return sorted(rows, key=lambda row: row.label)
 
 
+def _reverse(model, name: str) -> bool:
+    """Whether `name` is another record's link to this one (a case's events): not a value
+    of this record, though django-auditlog may store it."""
+    try:
+        return isinstance(model._meta.get_field(name), ForeignObjectRel)
+    except (FieldDoesNotExist, AttributeError):
+        return False
+
+
 def _model_field(model, name: str) -> Field | None:
     """The model's own column of that name (not a reverse or generic relation), if any."""
     try:
@@ -267,6 +280,12 @@ def _shown(model_field, value, names: dict) -> str:
     if model_field.choices:
         labels = {str(key): label for key, label in model_field.flatchoices}
         return str(labels.get(str(value), value))
+    if isinstance(model_field, DateTimeField):
+        moment = parse_datetime(str(value))
+        if moment is not None:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, UTC)
+            return f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}"
     if isinstance(model_field, BooleanField):
         truth = value if isinstance(value, bool) else str(value).lower() in ("true", "1")
         return _("Yes") if truth else _("No")

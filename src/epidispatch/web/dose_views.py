@@ -61,7 +61,7 @@ def dose_correct_view(request, pk: int):
         messages.success(
             request,
             _("Dose %(number)d of %(resident)s corrected.")
-            % {"number": dose.dose_number, "resident": dose.resident},
+            % {"number": dose.dose_number, "resident": dose.resident.name},
         )
         return _back(request.user, corrected)
     return render(request, "web/registry/dose_correct.html", {"dose": dose, "form": form})
@@ -87,7 +87,7 @@ def dose_delete_view(request, pk: int):
         messages.success(
             request,
             _("Dose %(number)d of %(resident)s deleted.")
-            % {"number": dose.dose_number, "resident": dose.resident},
+            % {"number": dose.dose_number, "resident": dose.resident.name},
         )
         return _back(request.user, dose)
     return render(request, "web/registry/dose_delete.html", {"dose": dose, "form": form})
