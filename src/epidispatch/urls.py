@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from epidispatch.api.api import api
 from epidispatch.certificates import views as certificate_views
-from epidispatch.web import household_views, import_views, registry_views, views
+from epidispatch.web import dose_views, household_views, import_views, registry_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -28,6 +28,8 @@ urlpatterns = [
         name="resident_unmask",
     ),
     path("sites/<str:code>/doses/new/", registry_views.dose_new, name="dose_new"),
+    path("doses/<int:pk>/correct/", dose_views.dose_correct_view, name="dose_correct"),
+    path("doses/<int:pk>/delete/", dose_views.dose_delete_view, name="dose_delete"),
     path("imports/", import_views.import_list, name="import_list"),
     path("imports/templates/<str:kind>.xlsx", import_views.import_template, name="import_template"),
     path("imports/<int:pk>/", import_views.import_detail, name="import_detail"),

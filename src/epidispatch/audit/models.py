@@ -28,6 +28,8 @@ class AuditAction(models.TextChoices):
     UNMASK_KEY_PERSON = "unmask_key_person", _("Viewed a key person's ID number and phone")
     REGISTER_CONTROL_CASE = "register_control_case", _("Put a person under control measures")
     RELEASE_CONTROL_CASE = "release_control_case", _("Released a person from control measures")
+    ISSUE_CERTIFICATE = "issue_certificate", _("Issued a vaccination certificate")
+    REVOKE_CERTIFICATE = "revoke_certificate", _("Revoked a vaccination certificate")
 
 
 class AuditEntry(models.Model):
@@ -39,7 +41,14 @@ class AuditEntry(models.Model):
         related_name="audit_entries",
         null=True,
         blank=True,
-        help_text=_("empty for a failed login with an unknown user name"),
+        help_text=_("empty for a failed login with an unknown user name or a command"),
+    )
+    actor = models.CharField(
+        _("command-line account"),
+        max_length=150,
+        blank=True,
+        default="",
+        help_text=_("the operating-system account of a command run with no user"),
     )
     action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
     subject = models.CharField(_("subject"), max_length=120, help_text=_("masked, never in clear"))
@@ -52,7 +61,16 @@ class AuditEntry(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.get_action_display()} {self.subject}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.who} {self.get_action_display()} {self.subject}"
+
+    @property
+    def who(self) -> str:
+        """The user, or for a command run with no user the account that ran it."""
+        if self.user_id:
+            return str(self.user)
+        if self.actor:
+            return _("Command line (%(account)s)") % {"account": self.actor}
+        return "—"
 
 
 class Change(AbstractLogEntry):

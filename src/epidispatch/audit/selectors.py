@@ -2,22 +2,26 @@
 their dispatcher roles, events and changes together, newest first."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from heapq import merge
 
 from auditlog.registry import auditlog
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Q
+from django.db.models import BooleanField, DateTimeField, Field, ForeignObjectRel, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from epidispatch.core.bounds import MAX_BIGINT
 from epidispatch.core.scoping import paths_q
 from epidispatch.orgunits.models import OrgUnit
 
 from .models import AuditAction, AuditEntry, Change
-from .permissions import _dispatcher_paths
+from .permissions import _dispatcher_paths, reads_unfiled_entries
 
 #: The `kind` of a change is its record's model, written "app_label.model".
 CHANGE_KIND_SEPARATOR = "."
@@ -37,13 +41,25 @@ def audit_kinds() -> list[tuple[str, str]]:
 
 
 @dataclass
+class FieldChange:
+    """One field of a change: its label and each value as a reader says it (a choice's
+    label, a related record's name, yes or no), with the value as stored kept beside."""
+
+    label: str
+    before: str
+    after: str
+    before_raw: object
+    after_raw: object
+
+
+@dataclass
 class TrailRow:
     at: datetime
     who: str
     kind: str
     subject: str
     ip_address: str | None
-    changes: list[tuple[str, object, object]] = field(default_factory=list)
+    changes: list[FieldChange] = field(default_factory=list)
 
 
 @dataclass
@@ -60,8 +76,8 @@ def audit_trail(user, filters: TrailFilters, *, limit: int, offset: int = 0) -> 
     `limit` of them after skipping `offset`.
 
     A unit outside the dispatcher's units answers 404, like every scoped read. Entries
-    filed under no unit (a failed login with an unknown name, a snapshot of every
-    county) are shown when no unit is asked for.
+    filed under no unit are shown, when no unit is asked for, to the dispatchers of a
+    root of the tree only (`reads_unfiled_entries`).
     """
     paths = _dispatcher_paths(user)
     if filters.unit_code:
@@ -71,13 +87,17 @@ def audit_trail(user, filters: TrailFilters, *, limit: int, offset: int = 0) -> 
             raise Http404(message % {"code": filters.unit_code})
         where = Q(unit_path__startswith=unit.path)
     else:
-        where = paths_q(paths, "unit_path") | Q(unit_path="") if paths else Q(pk__in=[])
+        where = paths_q(paths, "unit_path")
+        if reads_unfiled_entries(user):
+            where |= Q(unit_path="")
     window = offset + limit
     events = _events(where, filters)[:window] if _wants_events(filters.kind) else []
     changes = _changes(where, filters)[:window] if _wants_changes(filters.kind) else []
+    changes = list(changes)
+    names = _related_names(changes)
     rows = merge(
         (_event_row(entry) for entry in events),
-        (_change_row(change) for change in changes),
+        (_change_row(change, names) for change in changes),
         key=lambda row: row.at,
         reverse=True,
     )
@@ -129,14 +149,14 @@ def _changes(where: Q, filters: TrailFilters):
 def _event_row(entry: AuditEntry) -> TrailRow:
     return TrailRow(
         at=entry.at,
-        who=str(entry.user) if entry.user_id else "—",
+        who=entry.who,
         kind=str(entry.get_action_display()),
         subject=entry.subject,
         ip_address=entry.ip_address,
     )
 
 
-def _change_row(change: Change) -> TrailRow:
+def _change_row(change: Change, names: dict) -> TrailRow:
     model = change.content_type.model_class()
     verb = {
         Change.Action.CREATE: pgettext("audit trail", "created"),
@@ -149,16 +169,161 @@ def _change_row(change: Change) -> TrailRow:
         kind=f"{model._meta.verbose_name if model else change.content_type} · {verb}",
         subject=change.object_repr,
         ip_address=change.remote_addr,
-        changes=[
-            (_field_label(model, name), *values)
-            for name, values in sorted((change.changes or {}).items())
-            if isinstance(values, list) and len(values) == 2
-        ],
+        changes=_field_changes(model, change.changes or {}, names),
     )
 
 
-def _field_label(model, name: str) -> str:
+def _stored_pairs(changes: dict) -> dict[str, list]:
+    return {
+        name: values
+        for name, values in changes.items()
+        if isinstance(values, list) and len(values) == 2
+    }
+
+
+def _generic_relations(model) -> list[GenericForeignKey]:
+    if model is None:
+        return []
+    return [f for f in model._meta.private_fields if isinstance(f, GenericForeignKey)]
+
+
+def _field_changes(model, changes: dict, names: dict) -> list[FieldChange]:
+    """Each changed field as a reader says it, sorted by label. The two columns of a
+    generic relation (its type and its id) read as one "linked record" field."""
+    pairs = {
+        name: values for name, values in _stored_pairs(changes).items() if not _reverse(model, name)
+    }
+    rows = []
+    for relation in _generic_relations(model):
+        pairs.pop(relation.name, None)
+        type_pair = pairs.pop(relation.ct_field, None)
+        id_pair = pairs.pop(relation.fk_field, None)
+        if type_pair is None and id_pair is None:
+            continue
+        stored = (
+            ([None, None] if type_pair is None else type_pair),
+            ([None, None] if id_pair is None else id_pair),
+        )
+        shown = [_linked_record(stored[0][i], stored[1][i], names) for i in (0, 1)]
+        rows.append(
+            FieldChange(
+                label=pgettext("audit trail", "linked record"),
+                before=shown[0],
+                after=shown[1],
+                before_raw=f"{stored[0][0]}:{stored[1][0]}",
+                after_raw=f"{stored[0][1]}:{stored[1][1]}",
+            )
+        )
+    for name, (before, after) in pairs.items():
+        model_field = _model_field(model, name)
+        rows.append(
+            FieldChange(
+                label=str(model_field.verbose_name) if model_field else name,
+                before=_shown(model_field, before, names),
+                after=_shown(model_field, after, names),
+                before_raw=before,
+                after_raw=after,
+            )
+        )
+    return sorted(rows, key=lambda row: row.label)
+
+
+def _reverse(model, name: str) -> bool:
+    """Whether `name` is another record's link to this one (a case's events): not a value
+    of this record, though django-auditlog may store it."""
     try:
-        return str(model._meta.get_field(name).verbose_name)
+        return isinstance(model._meta.get_field(name), ForeignObjectRel)
     except (FieldDoesNotExist, AttributeError):
-        return name
+        return False
+
+
+def _model_field(model, name: str) -> Field | None:
+    """The model's own column of that name (not a reverse or generic relation), if any."""
+    try:
+        found = model._meta.get_field(name)
+    except (FieldDoesNotExist, AttributeError):
+        return None
+    if not isinstance(found, Field) or not found.concrete:
+        return None
+    return found
+
+
+#: How a stored JSON value reads when it is empty.
+EMPTY = "—"
+
+
+def _shown(model_field, value, names: dict) -> str:
+    """A stored value as the pages show it: a choice by its label, a related record by its
+    name (its id when it is gone), yes or no; other values as stored."""
+    if value is None or value == "" or value == "None":
+        return EMPTY
+    if model_field is None:
+        return str(value)
+    if model_field.related_model is not None:
+        related = model_field.related_model
+        return names.get((related, str(value))) or f"{related._meta.verbose_name} #{value}"
+    if model_field.choices:
+        labels = {str(key): label for key, label in model_field.flatchoices}
+        return str(labels.get(str(value), value))
+    if isinstance(model_field, DateTimeField):
+        moment = parse_datetime(str(value))
+        if moment is not None:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, UTC)
+            return f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}"
+    if isinstance(model_field, BooleanField):
+        truth = value if isinstance(value, bool) else str(value).lower() in ("true", "1")
+        return _("Yes") if truth else _("No")
+    return str(value)
+
+
+def _linked_record(type_id, object_id, names: dict) -> str:
+    if type_id in (None, "", "None"):
+        return EMPTY
+    content_type = ContentType.objects.get_for_id(int(type_id))
+    model = content_type.model_class()
+    if model is None:
+        return f"{content_type} #{object_id}"
+    if object_id in (None, "", "None"):
+        return str(model._meta.verbose_name)
+    name = names.get((model, str(object_id)))
+    return name or f"{model._meta.verbose_name} #{object_id}"
+
+
+def _related_names(changes: list[Change]) -> dict[tuple[type, str], str]:
+    """The name of every record the page's changes point to, one query per kind of record
+    (never one per row): {(model, stored id): name}."""
+    wanted: dict[type, set[str]] = {}
+    for change in changes:
+        model = change.content_type.model_class()
+        pairs = _stored_pairs(change.changes or {})
+        for relation in _generic_relations(model):
+            for type_id, object_id in zip(
+                pairs.get(relation.ct_field, [None, None]),
+                pairs.get(relation.fk_field, [None, None]),
+                strict=True,
+            ):
+                if type_id not in (None, "", "None") and object_id not in (None, "", "None"):
+                    linked = ContentType.objects.get_for_id(int(type_id)).model_class()
+                    if linked is not None:
+                        wanted.setdefault(linked, set()).add(str(object_id))
+        for name, values in pairs.items():
+            model_field = _model_field(model, name)
+            if model_field is None or model_field.related_model is None:
+                continue
+            for value in values:
+                if value not in (None, "", "None"):
+                    wanted.setdefault(model_field.related_model, set()).add(str(value))
+    names = {}
+    for model, ids in wanted.items():
+        valid = [pk for pk in ids if pk.isdigit() and int(pk) <= MAX_BIGINT]
+        for record in model._default_manager.filter(pk__in=valid):
+            names[(model, str(record.pk))] = _record_name(record)
+    return names
+
+
+def _record_name(record) -> str:
+    if isinstance(record, ContentType):
+        model = record.model_class()
+        return str(model._meta.verbose_name) if model else str(record)
+    return str(record)

@@ -2,7 +2,9 @@
 (see models.Change); these are the events no record change shows."""
 
 import contextlib
+import getpass
 import ipaddress
+import os
 
 from auditlog.context import auditlog_disabled, auditlog_value
 from auditlog.diff import model_instance_diff
@@ -12,10 +14,27 @@ from django.utils.translation import gettext as _
 from .models import AuditAction, AuditEntry, Change
 
 
-def audit_record(*, user, action: str, subject: str, unit_path: str, ip_address=None):
+def audit_record(
+    *, user, action: str, subject: str, unit_path: str, ip_address=None, actor: str = ""
+):
+    """One event; `actor` names who acted when no user did (`command_line_actor()`)."""
     return AuditEntry.objects.create(
-        user=user, action=action, subject=subject, unit_path=unit_path, ip_address=ip_address
+        user=user,
+        action=action,
+        subject=subject,
+        unit_path=unit_path,
+        ip_address=ip_address,
+        actor=actor[:150],
     )
+
+
+def command_line_actor() -> str:
+    """The operating-system account running this process: who ran a command given no
+    `--user` (the trail then shows "command line (account)")."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid {os.getuid()}"
 
 
 def client_ip(request) -> str | None:

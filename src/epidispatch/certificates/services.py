@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from epidispatch.audit.models import AuditAction
+from epidispatch.audit.services import audit_record, command_line_actor
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident
 from epidispatch.vaccination.models import Dose, VaccinationStatus, VaccineProduct
@@ -70,7 +72,7 @@ def certificate_issue(*, resident: Resident, by=None) -> Certificate:
         "t": issued_at.isoformat(timespec="seconds"),
     }
     key_id, private_key = keys.signing_key()
-    return Certificate.objects.create(
+    certificate = Certificate.objects.create(
         serial=serial,
         resident=resident,
         county_code=resident.county_code,
@@ -82,6 +84,8 @@ def certificate_issue(*, resident: Resident, by=None) -> Certificate:
         issued_at=issued_at,
         issued_by=by,
     )
+    _audit(by, AuditAction.ISSUE_CERTIFICATE, certificate, "")
+    return certificate
 
 
 @transaction.atomic
@@ -89,10 +93,13 @@ def certificate_revoke(*, certificate: Certificate, by, reason: str) -> Certific
     """Put a certificate on the revocation list (吊销); a checkpoint shows it as revoked."""
     if not reason.strip():
         raise ValidationError(_("Say why the certificate is revoked."), code="no_reason")
-    Certificate.objects.filter(pk=certificate.pk, revoked_at__isnull=True).update(
+    revoked = Certificate.objects.filter(pk=certificate.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_by=by, revoked_reason=reason.strip()[:120]
     )
-    return Certificate.objects.get(pk=certificate.pk)
+    certificate = Certificate.objects.select_related("resident__grid").get(pk=certificate.pk)
+    if revoked:
+        _audit(by, AuditAction.REVOKE_CERTIFICATE, certificate, certificate.revoked_reason)
+    return certificate
 
 
 def certificates_reissue(sender, *, resident: Resident, by, reason: str, **kwargs) -> None:
@@ -103,9 +110,25 @@ def certificates_reissue(sender, *, resident: Resident, by, reason: str, **kwarg
     if not outstanding.exists():
         return
     note = _("Dose changed: %(reason)s") % {"reason": reason.strip()}
+    for certificate in outstanding.select_related("resident__grid"):
+        _audit(by, AuditAction.REVOKE_CERTIFICATE, certificate, note)
     outstanding.update(revoked_at=timezone.now(), revoked_by=by, revoked_reason=note[:120])
     if Dose.objects.filter(resident=resident).exists():
         certificate_issue(resident=resident, by=by)
+
+
+def _audit(by, action: str, certificate: Certificate, reason: str) -> None:
+    """Issuing and revoking are on the trail, filed under the resident's grid; a
+    certificate issued by a command with no user names the account that ran it."""
+    resident = certificate.resident
+    subject = f"{resident} · {certificate.serial}" + (f" · {reason}" if reason else "")
+    audit_record(
+        user=by,
+        actor="" if by is not None else command_line_actor(),
+        action=action,
+        subject=subject[:120],
+        unit_path=resident.grid.path,
+    )
 
 
 def signing_key_rotate() -> keys.PublicKey:

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epidispatch.audit.models import AuditAction
-from epidispatch.audit.services import audit_record
+from epidispatch.audit.services import audit_record, command_line_actor
 from epidispatch.core.ids import mask_id_number, normalize_id_number
 from epidispatch.core.scoping import scope_paths
 
@@ -370,13 +370,13 @@ def _finish(batch: ImportBatch, run: ImportRun) -> None:
         write_error_report(report_path, summary.errors)
         batch.error_report = str(report_path)
     batch.save()
-    if run.user is not None:
-        audit_record(
-            user=run.user,
-            action=AuditAction.IMPORT_FILE,
-            subject=f"{batch.kind_label} #{batch.pk} {batch.file_name}"[:120],
-            unit_path=batch.scope_path,
-        )
+    audit_record(
+        user=run.user,
+        actor="" if run.user is not None else command_line_actor(),
+        action=AuditAction.IMPORT_FILE,
+        subject=f"{batch.kind_label} #{batch.pk} {batch.file_name}"[:120],
+        unit_path=batch.scope_path,
+    )
 
 
 def _common_path(paths: set[str]) -> str:

@@ -192,6 +192,12 @@ class Dose(models.Model):
         """The org unit the audit trail files this record under (django-auditlog's hook)."""
         return {"unit_path": self.resident.grid.path}
 
+    @property
+    def version(self) -> str:
+        """What a correction form saw of the dose: the fields a correction changes. A form
+        sent with another version was filled in before someone else changed the dose."""
+        return f"{self.product_id}:{self.given_on:%Y%m%d}"
+
 
 class VaccinationStatus(models.Model):
     """Where a vaccinated resident stands; residents with no dose have no row."""

@@ -4,8 +4,11 @@
 from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from epidispatch.core.bounds import MAX_BIGINT
 from epidispatch.core.dates import latest_birth_date_for_age
 from epidispatch.core.scoping import scope_q
 from epidispatch.orgunits.models import OrgUnit
@@ -126,6 +129,17 @@ def doses_given_at(user, site: OrgUnit, day: date):
         .select_related("resident", "product")
         .order_by("-created_at", "-pk")
     )
+
+
+def dose_for_user(user, dose_id: int) -> Dose:
+    """One dose the user can see, or Http404 (never saying whether it exists): a dose given
+    at a site in their scope (the site's register) or of a resident who lives in it."""
+    if not 1 <= dose_id <= MAX_BIGINT:
+        raise Http404
+    doses = Dose.objects.filter(
+        scope_q(user, "site__path") | scope_q(user, "resident__grid__path"), pk=dose_id
+    )
+    return get_object_or_404(doses.select_related("resident__grid", "site", "product"))
 
 
 def due_list(user, unit: OrgUnit, *, grid_code: str = "", overdue_only: bool = False):

@@ -293,10 +293,12 @@ def _check_next_dose(
 
 
 @transaction.atomic
-def dose_correct(*, dose: Dose, given_on: date, product: VaccineProduct, by, reason: str) -> Dose:
+def dose_correct(
+    *, dose: Dose, given_on: date, product: VaccineProduct, by, reason: str, seen: str = ""
+) -> Dose:
     """Correct a dose's day or product (更正); the resident's status and the live figures
-    follow, the snapshots already taken do not."""
-    dose = _dose_for_change(dose, by, reason)
+    follow, the snapshots already taken do not. `seen`: the `Dose.version` the form showed."""
+    dose = _dose_for_change(dose, by, reason, seen)
     if given_on > timezone.localdate():
         raise ValidationError(
             _("The vaccination date %(day)s is in the future.") % {"day": given_on},
@@ -321,10 +323,10 @@ def dose_correct(*, dose: Dose, given_on: date, product: VaccineProduct, by, rea
 
 
 @transaction.atomic
-def dose_delete(*, dose: Dose, by, reason: str) -> None:
+def dose_delete(*, dose: Dose, by, reason: str, seen: str = "") -> None:
     """Delete a dose recorded in error (删除). Only a resident's latest dose can go, so the
     numbering of the others stays whole."""
-    dose = _dose_for_change(dose, by, reason)
+    dose = _dose_for_change(dose, by, reason, seen)
     if Dose.objects.filter(resident_id=dose.resident_id, dose_number__gt=dose.dose_number):
         raise ValidationError(
             _("Only the latest dose of a person can be deleted."), code="not_latest"
@@ -336,14 +338,24 @@ def dose_delete(*, dose: Dose, by, reason: str) -> None:
     dose_changed.send(sender=Dose, resident=dose.resident, by=by, reason=reason)
 
 
-def _dose_for_change(dose: Dose, by, reason: str) -> Dose:
+def _dose_for_change(dose: Dose, by, reason: str, seen: str = "") -> Dose:
+    """The dose, read again under the resident's lock; a `seen` version that is no longer
+    the dose's (someone changed or deleted it since the form was shown) is refused rather
+    than overwritten."""
     Resident.objects.select_for_update().get(pk=dose.resident_id)
-    dose = Dose.objects.select_related("resident__grid", "site").get(pk=dose.pk)
-    if not corrects_doses(by, dose):
+    stored = Dose.objects.select_related("resident__grid", "site").filter(pk=dose.pk).first()
+    if stored is None:
+        raise ValidationError(_("This dose was deleted a moment ago by someone else."), code="gone")
+    if not corrects_doses(by, stored):
         raise PermissionDenied(_("You may not change this dose."))
+    if seen and seen != stored.version:
+        raise ValidationError(
+            _("Someone else changed this dose a moment ago; check it and try again."),
+            code="changed",
+        )
     if not reason.strip():
         raise ValidationError(_("Say why the dose is changed."), code="no_reason")
-    return dose
+    return stored
 
 
 def _rederive(resident: Resident) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -215,3 +216,54 @@ class AuditFilter(forms.Form):
             "since": data["since"],
             "until": data["until"],
         }
+
+
+#: The longest reason a dose correction or deletion keeps (the audit entry's subject).
+DOSE_REASON_MAX = 60
+
+
+class DoseChangeForm(forms.Form):
+    """Why a dose is deleted (删除) — required — and the version of the dose the form showed,
+    so that a change someone else made meanwhile is never silently overwritten."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=DOSE_REASON_MAX,
+        help_text=_("Kept in the audit log with the change."),
+    )
+    version = forms.CharField(max_length=40, widget=forms.HiddenInput)
+
+
+class DoseCorrectForm(DoseChangeForm):
+    """A dose's day or vaccine corrected (更正), with the reason."""
+
+    given_on = forms.DateField(
+        validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
+        label=_("Date given"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    product = forms.ModelChoiceField(
+        label=_("Vaccine"), queryset=VaccineProduct.objects.filter(active=True)
+    )
+    field_order = ["given_on", "product", "reason"]
+
+    def __init__(self, *args, dose, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {"given_on": dose.given_on, "product": dose.product_id, "version": dose.version},
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = VaccineProduct.objects.filter(
+            Q(active=True) | Q(pk=dose.product_id)
+        )
+
+
+class SiteDayForm(forms.Form):
+    """The day of a site's register to show (today when none is asked for)."""
+
+    day = forms.DateField(
+        required=False,
+        validators=[MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)],
+        label=_("Day"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )

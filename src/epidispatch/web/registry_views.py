@@ -40,7 +40,7 @@ from epidispatch.registry.selectors import (
     residents_visible_to,
 )
 from epidispatch.registry.services import resident_unmask
-from epidispatch.vaccination.permissions import records_doses_at
+from epidispatch.vaccination.permissions import corrects_doses, records_doses_at
 from epidispatch.vaccination.selectors import (
     clearance_counts_by_reason,
     clearance_list,
@@ -144,12 +144,16 @@ def resident_unmask_view(request, pk: int):
 
 def _resident_page(request, resident, unmasked=None):
     status = getattr(resident, "vaccination", None)
+    doses = list(resident.doses.select_related("product", "site").order_by("dose_number"))
+    for dose in doses:
+        dose.resident = resident
     return render(
         request,
         "web/registry/resident_detail.html",
         {
             "resident": resident,
-            "doses": resident.doses.select_related("product", "site").order_by("dose_number"),
+            "doses": doses,
+            "changeable": {dose.pk for dose in doses if corrects_doses(request.user, dose)},
             "status": status,
             "overdue": bool(
                 status and status.next_due_by and status.next_due_by < timezone.localdate()

@@ -10,6 +10,7 @@ from epidispatch.orgunits.selectors import scope_roots
 from epidispatch.vaccination.permissions import records_doses_at
 from epidispatch.vaccination.selectors import doses_given_at
 
+from .forms import SiteDayForm
 from .selectors import health_report, start_tasks, unit_overview
 
 
@@ -40,16 +41,27 @@ SITE_DOSES_SHOWN = 100
 
 @login_required
 def unit_detail(request, code: str):
+    """A unit's overview; a site's shows its register of a day (today unless `day` says),
+    from which its staff correct or delete a dose recorded in error."""
     overview = unit_overview(request.user, code)
     context = {"overview": overview}
+    status = 200
     if overview.unit.kind == UnitKind.SITE:
-        doses = doses_given_at(request.user, overview.unit, timezone.localdate())
+        day_form = SiteDayForm(request.GET)
+        valid = day_form.is_valid()
+        status = 200 if valid else 400
+        today = timezone.localdate()
+        day = (day_form.cleaned_data.get("day") if valid else None) or today
+        doses = doses_given_at(request.user, overview.unit, day)
         context.update(
+            day_form=day_form,
+            day=day,
+            is_today=day == today,
             records_doses=records_doses_at(request.user, overview.unit),
             doses_today=doses.count(),
             doses=list(doses[:SITE_DOSES_SHOWN]),
         )
-    return render(request, "web/unit_detail.html", context)
+    return render(request, "web/unit_detail.html", context, status=status)
 
 
 @require_GET
