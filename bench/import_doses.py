@@ -1095,9 +1095,9 @@ def effective_command(args) -> str:
     python = Path(sys.executable)
     python = python.relative_to(REPO) if python.is_relative_to(REPO) else python
     script = Path(__file__).resolve().relative_to(REPO)
-    command = shlex.join([str(python), str(script), *options])
     if args.references != defaults.references:
         options += ["--references", args.references]
+    command = shlex.join([str(python), str(script), *options])
     sized = (
         "residents", "doses", "xlsx_rows", "encoding", "seed", "database_url", "data_dir",
         "references",

@@ -109,8 +109,8 @@ def test_a_set_wise_copy_stores_every_row_and_leaves_the_constraints_as_they_wer
 
 @pytest.mark.django_db
 def test_the_row_checks_stay_where_the_set_wise_check_is_not_allowed(tree, setwise):
-    """A role without SET on session_replication_role, or a table with a trigger of its
-    own, keeps PostgreSQL's per-row checks; so does a COPY outside a transaction."""
+    """A role without SET on session_replication_role, or a table with a trigger or a rule
+    of its own, keeps PostgreSQL's per-row checks."""
     assert bulk.references_setwise(Dose)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL ROLE pg_monitor")
@@ -124,6 +124,13 @@ def test_the_row_checks_stay_where_the_set_wise_check_is_not_allowed(tree, setwi
             "FOR EACH ROW EXECUTE FUNCTION bulk_test_noop()"
         )
     assert not bulk.references_setwise(Dose)
+    assert bulk.references_setwise(VaccinationStatus)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE RULE bulk_test_rule AS ON INSERT TO vaccination_vaccinationstatus "
+            "DO ALSO NOTIFY bulk_test"
+        )
+    assert not bulk.references_setwise(VaccinationStatus)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -207,8 +214,8 @@ def test_an_import_killed_during_its_set_wise_copy_stores_nothing_and_runs_again
     is stored, and the same file imported again stores every dose once."""
     people = [
         resident_build(
-            name=f"r{i}", id_number=id_number(date(1940 + i % 60, 1 + i % 12, 1 + i % 28)), phone="",
-            grid=tree.grid,
+            name=f"r{i}", id_number=id_number(date(1940 + i % 60, 1 + i % 12, 1 + i % 28)),
+            phone="", grid=tree.grid,
         )
         for i in range(6000)
     ]  # fmt: skip

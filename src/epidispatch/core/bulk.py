@@ -169,8 +169,9 @@ def references_setwise(model) -> bool:
     """Whether a COPY into `model`'s table may check its references set-wise: PostgreSQL,
     inside a transaction (the locks must last until the commit), a role allowed to set
     session_replication_role (a superuser, or on PostgreSQL 15 and later a role granted
-    `SET ON PARAMETER session_replication_role`), and no trigger on the table but the
-    foreign keys' own (which the set-wise check replaces; any other would be skipped)."""
+    `SET ON PARAMETER session_replication_role`), and no trigger or rule on the table but
+    the foreign keys' triggers (which the set-wise check replaces; any other would be
+    skipped)."""
     if not _postgres() or not connection.in_atomic_block or not _foreign_keys(model):
         return False
     with connection.cursor() as cursor:
@@ -181,8 +182,9 @@ def references_setwise(model) -> bool:
                         ELSE current_setting('is_superuser') = 'on' END,
                    NOT EXISTS (SELECT 1 FROM pg_trigger
                                WHERE tgrelid = %s::regclass AND tgconstraint = 0)
+                   AND NOT EXISTS (SELECT 1 FROM pg_rewrite WHERE ev_class = %s::regclass)
             """,
-            [connection.ops.quote_name(model._meta.db_table)],
+            [connection.ops.quote_name(model._meta.db_table)] * 2,
         )
         allowed, only_foreign_keys = cursor.fetchone()
     return bool(allowed and only_foreign_keys)
