@@ -27,6 +27,11 @@ What it does, in one run:
 5. Sanity checks: the importer's counts, the Dose and VaccinationStatus rows and the
    boosters derived must be what the generated files imply; anything else fails loudly.
 
+`--references MODE` measures another way of checking the foreign keys of Dose and
+VaccinationStatus (REFERENCE_MODES: the application's set-wise check, or PostgreSQL's
+per-row checks deferred or immediate, or the constraints dropped and re-validated); its
+results go to a section of their own.
+
 A CHECKPOINT precedes each timed phase. The figures are printed and written to a section of
 bench/RESULTS.md named by the sizes (a later run of the same sizes replaces it).
 
