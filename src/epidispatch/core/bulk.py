@@ -5,6 +5,13 @@ On PostgreSQL: `COPY ... FROM STDIN` to write, and to select or delete by a list
 and the rows copied out with `COPY (SELECT ...) TO STDOUT`: a handful of statements however
 many rows, and no Python object per row. Elsewhere (the SQLite demo) the portable ORM calls
 in chunks: slower, same result.
+
+A large COPY checks its foreign keys set-wise (docs/imports.md, "References"): the rows it
+refers to are locked FOR KEY SHARE in one statement per foreign key and counted, and only
+then are the rows copied with the per-row foreign-key triggers off for that one statement.
+PostgreSQL's own check would run one query per row and reference, millions at commit for a
+million-row import; the constraints stay declared and validated, and every other write is
+checked by them as before.
 """
 
 import io
@@ -12,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import polars as pl
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
@@ -24,6 +31,9 @@ KEY_TABLE_FROM = 10_000
 KEY_TABLE = "bulk_keys"
 #: Rows formatted per piece of a COPY.
 COPY_SLICE = 50_000
+#: From this many rows on, a COPY's foreign keys are checked set-wise (below, PostgreSQL's
+#: per-row checks cost less than the statements of the set-wise check).
+SETWISE_FROM = 5_000
 
 
 def _postgres() -> bool:
@@ -126,7 +136,14 @@ def insert_frame(model, frame: pl.DataFrame) -> None:
     columns = ", ".join(connection.ops.quote_name(_column(model, f)) for f in frame.columns)
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv, NULL '{COPY_NULL}')"
-    with connection.cursor() as cursor:
+    setwise = frame.height >= SETWISE_FROM and references_setwise(model)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if setwise:
+            references_lock(model, frame)
+            # Only the foreign-key triggers exist on the table (references_setwise), and
+            # every reference is locked and counted: the COPY skips the per-row checks.
+            # SET LOCAL ends with the block's savepoint or transaction if the COPY fails.
+            cursor.execute("SET LOCAL session_replication_role = replica")
         # A thread sends each slice while the next one is formatted.
         writer = QueuedLibpqWriter(cursor.cursor)
         with cursor.cursor.copy(sql, writer=writer) as copy:
@@ -134,6 +151,92 @@ def insert_frame(model, frame: pl.DataFrame) -> None:
                 buffer = io.BytesIO()
                 rows.write_csv(buffer, include_header=False, null_value=COPY_NULL)
                 copy.write(buffer.getvalue())
+        if setwise:
+            cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+def _foreign_keys(model) -> list:
+    """`model`'s fields whose column has a foreign-key constraint in the database."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.many_to_one or field.one_to_one
+        if field.db_constraint
+    ]
+
+
+def references_setwise(model) -> bool:
+    """Whether a COPY into `model`'s table may check its references set-wise: PostgreSQL,
+    inside a transaction (the locks must last until the commit), a role allowed to set
+    session_replication_role (a superuser, or on PostgreSQL 15 and later a role granted
+    `SET ON PARAMETER session_replication_role`), and no trigger or rule on the table but
+    the foreign keys' triggers (which the set-wise check replaces; any other would be
+    skipped)."""
+    if not _postgres() or not connection.in_atomic_block or not _foreign_keys(model):
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT CASE WHEN current_setting('server_version_num')::int >= 150000
+                        THEN has_parameter_privilege('session_replication_role', 'SET')
+                        ELSE current_setting('is_superuser') = 'on' END,
+                   NOT EXISTS (SELECT 1 FROM pg_trigger
+                               WHERE tgrelid = %s::regclass AND tgconstraint = 0)
+                   AND NOT EXISTS (SELECT 1 FROM pg_rewrite WHERE ev_class = %s::regclass)
+            """,
+            [connection.ops.quote_name(model._meta.db_table)] * 2,
+        )
+        allowed, only_foreign_keys = cursor.fetchone()
+    return bool(allowed and only_foreign_keys)
+
+
+def references_lock(model, frame: pl.DataFrame) -> None:
+    """Lock every row the frame's foreign keys refer to FOR KEY SHARE (what PostgreSQL's
+    own per-row check takes), one statement per foreign key, and count them: a reference to
+    a row that does not exist raises IntegrityError, naming the column and a few keys.
+    Callers resolve their references first (an import rejects the rows with unknown ones,
+    naming row and column), so this only fails when a referenced row vanished meanwhile."""
+    quote = connection.ops.quote_name
+    for field in _foreign_keys(model):
+        if field.attname not in frame.columns:
+            continue
+        keys = frame.get_column(field.attname).drop_nulls().unique().sort().to_list()
+        if not keys:
+            continue
+        parent, target = field.related_model, field.target_field
+        parent_table, parent_key = quote(parent._meta.db_table), quote(target.column)
+        with _keys_source(keys, target) as (source, params), connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {parent_table} "
+                f"WHERE {parent_key} IN (SELECT k.key FROM {source}) "
+                f"ORDER BY {parent_key} FOR KEY SHARE) AS locked",
+                params,
+            )
+            if cursor.fetchone()[0] == len(keys):
+                continue
+            cursor.execute(
+                f"SELECT k.key FROM {source} WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {parent_table} p WHERE p.{parent_key} = k.key) "
+                "ORDER BY k.key LIMIT 5",
+                params,
+            )
+            examples = [row[0] for row in cursor.fetchall()]
+        raise IntegrityError(
+            f"{model._meta.db_table}.{field.column} refers to rows missing from "
+            f"{parent._meta.db_table}, e.g. {examples}"
+        )
+
+
+@contextmanager
+def _keys_source(keys: list, target) -> Iterator[tuple[str, list]]:
+    """A FROM item `k` with the keys in a column `key`, and its parameters: an array for a
+    few keys, a temporary table for many."""
+    db_type = target.db_type(connection)
+    if len(keys) >= KEY_TABLE_FROM:
+        with key_table(keys, db_type) as table:
+            yield f"{table} AS k", []
+    else:
+        yield f"unnest(%s::{db_type}[]) AS k (key)", [keys]
 
 
 def _with_defaults(model, frame: pl.DataFrame) -> pl.DataFrame:

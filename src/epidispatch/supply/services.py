@@ -443,16 +443,18 @@ def doses_imported_administer(sender, *, batch, **kwargs) -> int:
     holds there leave that stock, the earliest first. The file is the record of what was
     given, so a dose the stock cannot cover is not refused; it stays out of the ledger
     until a stocktake (盘点) posts the difference."""
-    doses = (
-        Dose.objects.filter(batch=batch, site__isnull=False)
-        .exclude(lot_number="")
-        .order_by("given_on", "pk")
-        .values_list("pk", "site_id", "product_id", "lot_number")
-    )
     lots = {
         (lot.item.product_id, lot.number): lot
         for lot in Lot.objects.filter(item__product__isnull=False).select_related("item")
     }
+    if not lots:
+        return 0  # a million-row file is not read back for nothing
+    doses = (
+        Dose.objects.filter(batch=batch, site__isnull=False)
+        .filter(lot_number__in={number for _product, number in lots})
+        .order_by("given_on", "pk")
+        .values_list("pk", "site_id", "product_id", "lot_number")
+    )
     wanted: dict[tuple[int, int], list[int]] = {}
     for dose_id, site_id, product_id, number in doses:
         lot = lots.get((product_id, number))

@@ -137,8 +137,16 @@ class Dose(models.Model):
         db_index=False,
     )
     dose_number = models.PositiveSmallIntegerField(_("dose number"))
+    # No index on product (no read filters doses by product alone; a lot's doses are found
+    # through supply's lot index), batch (a BRIN index on PostgreSQL, migration 0006: a
+    # batch's doses lie together) or recorded_by (indexed where set, i.e. not for imported
+    # doses): each index costs every imported dose an insert (bench/RESULTS.md).
     product = models.ForeignKey(
-        VaccineProduct, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+        VaccineProduct,
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     given_on = models.DateField(_("given on"))
     given_at = models.DateTimeField(_("given at"), null=True, blank=True)
@@ -161,6 +169,7 @@ class Dose(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="doses",
+        db_index=False,
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -169,6 +178,7 @@ class Dose(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     county_code = models.CharField(_("county code"), max_length=6)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -183,6 +193,13 @@ class Dose(models.Model):
         verbose_name_plural = _("doses")
         constraints = [
             models.UniqueConstraint(fields=["resident", "dose_number"], name="dose_natural_key")
+        ]
+        indexes = [
+            models.Index(
+                fields=["recorded_by"],
+                name="dose_recorded_by",
+                condition=models.Q(recorded_by__isnull=False),
+            )
         ]
 
     def __str__(self) -> str:
@@ -212,7 +229,11 @@ class VaccinationStatus(models.Model):
     county_code = models.CharField(_("county code"), max_length=6)
     doses = models.PositiveSmallIntegerField(_("doses"))
     series_product = models.ForeignKey(
-        VaccineProduct, verbose_name=_("series product"), on_delete=models.PROTECT, related_name="+"
+        VaccineProduct,
+        verbose_name=_("series product"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # six products: no read filters by it; each import paid for it
     )
     first_dose_on = models.DateField(_("first dose on"))
     last_dose_on = models.DateField(_("last dose on"))

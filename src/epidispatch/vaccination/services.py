@@ -78,11 +78,18 @@ REFUSAL_CHUNK = 10_000
 def _end_refusals(resident_ids: list[int]) -> None:
     """A dose ends a refusal (拒绝接种) and any 未接种原因: the person is vaccinated now.
     The refusal stays in the visit history (入户核查), never shown as current."""
+    pending = Q(status=ResidentStatus.REFUSED) | ~Q(unvaccinated_reason="")
+    if len(resident_ids) > REFUSAL_CHUNK:
+        # An import's hundreds of thousands of residents: the few with a refusal or a
+        # reason are found by one scan and matched here (looking each imported resident
+        # up by id took 1.9 s for 500,000, to change 33).
+        wanted = set(resident_ids)
+        resident_ids = sorted(
+            pk for pk in Resident.objects.filter(pending).values_list("pk", flat=True)
+            if pk in wanted
+        )  # fmt: skip
     for start in range(0, len(resident_ids), REFUSAL_CHUNK):
-        Resident.objects.filter(
-            Q(status=ResidentStatus.REFUSED) | ~Q(unvaccinated_reason=""),
-            pk__in=resident_ids[start : start + REFUSAL_CHUNK],
-        ).update(
+        Resident.objects.filter(pending, pk__in=resident_ids[start : start + REFUSAL_CHUNK]).update(
             status=Case(
                 When(status=ResidentStatus.REFUSED, then=Value(ResidentStatus.PRESENT)),
                 default=F("status"),
