@@ -614,7 +614,7 @@ def instrument() -> StageClock:
     from django.db import transaction
 
     from epidispatch.core import bulk, protection
-    from epidispatch.dispatch import rollups
+    from epidispatch.figures import rollups
     from epidispatch.imports import services as framework
     from epidispatch.vaccination import imports, services, signals
 

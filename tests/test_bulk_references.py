@@ -13,7 +13,7 @@ from django.db.models import Sum
 
 from epidispatch.core import bulk
 from epidispatch.core.protection import decrypt
-from epidispatch.dispatch.models import Rollup
+from epidispatch.figures.models import Rollup
 from epidispatch.imports.models import ImportBatch, ImportState
 from epidispatch.imports.services import import_batch_create, import_batch_run
 from epidispatch.registry.models import Resident
