@@ -34,7 +34,8 @@ What it does, for each size:
    client (median of 11) and its plan.
 3. Baseline, in the same run and against the same server settings: the GROUP BY over the
    raw tables one would write without the rollups (residents ⋈ grids ⋈ doses, per child
-   unit and age band; for the rankings the towns' coverage ranked with rank()), after one
+   unit and age band; for the rankings the towns' coverage ranked with rank() over the
+   rate in percent rounded half up to two decimals, as the rankings place them), after one
    warm-up, `--baseline-requests` times. Its figures must EQUAL the rollups' (per child
    and band) and what the dashboard returned; the coverage ranking must equal the stored
    places. Anything else fails loudly.
@@ -889,7 +890,7 @@ def ranking_sql(county) -> tuple[str, list]:
     gone = ", ".join(f"'{s.value}'" for s in GONE_STATUSES)
     sql = f"""
         SELECT code, covered, target,
-            rank() OVER (ORDER BY covered::numeric / target DESC) AS place
+            rank() OVER (ORDER BY round(covered::numeric * 100 / target, 2) DESC) AS place
         FROM (
             SELECT t.code,
                 count(*) FILTER (WHERE {band} <> '0-2' AND EXISTS (
