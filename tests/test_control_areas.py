@@ -15,6 +15,7 @@ from epidispatch.audit.models import Change
 from epidispatch.control.models import ControlArea
 from epidispatch.control.selectors import area_summary
 from epidispatch.control.services import area_create, area_lift, area_update, key_person_resolve
+from epidispatch.registry.models import Resident
 from epidispatch.registry.services import household_member_place, resident_create
 
 from .control_fixtures import *  # noqa: F403 - the fixtures
@@ -116,7 +117,8 @@ def areas(tree, officer):
     - A: the whole of 北关社区第1网格, high from 07-01 (lowered to medium on 07-09);
     - B: one address in 北关社区, medium from 07-03 (lowered to low on 07-07);
     - C: 新庄村, high from 07-01, lifted on 07-04.
-    Residents: three in 第1网格 (two of them at the address), one in 第2网格, one in 新庄村.
+    Residents: three in 第1网格 (two of them at the address; two more there have died or
+    moved out), one in 第2网格, one in 新庄村.
     Under measures on 07-05: 甲 (resident at the address), 乙 (non-resident registered at
     the address), 丙 (a resident of 第1网格 elsewhere), 丁 (in 第2网格); 戊 was released on
     07-04. So A holds 3 residents and 3 people under measures (甲 乙 丙), B 2 and 2 (甲 乙).
@@ -124,6 +126,10 @@ def areas(tree, officer):
     family = [resident_create(name=f"户{n}", id_number=id_number(n), grid=tree.grid)
               for n in (1, 2, 3)]  # fmt: skip
     resident_create(name="邻网格", id_number=id_number(4), grid=tree.sibling_grid)
+    for n, status in ((6, "deceased"), (7, "moved_out")):  # at the address, counted nowhere
+        gone = resident_create(name=f"已离开{n}", id_number=id_number(n), grid=tree.grid)
+        household_member_place(resident=gone, address=ADDRESS, by=None)
+        Resident.objects.filter(pk=gone.pk).update(status=status)
     resident_create(name="新庄人", id_number=id_number(5), grid=tree.other_grid)
     for resident in family[:2]:
         household_member_place(resident=resident, address=ADDRESS, by=None)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from epidispatch.core.scoping import paths_q, scope_q
 from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit, UnitKind
-from epidispatch.registry.models import HouseholdMember, Resident
+from epidispatch.registry.models import HouseholdMember, Resident, ResidentStatus
 
 from .models import (
     AreaLevel,
@@ -341,11 +341,16 @@ class AreaSummary:
         return counts
 
 
+#: Registered residents who no longer live where they are registered: not counted in areas.
+GONE = (ResidentStatus.DECEASED, ResidentStatus.MOVED_OUT)
+
+
 def area_summary(user, unit: OrgUnit, day: date, *, lifted: bool = False) -> AreaSummary:
     """The control areas on, below or above `unit` started by `day` (with the lifted ones
     when `lifted`), each with its level and counts, in five queries whatever their number.
 
-    A whole-unit area counts the residents living under its unit and the people under
+    A whole-unit area counts the residents living under its unit (not the deceased or
+    moved out) and the people under
     measures whose grid lies there; an area of addresses counts the members of the
     households at those addresses (the registry's 同住人员) and the key persons registered
     at them or living in those households.
@@ -361,13 +366,17 @@ def area_summary(user, unit: OrgUnit, day: date, *, lifted: bool = False) -> Are
     listed = [row for row in rows if row.area.address_list()]
     if whole:  # query 3
         units = {row.area.unit.path for row in whole}
-        counted = Resident.objects.filter(
-            scope_q(user, "grid__path"), paths_q(units, "grid__path")
-        ).aggregate(
-            **{
-                f"a{row.area.pk}": Count("id", filter=Q(grid__path__startswith=row.area.unit.path))
-                for row in whole
-            }
+        counted = (
+            Resident.objects.filter(scope_q(user, "grid__path"), paths_q(units, "grid__path"))
+            .exclude(status__in=GONE)
+            .aggregate(
+                **{
+                    f"a{row.area.pk}": Count(
+                        "id", filter=Q(grid__path__startswith=row.area.unit.path)
+                    )
+                    for row in whole
+                }
+            )
         )
         for row in whole:
             row.residents = counted[f"a{row.area.pk}"]
@@ -377,6 +386,7 @@ def area_summary(user, unit: OrgUnit, day: date, *, lifted: bool = False) -> Are
             HouseholdMember.objects.filter(
                 scope_q(user, "household__grid__path"), household__address__in=addresses
             )
+            .exclude(resident__status__in=GONE)
             .values_list("household__grid__path", "household__address")
             .annotate(n=Count("id"))
             .order_by()
