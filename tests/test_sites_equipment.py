@@ -177,6 +177,21 @@ def test_the_api_lists_and_records_checks_scoped_to_the_caller(client, tree, sit
     assert EquipmentCheck.objects.count() == 1
 
 
+def test_equipment_never_checked_is_listed_with_no_flag_yet(client, tree, site_staff):
+    equipment(tree.site, site_staff, kind=EquipmentKind.GENERATOR, label="发电机")
+    client.force_login(site_staff)
+    response = client.get(f"/api/v1/sites/{tree.site.code}/equipment")
+    assert response.status_code == 200
+    [item] = response.json()
+    assert (item["last_checked_at"], item["out_of_range"], item["checked_today"]) == (
+        None,
+        None,
+        False,
+    )
+    html = client.get(reverse("sites:equipment", args=[tree.site.code])).content.decode()
+    assert "从未检查" in html
+
+
 @pytest.mark.parametrize("pieces", [1, 6])
 def test_the_equipment_page_runs_a_fixed_number_of_queries(
     client, tree, site_staff, django_assert_num_queries, pieces

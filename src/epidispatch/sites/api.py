@@ -191,7 +191,8 @@ class EquipmentOut(Schema):
     label: str
     last_checked_at: datetime | None = Field(None, alias="last_at")
     last_temperature: Decimal | None = None
-    out_of_range: bool = Field(False, alias="last_out_of_range")
+    #: The latest check's flag; null while the equipment has never been checked.
+    out_of_range: bool | None = Field(None, alias="last_out_of_range")
     checked_today: bool
 
 
