@@ -40,7 +40,7 @@ from epidispatch.screening.models import Sample
 from epidispatch.screening.services import round_create, sample_collect
 from epidispatch.sites.models import Appointment, SiteKind
 from epidispatch.sites.services import session_create
-from epidispatch.supply.models import StockMove
+from epidispatch.supply.models import Lot, StockMove
 from epidispatch.supply.services import aefi_report_file, stock_receive, supply_item_for_product
 from epidispatch.vaccination.models import Dose, VaccineProduct
 from epidispatch.vaccination.services import dose_record
@@ -183,6 +183,7 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
             "newcomer": newcomer,
             "newcomer_number": newcomer_number,
             "dose": dose,
+            "lot_id": Lot.objects.get(number=lot).pk,
             "follow_up": FollowUp.objects.get(dose=dose),
             "aefi": aefi,
             "certificate": certificate,
@@ -417,6 +418,27 @@ CASES: dict[str, Case] = {
         path=lambda s: {"number": s.lot}, refused=False, marks=False, check=_trace_is_empty
     ),
     "GET /supply/moves": Case(query=lambda s: {"holder": s.site.code}),
+    "POST /supply/transfers": Case(
+        body=lambda s: {
+            "source": s.site.code,
+            "target": s.town.code,
+            "lot": s.lot_id,
+            "quantity": 1,
+        },
+        own=(403,),  # ordered by the supply officer, whom a town does not have
+    ),
+    "POST /supply/stocktakes": Case(
+        body=lambda s: {"holder": s.site.code, "lot": s.lot_id, "counted": 3}, own=(201,)
+    ),
+    "POST /supply/write-offs": Case(
+        body=lambda s: {
+            "holder": s.site.code,
+            "lot": s.lot_id,
+            "quantity": 1,
+            "reason": "冷链断链",
+        },
+        own=(201,),
+    ),
     "GET /supply/residents/{resident_id}/lots": Case(**RESIDENT),
     "GET /supply/units/{code}/quality": Case(**TOWN),
     "GET /supply/units/{code}/demand": Case(**TOWN),

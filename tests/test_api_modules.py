@@ -288,3 +288,68 @@ def test_a_paged_list_reads_a_fixed_number_of_queries(
     assert response.status_code == 200
     if "moves" in url:
         assert len(response.json()["items"]) == 6 == StockMove.objects.count()
+
+
+def test_the_supply_officer_transfers_and_the_ledger_refuses_what_it_must(
+    tree, client, officer, staff, stocked_site
+):
+    from epidispatch.supply.models import Lot
+
+    lot = Lot.objects.get(number="202105A")
+    headers = bearer(officer)
+    url = "/api/v1/supply/transfers"
+    body = {"source": tree.county.code, "target": tree.other_site.code, "lot": lot.pk}
+    answer = client.post(url, {**body, "quantity": 4}, "application/json", headers=headers)
+    assert answer.status_code == 201, answer.content
+    moves = answer.json()["moves"]
+    assert [(m["holder"], m["quantity"], m["kind"]) for m in moves] == [
+        (tree.county.code, -4, "allocate"),
+        (tree.other_site.code, 4, "allocate"),
+    ]
+    too_many = client.post(url, {**body, "quantity": 7}, "application/json", headers=headers)
+    assert too_many.status_code == 422 and "6" in too_many.json()["detail"]
+    by_staff = client.post(
+        url,
+        {"source": tree.site.code, "target": tree.county.code, "lot": lot.pk, "quantity": 1},
+        "application/json",
+        headers=bearer(staff),
+    )
+    assert by_staff.status_code in (403, 404)
+    assert StockMove.objects.filter(kind="allocate").count() == 2
+
+
+def test_site_staff_count_and_write_off_their_own_stock(tree, client, staff, stocked_site):
+    from epidispatch.supply.models import Lot, StockBalance
+
+    lot = Lot.objects.get(number="202105A")
+    headers = bearer(staff)
+    counted = client.post(
+        "/api/v1/supply/stocktakes",
+        {"holder": tree.site.code, "lot": lot.pk, "counted": 3, "note": "月末盘点"},
+        "application/json",
+        headers=headers,
+    )
+    assert counted.status_code == 201
+    assert (counted.json()["move"]["kind"], counted.json()["move"]["quantity"]) == ("stocktake", -1)
+    same = client.post(
+        "/api/v1/supply/stocktakes",
+        {"holder": tree.site.code, "lot": lot.pk, "counted": 3},
+        "application/json",
+        headers=headers,
+    )
+    assert same.json() == {"move": None}
+    written_off = client.post(
+        "/api/v1/supply/write-offs",
+        {"holder": tree.site.code, "lot": lot.pk, "quantity": 1, "reason": "安瓿破损"},
+        "application/json",
+        headers=headers,
+    )
+    assert written_off.status_code == 201 and written_off.json()["note"] == "安瓿破损"
+    assert StockBalance.objects.get(holder=tree.site, lot=lot).on_hand == 2
+    store = client.post(
+        "/api/v1/supply/write-offs",
+        {"holder": tree.county.code, "lot": lot.pk, "quantity": 1, "reason": "破损"},
+        "application/json",
+        headers=headers,
+    )
+    assert store.status_code == 404  # the county store lies outside a site's units

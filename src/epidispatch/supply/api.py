@@ -1,13 +1,21 @@
 """Supply in the JSON API (/api/v1/supply/…): stock on hand, the ledger, a lot's trace,
 a resident's lots, demand against stock, the 国家督察 quality figures and the AEFI reports,
-scoped to the caller's units like every read (a unit or record outside them is a 404)."""
+scoped to the caller's units like every read (a unit or record outside them is a 404);
+and the ledger's writes (transfers, stocktakes, write-offs) through its services, which
+check who manages the stock (403) and refuse what the ledger refuses (422). Deliveries
+come in as delivery-note files (`POST /api/v1/imports/stock_receipts`)."""
 
+import contextlib
 from datetime import date, datetime, timedelta
+from typing import Annotated
+from uuid import UUID
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
 
-from epidispatch.core.bounds import Day, RecordId, UnitCode
+from epidispatch.core.bounds import NOTE_MAX, Day, RecordId, UnitCode, text
 from epidispatch.core.paging import CursorQuery, cursor_page
 from epidispatch.orgunits.selectors import unit_for_user
 from epidispatch.registry.selectors import resident_for_user
@@ -16,6 +24,7 @@ from .models import AEFIClassification, AEFISeverity, AEFIStatus, MoveKind
 from .selectors import (
     aefi_report_for,
     aefi_reports_visible_to,
+    lot_get,
     lot_trace_for,
     quality_report,
     resident_lots,
@@ -23,6 +32,7 @@ from .selectors import (
     stock_moves,
     stock_on_hand,
 )
+from .services import MAX_QUANTITY, stock_transfer, stock_write_off, stocktake
 
 router = Router(tags=["supply"])
 
@@ -32,6 +42,7 @@ LIST_LIMIT = 1000
 
 class BalanceOut(Schema):
     holder: str = Field(alias="holder.code")
+    lot_id: int
     item: str = Field(alias="lot.item.name")
     lot: str = Field(alias="lot.number")
     expires_on: date = Field(alias="lot.expires_on")
@@ -68,6 +79,7 @@ def get_lot_trace(request, number: str):
 class MoveOut(Schema):
     id: int
     holder: str = Field(alias="holder.code")
+    lot_id: int
     item: str = Field(alias="lot.item.name")
     lot: str = Field(alias="lot.number")
     kind: MoveKind
@@ -253,3 +265,92 @@ class AEFIReportDetailOut(AEFIReportOut):
 def get_aefi_report(request, report_id: RecordId):
     """One report of your units with its description."""
     return aefi_report_for(request.user, report_id)
+
+
+@contextlib.contextmanager
+def _ledger_errors():
+    """The ledger's refusals as HTTP answers: not yours is 403, invalid is 422 (in Chinese,
+    saying why: not enough stock, an expired lot …)."""
+    try:
+        yield
+    except PermissionDenied as error:
+        raise HttpError(403, str(error) or "Forbidden") from None
+    except ValidationError as error:
+        raise HttpError(422, " ".join(error.messages)) from None
+
+
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+
+
+class TransferIn(Schema):
+    source: UnitCode
+    target: UnitCode
+    lot: RecordId
+    quantity: Quantity
+    note: text(200) = ""
+
+
+class TransferOut(Schema):
+    group: UUID
+    moves: list[MoveOut]
+
+
+@router.post("/transfers", response={201: TransferOut})
+def post_transfer(request, data: TransferIn):
+    """Move stock from a store or site to another (分配 from the county's store, 平级调拨
+    between sites), ordered by the supply officer over both ends: two moves posted
+    together, or 422 with the reason (never below zero, never an expired lot)."""
+    source = unit_for_user(request.user, data.source)
+    target = unit_for_user(request.user, data.target)
+    lot = lot_get(data.lot)
+    with _ledger_errors():
+        group = stock_transfer(
+            source=source, target=target, lot=lot, quantity=data.quantity,
+            by=request.user, note=data.note,
+        )  # fmt: skip
+    moves = stock_moves(request.user).filter(group=group).order_by("quantity")
+    return Status(201, {"group": group, "moves": list(moves)})
+
+
+class StocktakeIn(Schema):
+    holder: UnitCode
+    lot: RecordId
+    counted: Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
+    note: text(200) = ""
+
+
+class StocktakeOut(Schema):
+    #: The difference posted, none when the count equals the ledger.
+    move: MoveOut | None
+
+
+@router.post("/stocktakes", response={201: StocktakeOut})
+def post_stocktake(request, data: StocktakeIn):
+    """A count (盘点) of a lot at a store or site you manage: the difference from the
+    ledger is posted as a move."""
+    holder = unit_for_user(request.user, data.holder)
+    lot = lot_get(data.lot)
+    with _ledger_errors():
+        move = stocktake(
+            holder=holder, lot=lot, counted=data.counted, by=request.user, note=data.note
+        )
+    return Status(201, {"move": move})
+
+
+class WriteOffIn(Schema):
+    holder: UnitCode
+    lot: RecordId
+    quantity: Quantity
+    reason: text(NOTE_MAX)
+
+
+@router.post("/write-offs", response={201: MoveOut})
+def post_write_off(request, data: WriteOffIn):
+    """Wasted or damaged stock (报损) of a store or site you manage, with the reason."""
+    holder = unit_for_user(request.user, data.holder)
+    lot = lot_get(data.lot)
+    with _ledger_errors():
+        move = stock_write_off(
+            holder=holder, lot=lot, quantity=data.quantity, by=request.user, reason=data.reason
+        )
+    return Status(201, move)
