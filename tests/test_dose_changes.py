@@ -4,9 +4,12 @@ else is refused (404 outside their scope, 403 inside it); the change is audited,
 figures move at once, and a change made meanwhile by someone else is never overwritten."""
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from epidispatch.accounts.models import Role
@@ -309,3 +312,48 @@ class TestSiteRegister:
         assert (
             "确保" in response.content.decode() or "输入一个有效的日期" in response.content.decode()
         )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_corrections_from_one_form_store_one_and_refuse_the_other(
+    tree, make_user, staff, person, coronavac
+):
+    """Both saw the same version; under the resident's lock the second finds the dose
+    changed and is refused with the reason, whichever commits first."""
+    dose = give(person, tree.site, staff, coronavac, days_ago=40)
+    dispatcher = make_user(Role.DISPATCHER, tree.county)
+    seen = dose.version
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def correct_to(by, days: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            dose_correct(
+                dose=dose,
+                given_on=dose.given_on - timedelta(days=days),
+                product=coronavac,
+                by=by,
+                reason="日期录错",
+                seen=seen,
+            )
+            outcomes.append("stored")
+        except ValidationError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=correct_to, args=(by, days))
+        for by, days in ((staff, 2), (dispatcher, 5))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["changed", "stored"]
+    assert AuditEntry.objects.filter(action=AuditAction.CORRECT_DOSE).count() == 1
+    assert Dose.objects.get(pk=dose.pk).given_on in {
+        dose.given_on - timedelta(days=2),
+        dose.given_on - timedelta(days=5),
+    }
