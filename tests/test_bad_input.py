@@ -1,5 +1,6 @@
 """Bad input gets a 4xx with a clear message, never a server error (issue 18's probe)."""
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -151,3 +152,25 @@ def test_a_checkpoint_seen_in_the_year_217_is_refused_on_the_page(client, tree, 
     )
     assert response.status_code in (200, 400)
     assert not CheckpointRecord.objects.exists()
+
+
+def _json_body_operations() -> list[str]:
+    from epidispatch.api.api import api
+
+    spec = api.get_openapi_schema()
+    return [
+        path
+        for path, operations in spec["paths"].items()
+        if "application/json"
+        in operations.get("post", {}).get("requestBody", {}).get("content", {})
+    ]
+
+
+@pytest.mark.parametrize("path", _json_body_operations())
+def test_a_form_posted_to_a_json_operation_is_a_400_not_a_server_error(client, bearer, path):
+    """The NUL check has read the form, so the body can no longer be read as JSON: the API
+    answers that it wanted JSON instead of failing."""
+    url = re.sub(r"\{[^}]+\}", "1", path)
+    response = client.post(url, {"note": "x"}, headers=bearer)
+    assert response.status_code == 400, (url, response.content[:200])
+    assert "JSON" in response.json()["detail"]

@@ -4,6 +4,7 @@ Scripts authenticate with `Authorization: Bearer <token>` (epidispatch create_ap
 a logged-in browser session works too, for read-only calls.
 """
 
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Query, Schema
@@ -76,6 +77,16 @@ api = DocumentedAPI(
     urls_namespace="api-v1",
     renderer=ChineseJSONRenderer(),
 )
+
+
+@api.exception_handler(RawPostDataException)
+def form_sent_for_json(request, error):
+    """A form or multipart body sent to an operation that reads JSON: the NUL check
+    (`web.middleware.RejectNulMiddleware`) has already parsed it as a form, so it cannot
+    be read again as JSON. The client is told what to send instead of a server error."""
+    return api.create_response(
+        request, {"detail": str(_("This operation takes a JSON body."))}, status=400
+    )
 
 
 class UnitOut(Schema):
