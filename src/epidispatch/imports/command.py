@@ -45,13 +45,10 @@ class ImportCommand(BaseCommand):
     def handle(self, *args, file: str, as_json: bool, username: str | None, **options):
         path = Path(file)
         user = self._user(username)
+        given = self.import_options(options)
         try:
             batch = import_batch_create(
-                kind=self.kind,
-                path=path,
-                file_name=path.name,
-                user=user,
-                options=self.import_options(options),
+                kind=self.kind, path=path, file_name=path.name, user=user, options=given
             )
         except PermissionDenied as error:
             raise CommandError(str(error)) from None
@@ -67,7 +64,7 @@ class ImportCommand(BaseCommand):
                 bar.update(done - bar.n)
 
         try:
-            summary = import_batch_run(batch, path, progress=progress)
+            summary = import_batch_run(batch, path, progress=progress, options=given)
         except UnreadableFile as error:
             raise CommandError(str(error)) from None
         finally:
@@ -93,9 +90,12 @@ class ImportCommand(BaseCommand):
         if batch.error_report:
             self.stdout.write(_("Rejected rows: %(path)s") % {"path": batch.error_report})
 
-    def import_options(self, options: dict) -> dict[str, str]:
-        """The raw values of the kind's declared options (`kinds.Option`), from the
-        arguments a subclass adds in `add_arguments` (a screening round …)."""
+    def import_options(self, options: dict) -> dict:
+        """What the kind needs beyond the file, from the arguments a subclass adds in
+        `add_arguments`: the raw values of its declared options (`kinds.Option`: a
+        screening round …), which the batch keeps and the import resolves, and any other
+        value the kind reads in `run.options` as given (the key-person list's
+        registration day)."""
         return {}
 
     def _user(self, username: str | None):

@@ -180,8 +180,9 @@ def import_batch_run(
     """Run the import of `batch`; raises UnreadableFile (recorded on the batch) when the
     file cannot be read at all. Any other failure marks the batch failed and re-raises.
 
-    The kind's declared options come from the batch (`import_batch_create`); `options`
-    adds what a caller passes beyond them (the HL7 endpoint's dose source …)."""
+    The kind's declared options come from the batch (`import_batch_create`), resolved;
+    `options` adds what a caller passes beyond them (the HL7 endpoint's dose source …) and
+    never replaces a declared one."""
     return _run(batch, lambda: read_file(path), progress=progress, options=options)
 
 
@@ -204,7 +205,7 @@ def _run(batch, read: Callable[[], Frame], *, progress, options) -> ImportSummar
             progress(done, total)
 
     try:
-        given = {**resolve_options(kind, batch.options, user), **(options or {})}
+        given = {**(options or {}), **resolve_options(kind, batch.options, user)}
         frame = read()
         columns = match_columns(frame.headers, kind)
         run = ImportRun(
