@@ -201,8 +201,8 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
         addresses=f"{name}街1号",
         by=county_staff["control"],
     )
-    # A meeting of the county's series that only this town takes part in, its report
-    # filed and an action item the town owns.
+    # A meeting of the county's series that only this town takes part in; in the meeting
+    # both towns take part in, the town's report filed and an action item the town owns.
     meeting = meeting_create(
         series=county_staff["series"],
         held_at=timezone.now() + timedelta(hours=2),
@@ -212,14 +212,14 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
         by=dispatcher,
     )
     report = report_submit(
-        report=meeting.reports.get(unit=town),
+        report=county_staff["shared_meeting"].reports.get(unit=town),
         progress=f"{name}已接种完毕",
         difficulties="",
         next_measures="",
         by=official,
     )
     item = item_create(
-        meeting=meeting,
+        meeting=county_staff["shared_meeting"],
         decision=f"{name}加快老年人接种",
         deadline=today + timedelta(days=7),
         owner_unit=town,
@@ -314,6 +314,14 @@ def world(tree, make_user, tmp_path, policies, mall_category, settings, immediat
     }
     county_staff["series"] = MeetingSeries.objects.create(
         unit=tree.county, name="县疫苗接种工作调度会议", kind=MeetingKind.DISPATCH
+    )
+    county_staff["shared_meeting"] = meeting_create(
+        series=county_staff["series"],
+        held_at=timezone.now() + timedelta(hours=3),
+        report_deadline=timezone.now() + timedelta(hours=1),
+        participants=[tree.town, tree.other_town],
+        sub_venues="各乡镇视频会议室",
+        by=county_staff["dispatcher"],
     )
     team = Team.objects.create(name="县督导组")
     team.members.add(county_staff["inspector"])
