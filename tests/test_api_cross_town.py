@@ -28,6 +28,7 @@ from epidispatch.api.api import api
 from epidispatch.audit.models import AuditEntry
 from epidispatch.certificates.services import certificate_issue
 from epidispatch.control.models import HealthCheck
+from epidispatch.control.services import area_create
 from epidispatch.core.protection import decrypt
 from epidispatch.dispatch.services import snapshot_take, target_issue
 from epidispatch.fieldwork.models import CheckpointRecord, FollowUp, Visit, VisitOutcome
@@ -35,11 +36,31 @@ from epidispatch.fieldwork.services import visit_record
 from epidispatch.imports.services import import_batch_create, import_batch_run
 from epidispatch.inspection.models import Problem, Rectification, Team
 from epidispatch.inspection.services import PlaceFields, place_save, rectification_submit
+from epidispatch.meetings.models import (
+    ActionItem,
+    MeetingKind,
+    MeetingSeries,
+    ProgressPost,
+    UnitReport,
+)
+from epidispatch.meetings.services import item_create, meeting_create, report_submit
 from epidispatch.registry.services import resident_create
-from epidispatch.screening.models import Sample
-from epidispatch.screening.services import round_create, sample_collect
-from epidispatch.sites.models import Appointment, SiteKind
-from epidispatch.sites.services import session_create
+from epidispatch.screening.models import GroupMember, Sample
+from epidispatch.screening.services import (
+    group_create,
+    group_member_add,
+    round_create,
+    sample_collect,
+)
+from epidispatch.sites.models import Appointment, EquipmentCheck, RosterEntry, SiteKind
+from epidispatch.sites.services import (
+    equipment_add,
+    qualification_record,
+    roster_assign,
+    session_create,
+    staff_create,
+    training_session_create,
+)
 from epidispatch.supply.models import Lot, StockMove
 from epidispatch.supply.services import aefi_report_file, stock_receive, supply_item_for_product
 from epidispatch.vaccination.models import Dose, VaccineProduct
@@ -171,6 +192,61 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
         kind="stock_receipts", path=receipts, file_name=receipts.name, user=staff
     )
     import_batch_run(batch, receipts)
+    dispatcher = county_staff["dispatcher"]
+    area = area_create(
+        unit=town,
+        name=f"{name}封控区",
+        level="high",
+        started_on=today,
+        addresses=f"{name}街1号",
+        by=county_staff["control"],
+    )
+    # A meeting of the county's series that only this town takes part in; in the meeting
+    # both towns take part in, the town's report filed and an action item the town owns.
+    meeting = meeting_create(
+        series=county_staff["series"],
+        held_at=timezone.now() + timedelta(hours=2),
+        report_deadline=timezone.now() + timedelta(hours=1),
+        participants=[town],
+        sub_venues=f"{town.name}视频会议室",
+        by=dispatcher,
+    )
+    report = report_submit(
+        report=county_staff["shared_meeting"].reports.get(unit=town),
+        progress=f"{name}已接种完毕",
+        difficulties="",
+        next_measures="",
+        by=official,
+    )
+    item = item_create(
+        meeting=county_staff["shared_meeting"],
+        decision=f"{name}加快老年人接种",
+        deadline=today + timedelta(days=7),
+        owner_unit=town,
+        by=dispatcher,
+    )
+    group = group_create(
+        unit=town, name=f"{name}冷链从业人员", kind="cold_chain", every_days=7,
+        by=county_staff["screening"],
+    )  # fmt: skip
+    group_member_add(group=group, id_number=number, employer=f"{name}冷库", by=official)
+    staff_member = staff_create(name=f"{name}护士", unit=site, by=dispatcher)
+    qualification_record(
+        staff=staff_member,
+        role="vaccinator",
+        passed_on=today - timedelta(days=30),
+        expires_on=today + timedelta(days=300),
+        by=dispatcher,
+    )
+    roster_assign(
+        staff=staff_member, site=site, role="vaccinator", day=today,
+        starts_at=time(8, 0), ends_at=time(12, 0), by=dispatcher,
+    )  # fmt: skip
+    fridge = equipment_add(site=site, kind="fridge", label=f"{name}1号冰箱", by=dispatcher)
+    training = training_session_create(
+        unit=site, title=f"{name}接种人员培训", role="vaccinator",
+        held_on=today - timedelta(days=30), by=dispatcher,
+    )  # fmt: skip
     return Side(
         label=label,
         town=town,
@@ -195,6 +271,14 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
             "slot": slot,
             "batch": batch,
             "official": official,
+            "area": area,
+            "meeting": meeting,
+            "report": report,
+            "item": item,
+            "group": group,
+            "staff_member": staff_member,
+            "fridge": fridge,
+            "training": training,
         },
     )
 
@@ -228,6 +312,17 @@ def world(tree, make_user, tmp_path, policies, mall_category, settings, immediat
         "category": mall_category,
         "tmp": tmp_path,
     }
+    county_staff["series"] = MeetingSeries.objects.create(
+        unit=tree.county, name="县疫苗接种工作调度会议", kind=MeetingKind.DISPATCH
+    )
+    county_staff["shared_meeting"] = meeting_create(
+        series=county_staff["series"],
+        held_at=timezone.now() + timedelta(hours=3),
+        report_deadline=timezone.now() + timedelta(hours=1),
+        participants=[tree.town, tree.other_town],
+        sub_venues="各乡镇视频会议室",
+        by=county_staff["dispatcher"],
+    )
     team = Team.objects.create(name="县督导组")
     team.members.add(county_staff["inspector"])
     team.units.add(tree.town, tree.other_town)
@@ -479,6 +574,54 @@ CASES: dict[str, Case] = {
     "GET /vaccination/units/{code}/due": Case(**TOWN),
     "GET /accountability/cases": Case(refused=False),
     "GET /accountability/cases/{case_id}": Case(path=lambda s: {"case_id": s.accountability.pk}),
+    "GET /control/units/{code}/areas": Case(**TOWN),
+    "GET /meetings/meetings": Case(refused=False),
+    "GET /meetings/meetings/{meeting_id}/pack": Case(
+        path=lambda s: {"meeting_id": s.meeting.pk},
+        own=(403,),  # the pack is the office's and the leaders', not a town's
+    ),
+    "GET /meetings/reports": Case(refused=False),
+    "POST /meetings/reports/{report_id}": Case(
+        path=lambda s: {"report_id": s.report.pk},
+        body=lambda s: {"progress": "补报：已完成", "next_measures": "继续入户"},
+    ),
+    "GET /meetings/items": Case(refused=False),
+    "GET /meetings/items/{item_id}": Case(path=lambda s: {"item_id": s.item.pk}),
+    "POST /meetings/items/{item_id}/progress": Case(
+        path=lambda s: {"item_id": s.item.pk},
+        files=lambda s: {"note": "已完成入户动员", "attachments": photo()},
+        own=(201,),
+    ),
+    "POST /meetings/items/{item_id}/confirm": Case(
+        path=lambda s: {"item_id": s.item.pk},
+        own=(403,),  # confirmed by the issuing office, never by the owning town
+    ),
+    "GET /screening/groups": Case(refused=False),
+    "GET /screening/groups/{group_id}/members": Case(path=lambda s: {"group_id": s.group.pk}),
+    "POST /screening/groups/{group_id}/members": Case(
+        path=lambda s: {"group_id": s.group.pk},
+        body=lambda s: {"id_number": s.newcomer_number, "employer": "冷库"},
+        own=(201,),
+    ),
+    "GET /sites/training": Case(refused=False),
+    "GET /sites/{code}/equipment": Case(path=_unit("site")),
+    "POST /sites/equipment/{equipment_id}/checks": Case(
+        path=lambda s: {"equipment_id": s.fridge.pk},
+        body=lambda s: {"working": True, "temperature": "5.0"},
+        own=(201,),
+    ),
+    "GET /sites/{code}/roster": Case(path=_unit("site")),
+    "POST /sites/{code}/roster": Case(
+        path=_unit("site"),
+        body=lambda s: {
+            "staff_id": s.staff_member.pk,
+            "role": "vaccinator",
+            "day": timezone.localdate().isoformat(),
+            "starts_at": "13:00",
+            "ends_at": "17:00",
+        },
+        own=(201,),
+    ),
 }
 
 
@@ -495,13 +638,18 @@ OPERATIONS = _operations()
 
 #: The records a write may create or change, counted before and after town B's request.
 WRITTEN = (Visit, CheckpointRecord, HealthCheck, Rectification, Sample, Appointment, Dose,
-           StockMove, AuditEntry)  # fmt: skip
+           StockMove, ProgressPost, GroupMember, RosterEntry, EquipmentCheck,
+           AuditEntry)  # fmt: skip
 
 
 def _footprint(world) -> dict:
     counts = {model.__name__: model.objects.count() for model in WRITTEN}
     counts["follow_ups_done"] = FollowUp.objects.exclude(outcome="").count()
     counts["rectifications"] = list(Rectification.objects.values_list("outcome", flat=True))
+    counts["reports"] = list(
+        UnitReport.objects.order_by("pk").values_list("progress", "next_measures", "submitted_at")
+    )
+    counts["items"] = list(ActionItem.objects.order_by("pk").values_list("state", "closed_at"))
     return counts
 
 
