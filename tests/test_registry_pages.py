@@ -527,12 +527,20 @@ def test_unit_page_links_to_the_registry_pages(tree, official, make_user, client
 def test_only_dispatchers_officials_and_supply_officers_may_upload(
     tree, make_user, tmp_path, client
 ):
+    """Dose files, that is: a grid worker uploads only the files of what they keep (the
+    households and key-group members of their grid), so the form refuses the dose kind; a
+    leader uploads nothing."""
     path = write_dose_file(tmp_path / "grid.csv", [("张三", id_number(1), "2021-05-01")])
-    for role, unit in ((Role.GRID_WORKER, tree.grid), (Role.LEADER, tree.county)):
-        client.force_login(make_user(role, unit))
-        assert 'type="file"' not in page_of(client.get("/imports/"))
-        with path.open("rb") as handle:
-            assert client.post("/imports/", {"kind": "doses", "file": handle}).status_code == 403
+    client.force_login(make_user(Role.LEADER, tree.county))
+    assert 'type="file"' not in page_of(client.get("/imports/"))
+    with path.open("rb") as handle:
+        assert client.post("/imports/", {"kind": "doses", "file": handle}).status_code == 403
+    client.force_login(make_user(Role.GRID_WORKER, tree.grid))
+    assert 'value="doses"' not in page_of(client.get("/imports/"))
+    with path.open("rb") as handle:
+        refused = client.post("/imports/", {"kind": "doses", "file": handle})
+    assert refused.status_code == 200
+    assert 'class="errorlist' in refused.content.decode()
     assert not ImportBatch.objects.exists()
     client.force_login(make_user(Role.SUPPLY_OFFICER, tree.county))
     assert 'type="file"' in page_of(client.get("/imports/"))
