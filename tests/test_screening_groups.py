@@ -112,6 +112,8 @@ def sampled(tree, members, officer):
             tube_result_record(
                 tube=tube, result=result, tested_at=at(day, 15), lab="县疾控", by=officer
             )
+            # reported an hour after the test, on the day (the service stamps "now")
+            Tube.objects.filter(pk=tube.pk).update(reported_at=at(day, 16))
     return rounds
 
 
@@ -129,6 +131,31 @@ def test_members_are_due_or_overdue_from_their_last_negative_sample(group, sampl
     [figures] = groups_figures(officer, AS_OF)
     assert (figures.members, figures.overdue, figures.due, figures.awaiting, figures.current) == (
         7, 3, 2, 1, 1)  # fmt: skip
+
+
+def test_a_past_day_uses_only_the_results_reported_by_its_end(group, sampled, officer):
+    """Results that arrived after a day do not change that day's states: A's negative of
+    04-02 and H's positive of 04-03 are reported on 04-05 (after AS_OF), E's pending tube
+    of 04-03 gets a negative reported on 04-05 too. On AS_OF the three wait for a result;
+    on 04-05 the results count."""
+    late = at(date(2022, 4, 5), 10)
+    Tube.objects.filter(barcode__in=["N3", "P2"]).update(reported_at=late)
+    tube = Tube.objects.get(barcode="P1")
+    tube_result_record(
+        tube=tube, result="negative", tested_at=at(date(2022, 4, 3), 15), lab="县疾控", by=officer
+    )
+    Tube.objects.filter(pk=tube.pk).update(reported_at=late)
+    assert _states(officer, group, AS_OF) == {
+        **STATES, "A": "awaiting", "E": "awaiting", "H": "awaiting"}  # fmt: skip
+    [figures] = groups_figures(officer, AS_OF)
+    assert (figures.overdue, figures.due, figures.awaiting, figures.current) == (2, 2, 3, 0)
+    # the day before: A's sample of 04-02 waits for its result; E and H as before
+    assert _states(officer, group, date(2022, 4, 2)) == {**STATES_0402, "A": "awaiting"}
+    # the day the results arrive: they count (A tested 04-02 is due again on 04-05)
+    on_0405 = _states(officer, group, date(2022, 4, 5))
+    assert (on_0405["A"], on_0405["E"], on_0405["H"]) == ("due", "current", "overdue")
+    rows = {r.member.resident.name: r for r in group_member_rows(officer, group, AS_OF)}
+    assert rows["居民01"].last_negative is None and rows["居民01"].due_on == date(2022, 3, 1)
 
 
 def test_the_list_puts_the_overdue_first_with_the_day_each_test_is_due(group, sampled, officer):

@@ -360,11 +360,13 @@ def _day_end(day: date) -> datetime:
 def _members_on(day: date, groups):
     """The members of `groups` on `day` (joined by then, not yet left), each with the time
     of their last negative sample and of their latest sample still without a result, up
-    to that day: two index probes a member (samples by resident)."""
+    to that day: two index probes a member (samples by resident). A past day sees only
+    what was known by its end: a result reported later is still pending on that day."""
     end = _day_end(day)
     samples = Sample.objects.filter(resident_id=OuterRef("resident_id"), collected_at__lt=end)
-    negative = samples.filter(tube__result=Result.NEGATIVE).order_by("-collected_at")
-    pending = samples.filter(tube__result="").order_by("-collected_at")
+    known = Q(tube__reported_at__lt=end) & ~Q(tube__result="")
+    negative = samples.filter(known, tube__result=Result.NEGATIVE).order_by("-collected_at")
+    pending = samples.exclude(known).order_by("-collected_at")
     return (
         GroupMember.objects.filter(group__in=groups, joined_on__lte=day)
         .filter(Q(left_on__isnull=True) | Q(left_on__gt=day))
