@@ -32,8 +32,10 @@ import platform
 import random
 import sys
 import time
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
@@ -268,6 +270,126 @@ def raw_group_by(screening_round, unit) -> dict:
     return {"target": target, "sampled": sum(r[1] for r in rows), "grids": len(rows)}
 
 
+#: (stage, depth) of the two imports in the order they run; depth 1 is inside the stage
+#: above (the stage clock of bench/import_doses.py wraps each where it is looked up).
+SAMPLE_STAGES = [
+    ("import_batch_create", 0),
+    ("read_file", 0),
+    ("_checked_cells", 0),
+    ("_samples_check", 0),
+    ("check_id_numbers", 1),
+    ("lookup_digests", 1),
+    ("_drop_rejected", 0),
+    ("_samples_write", 0),
+    ("_samples_against_stored", 1),
+    ("_stored_tubes", 1),
+    ("_stored_samples", 1),
+    ("_once_per_round", 1),
+    ("_samples_store", 1),
+    ("_with_residents", 1),
+    ("_tubes_store", 1),
+    ("insert_frame(Tube)", 1),
+    ("insert_frame(Sample)", 1),
+    ("references_lock(Sample)", 1),
+    ("_mark_sampled", 1),
+    ("areas_refresh", 1),
+    ("_common_paths_refresh", 1),
+    ("_analyze", 1),
+    ("_finish", 0),
+    ("commit", 0),
+]
+RESULT_STAGES = [
+    ("import_batch_create", 0),
+    ("read_file", 0),
+    ("_checked_cells", 0),
+    ("_results_check", 0),
+    ("_drop_rejected", 0),
+    ("_results_write", 0),
+    ("_locked_tubes", 1),
+    ("results_store", 1),
+    ("_tubes_update", 1),
+    ("areas_refresh", 1),
+    ("targets_refresh", 1),
+    ("test_results_reported", 1),
+    ("_finish", 0),
+    ("commit", 0),
+]
+
+
+def instrument():
+    """A stage clock around the screening imports' functions (bench/import_doses.py's)."""
+    from django.db import transaction
+
+    from epidispatch.core import bulk, protection
+    from epidispatch.imports import services as framework
+    from epidispatch.screening import imports, services
+
+    sys.path.insert(0, str(REPO / "bench"))
+    from import_doses import StageClock, _TransactionProxy
+
+    clock = StageClock()
+    by_model = lambda name: lambda model, *a, **k: f"{name}({model.__name__})"  # noqa: E731
+    for attribute in (
+        "_samples_check", "check_id_numbers", "_samples_against_stored", "_stored_tubes",
+        "_stored_samples", "_once_per_round", "_samples_store", "_with_residents",
+        "_tubes_store", "_mark_sampled", "areas_refresh", "_common_paths_refresh", "_analyze",
+        "_results_check", "_results_write", "_locked_tubes", "results_store",
+    ):  # fmt: skip
+        clock.wrap(imports, attribute)
+    # the file kinds hold their check and write functions themselves (frozen dataclasses)
+    for kind, attribute, name in (
+        (imports.SAMPLES, "check_frame", "_samples_check"),
+        (imports.SAMPLES, "write", "_samples_write"),
+        (imports.RESULTS, "check_frame", "_results_check"),
+        (imports.RESULTS, "write", "_results_write"),
+    ):
+        holder = SimpleNamespace(function=getattr(kind, attribute))
+        clock.wrap(holder, "function", lambda *a, name=name, **k: name)
+        object.__setattr__(kind, attribute, holder.function)
+    for attribute in ("_tubes_update", "areas_refresh", "targets_refresh"):
+        clock.wrap(services, attribute)
+    clock.wrap(services.test_results_reported, "send", lambda *a, **k: "test_results_reported")
+    for attribute in (
+        "read_file", "_checked_cells", "_drop_rejected", "_finish", "import_batch_create",
+    ):  # fmt: skip
+        clock.wrap(framework, attribute)
+    clock.wrap(protection, "lookup_digests")
+    for name in ("insert_frame", "references_lock"):
+        clock.wrap(bulk, name, by_model(name))
+
+    original_atomic = framework.transaction.atomic
+
+    @contextmanager
+    def timed_atomic(*args, **kwargs):
+        outermost = not transaction.get_connection().in_atomic_block
+        with original_atomic(*args, **kwargs):
+            yield
+            exiting = time.perf_counter()
+        if outermost:
+            clock.seconds["commit"] += time.perf_counter() - exiting
+            clock.calls["commit"] += 1
+
+    framework.transaction = _TransactionProxy(timed_atomic)
+    return clock
+
+
+def stage_table(stages, seconds: dict, calls: dict, total: float) -> list[str]:
+    lines = ["| stage | s | share | calls |", "|---|---:|---:|---:|"]
+    counted = 0.0
+    for name, depth in stages:
+        if name not in calls:
+            continue
+        if depth == 0:
+            counted += seconds[name]
+        label = ("&nbsp;&nbsp;↳ " if depth else "") + f"`{name}`"
+        lines.append(
+            f"| {label} | {seconds[name]:.2f} | {seconds[name] / total:.0%} | {calls[name]} |"
+        )
+    lines.append(f"| other (outside the stages) | {total - counted:.2f} | "
+                 f"{(total - counted) / total:.0%} | |")  # fmt: skip
+    return lines
+
+
 def timed(function, requests: int) -> list[float]:
     for _ in range(3):
         function()
@@ -314,18 +436,30 @@ def main(argv=None) -> int:
     folder = Path(os.environ["EPIDISPATCH_DATA_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     samples_path, sample_rows, results_path, result_rows = write_files(residents, folder, args.pool)
+    clock = instrument()
     copy_samples = bare_copy(samples_path, 6)
+    clock.reset()
     start = time.perf_counter()
     summary = samples_import(screening_round, samples_path)
     samples_s = time.perf_counter() - start
+    sample_stages = stage_table(SAMPLE_STAGES, clock.seconds, clock.calls, samples_s)
     assert summary.stored == sample_rows, summary.counts()
     say(f"samples: {sample_rows:,} rows in {samples_s:.1f} s (bare COPY {copy_samples:.2f} s)")
+    print("\n".join(sample_stages), flush=True)
     copy_results = bare_copy(results_path, 4)
+    clock.reset()
     start = time.perf_counter()
     summary = results_import(screening_round, results_path)
     results_s = time.perf_counter() - start
+    result_stages = stage_table(RESULT_STAGES, clock.seconds, clock.calls, results_s)
     assert summary.stored == result_rows, summary.counts()
     say(f"results: {result_rows:,} rows in {results_s:.1f} s (bare COPY {copy_results:.2f} s)")
+    print("\n".join(result_stages), flush=True)
+    start = time.perf_counter()
+    again = samples_import(screening_round, samples_path)
+    again_s = time.perf_counter() - start
+    assert again.stored == 0 and again.unchanged == sample_rows, again.counts()
+    say(f"samples again: {sample_rows:,} rows unchanged in {again_s:.1f} s")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     town = OrgUnit.objects.filter(kind="town").order_by("code").first()
@@ -349,6 +483,7 @@ def main(argv=None) -> int:
     report = render(
         args, sample_rows, result_rows, samples_s, copy_samples, results_s, copy_results,
         create_s, screening_round.target_size, reads, load_before, setup,
+        sample_stages, result_stages, again_s,
     )  # fmt: skip
     print(report)
     if not args.no_results:
@@ -357,7 +492,8 @@ def main(argv=None) -> int:
 
 
 def render(args, sample_rows, result_rows, samples_s, copy_samples, results_s, copy_results,
-           create_s, target, reads, load_before, setup) -> str:  # fmt: skip
+           create_s, target, reads, load_before, setup, sample_stages, result_stages,
+           again_s) -> str:  # fmt: skip
     rate = sample_rows / samples_s
     lines = [
         SECTION_START,
@@ -377,6 +513,17 @@ def render(args, sample_rows, result_rows, samples_s, copy_samples, results_s, c
         f"{samples_s / copy_samples:.0f}× |",
         f"| results | {result_rows:,} | {results_s:.1f} | {result_rows / results_s:,.0f} | "
         f"{copy_results:.2f} | {results_s / copy_results:.0f}× |",
+        "",
+        f"The same sample file imported again: every row unchanged, nothing written, in "
+        f"{again_s:.1f} s ({sample_rows / again_s:,.0f} rows/s).",
+        "",
+        "Stages of the sample import (wall seconds; ↳ inside the stage above):",
+        "",
+        *sample_stages,
+        "",
+        "Stages of the result import:",
+        "",
+        *result_stages,
         "",
         "| coverage of | n | p50 ms | p95 ms | GROUP BY p50 ms | GROUP BY p95 ms | speed-up |",
         "|---|---|---|---|---|---|---|",

@@ -30,6 +30,7 @@ from epidispatch.imports.kinds import ROW, Column, FileKind, Option, RowProblem,
 from epidispatch.imports.reports import ImportSummary
 from epidispatch.imports.services import import_batch_create, import_batch_run
 from epidispatch.imports.tables import UnreadableFile
+from epidispatch.orgunits.models import PATH_SEPARATOR
 from epidispatch.registry.models import Resident
 
 from .models import (
@@ -271,11 +272,14 @@ def _sample_rows(data: pl.DataFrame, screening_round) -> pl.DataFrame:
     )
     rows = rows.rename({"capacity_text": "capacity_given"})
     valid = rows.filter(pl.col("problem").is_null())
-    numbers = valid.get_column("id_number").unique().to_list()
-    digests = dict(zip(numbers, protection.lookup_digests(numbers), strict=True))
-    return rows.with_columns(
-        digest=pl.col("id_number").replace_strict(digests, default=None, return_dtype=pl.String)
-    ).drop("id_text", "collected_text", "id_problem")
+    numbers = valid.get_column("id_number").unique()
+    digests = pl.DataFrame(
+        {"id_number": numbers, "digest": protection.lookup_digests(numbers.to_list())},
+        schema={"id_number": pl.String, "digest": pl.String},
+    )
+    return rows.join(digests, on="id_number", how="left", maintain_order="left").drop(
+        "id_text", "collected_text", "id_problem"
+    )
 
 
 def _samples_against_stored(rows: pl.DataFrame, screening_round, summary) -> pl.DataFrame:
@@ -451,10 +455,14 @@ def _samples_store(rows: pl.DataFrame, screening_round, by) -> None:
         tube_paths=new_paths | _common_paths_refresh(rows),
     )
     if connection.vendor == "postgresql" and rows.height >= bulk.KEY_TABLE_FROM:
-        # The planner must know a big file's tubes and samples are there, or the lab file
-        # that follows joins them as if the tables were empty (nested loops over each).
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {Tube._meta.db_table}, {Sample._meta.db_table}")
+        _analyze()
+
+
+def _analyze() -> None:
+    """The planner must know a big file's tubes and samples are there, or the lab file
+    that follows joins them as if the tables were empty (nested loops over each)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Tube._meta.db_table}, {Sample._meta.db_table}")
 
 
 def _common_paths_refresh(rows: pl.DataFrame) -> set[str]:
@@ -525,9 +533,7 @@ def _tubes_store(rows: pl.DataFrame, screening_round) -> tuple[pl.DataFrame, set
         pl.col("collected_at").max().alias("last_at"),
         pl.col("target_grid_path").drop_nulls().unique().alias("paths"),
     )
-    new = per_tube.filter(pl.col("tube_id").is_null()).with_columns(
-        common_path=pl.col("paths").map_elements(common_path, return_dtype=pl.String)
-    )
+    new = _with_common_paths(per_tube.filter(pl.col("tube_id").is_null()))
     full = pl.col("added") >= pl.col("capacity")
     bulk.insert_frame(
         Tube,
@@ -555,6 +561,30 @@ def _tubes_store(rows: pl.DataFrame, screening_round) -> tuple[pl.DataFrame, set
         "barcode", pl.col("tube_id").alias("_tube_id")
     )
     return ids, set(new.get_column("common_path").unique().to_list())
+
+
+def _with_common_paths(tubes: pl.DataFrame) -> pl.DataFrame:
+    """`common_path` of each tube from the distinct target `paths` of its people: a tube
+    of one grid (most) is its grid, one of none is "", only the others go through
+    `common_path` one by one."""
+    count = pl.col("paths").list.len()
+    tubes = tubes.with_columns(pl.col("paths").list.filter(pl.element() != "")).with_columns(
+        common_path=pl.when(count == 0)
+        .then(pl.lit(""))
+        .when(count == 1)
+        .then(pl.col("paths").list.first().str.strip_chars_end(PATH_SEPARATOR) + PATH_SEPARATOR)
+    )
+    several = tubes.filter(count > 1)
+    if several.is_empty():
+        return tubes
+    return pl.concat(
+        [
+            tubes.filter(count <= 1),
+            several.with_columns(
+                common_path=pl.col("paths").map_elements(common_path, return_dtype=pl.String)
+            ),
+        ]
+    )
 
 
 def _mark_sampled(screening_round, resident_ids: list[int]) -> list[str]:

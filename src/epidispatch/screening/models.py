@@ -82,7 +82,8 @@ class RoundTarget(models.Model):
     """A person on a round's target list, with the grid they lived in at creation.
 
     Its flags change as samples and results arrive; the table keeps free space in its
-    pages (fillfactor, migration 0002) so those updates touch no index (HOT updates)."""
+    pages (fillfactor 45, migrations 0002 and 0005) so those updates touch no index (HOT
+    updates), even when a sample file marks every person of a page in one transaction."""
 
     round = models.ForeignKey(
         ScreeningRound,
