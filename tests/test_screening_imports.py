@@ -5,6 +5,7 @@ import json
 
 import openpyxl
 import pytest
+from django.db import connection
 
 from epidispatch.imports.tables import UnreadableFile
 from epidispatch.screening.imports import results_import, samples_import
@@ -88,6 +89,32 @@ def test_reimporting_the_same_files_changes_nothing(county_round, tmp_path):
     assert (again.stored, again.unchanged, again.rejected) == (0, 3, 0)
     assert list(Tube.objects.order_by("id").values()) == before
     assert Sample.objects.count() == 19
+
+
+def test_marking_people_sampled_and_storing_results_touch_no_index(county_round, tmp_path):
+    """The target list and the tubes keep half of each page free (migration 0005), so the
+    flags a sample file sets and the results a lab file stores are HOT updates: the new
+    row version stays in its page and no index gets an entry (counted by PostgreSQL for
+    the test's transaction)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class "
+            "WHERE relname IN ('screening_roundtarget', 'screening_tube') ORDER BY relname"
+        )
+        assert cursor.fetchall() == [
+            ("screening_roundtarget", ["fillfactor=45"]),
+            ("screening_tube", ["fillfactor=50"]),
+        ]
+    samples_import(county_round, _samples(tmp_path, sample_rows()))
+    results_import(county_round, _results(tmp_path, result_rows(RESULTS)))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+            "WHERE relname IN ('screening_roundtarget', 'screening_tube') ORDER BY relname"
+        )
+        updates = {name: (total, hot) for name, total, hot in cursor.fetchall()}
+    assert updates["screening_roundtarget"][0] > 0 and updates["screening_tube"][0] > 0
+    assert all(total == hot for total, hot in updates.values()), updates
 
 
 def test_rows_beyond_a_tubes_capacity_are_rejected(county_round, tmp_path):

@@ -721,17 +721,28 @@ def _locked_tubes(screening_round, barcodes: list[str]) -> dict[str, SimpleNames
     """The round's tubes with these barcodes, locked, as plain records (a lab file of
     100,000 tubes builds no model instance: the rows come as tuples)."""
     tubes = {}
-    for start in range(0, len(barcodes), CHUNK):
-        for values in (
-            Tube.objects.select_for_update()
-            .filter(round=screening_round, barcode__in=barcodes[start : start + CHUNK])
-            .order_by("id")
-            .values_list(*LOCKED_FIELDS)
-        ):
+    round_tubes = Tube.objects.select_for_update().filter(round=screening_round).order_by("id")
+    if connection.vendor == "postgresql" and len(barcodes) >= bulk.KEY_TABLE_FROM:
+        # one statement through a key table rather than a query per 10,000 barcodes
+        with bulk.key_table(barcodes, "text") as keys:
+            condition = RawSQL(f"SELECT key FROM {keys}", [])
+            chunks = [round_tubes.filter(barcode__in=condition).values_list(*LOCKED_FIELDS)]
+            _remember(tubes, chunks)
+        return tubes
+    chunks = (
+        round_tubes.filter(barcode__in=barcodes[start : start + CHUNK]).values_list(*LOCKED_FIELDS)
+        for start in range(0, len(barcodes), CHUNK)
+    )
+    _remember(tubes, chunks)
+    return tubes
+
+
+def _remember(tubes: dict, chunks) -> None:
+    for chunk in chunks:
+        for values in chunk:
             tube = SimpleNamespace(**dict(zip(LOCKED_FIELDS, values, strict=True)))
             tube.pk = tube.id
             tubes[tube.barcode] = tube
-    return tubes
 
 
 SAMPLES = register(
