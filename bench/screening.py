@@ -46,25 +46,61 @@ SECTION_START = "<!-- bench:screening -->"
 SECTION_END = "<!-- /bench:screening -->"
 #: What the figures mean, written after profiling a run (kept in the section on a re-run).
 NOTES = """
-Where the import's time goes (cProfile and per-statement timings of a 200,000-resident run,
-2026-12-02): checking the file in polars and hashing the ID numbers (HMAC), the COPY of the
-rows into `screening_sample` (4 indexes, two on 64-character digests, and 4 deferred
-foreign keys checked at COMMIT) and `screening_tube`, marking the target list sampled, and
-the COMMIT's WAL flush. The bare COPY writes a temporary table: no WAL, no index, no
-constraint, so the ratio is the cost of a durable, checked, indexed import.
+Run as `/work/notes/b .venv/bin/python bench/screening.py --residents 1000000` (what the
+make target runs). The stage tables time each function of the importer where it is looked
+up (the stage clock of bench/import_doses.py); ↳ rows are inside the stage above them.
 
-Fixed this round after profiling: the target list and the stored tubes and samples are
-copied out of PostgreSQL (`COPY (SELECT …) TO STDOUT` into polars) or read through a key
-table, never fetched row by row (the whole round's targets went through the ORM); marking
-people sampled adds them to their grid's figures in the same statement (an UPDATE …
-RETURNING folded into the per-grid counters) instead of regrouping the whole round; the
-(round, target path) sample index, read by nothing, is dropped; ID numbers are masked in
-polars. The lab file had a cliff: right after a sample import the planner's statistics
-still said the tube table was empty, and the UPDATE from the results' unindexed temporary
-table ran as a nested loop (20,000 tubes took 29 s, 100,000 would take minutes); a big
-sample file now analyses what it wrote, the temporary table is indexed and analysed, and
-the tubes are read as tuples rather than model instances. Results reach control's records
-(people under measures) in one batch per file, narrowed in SQL.
+**Why 50,000 sample rows/s is out of reach here.** 969,954 rows at 50,000 rows/s is 19.4 s
+for everything. PostgreSQL's share alone is more: in the run above the COPY into
+`screening_sample` (`insert_frame(Sample)`) took 27.9 s, marking the target list 8.5 s,
+locking the 969,954 referenced residents FOR KEY SHARE 3.7 s; in an earlier run the same
+day on a quieter machine (06:05 UTC, 38.3 s in all, bare COPY 1.14 s) they were 17.7, 6.5
+and 2.0 s, with the HMAC of the ID numbers at 2.6 s (4.7 s above: the same pure-Python
+work, so this machine ran at about half speed during the recorded run, also seen in the
+GROUP BY baseline, 1.5 s at 03:53 and 3.8 s now). Compare runs by their ratio to the bare
+COPY: samples 59× before this round, 34× and 40× after; results 133× before, 105× after.
+
+What the sample table's indexes cost (`/work/notes/b psql -h 127.0.0.1 -U postgres -d
+bench_screening -f bench/screening_sample_indexes.sql`, 969,954 rows of this run copied
+into copies of the table without foreign keys, CHECKPOINT before each; 06:12 UTC load
+under 2, and 06:44 UTC load 2.1, seconds):
+
+| indexes of the copy | 06:12 | 06:44 |
+|---|---:|---:|
+| as migrated: pk, unique (tube, digest), (round, digest), resident | 15.0, 15.4 | 23.6, 17.0 |
+| pk, tube, resident: no digest index | 6.2 | 11.2 |
+| pk, unique (round, digest, tube), tube, resident: rows as imported | 14.6 | 26.9 |
+| the same, rows in digest order | 15.8 | 23.2 |
+| pk, unique (tube, digest), round, hash (digest), resident | | 14.5 |
+
+The (round, digest) index, which the once-per-round rule and the re-import read, costs
+8–12 s by itself: random 64-character keys, a 100 MB index against Debian's 128 MB of
+shared buffers. The row order does not help (the unique (tube, digest) index is already
+filled in order, as the file lists people tube by tube), nor does merging the two digest
+indexes. A hash index on the digest with a plain round index saved about 15–40 % of the
+COPY in one run; a 32-byte bytea digest would halve the key. Neither is done: both change
+the column or index every screening query of a person reads (and the SQLite demo). And
+even with no digest index at all the budget does not hold: on the quiet machine the COPY
+(6.2 s), the marking (6.5 s) and the lock (2.0 s) leave under 5 s of the 19.4 s for
+reading, checking, hashing and matching a million rows, which took about 12 s at 06:05.
+
+Fixed this round: the target list's pages are 45 % full (was 70 %) and the tubes' 50 %
+(was 100 %), migration 0005, so that marking a sample file's people sampled and storing a
+lab file's results are HOT updates (no index entry). At 70 % only 43 % of the marking
+updates were HOT (`/work/notes/b psql -h 127.0.0.1 -U postgres -d bench_screening -f
+bench/screening_target_fillfactor.sql`, 06:46 UTC, load 1.6: marking 969,954 people took
+19.2 s at fillfactor 70 and 5.6 s at 45, all HOT, the indexes 161 MB against 80 MB after
+it; writing the target list took 6.8 s and 8.0 s, which `round_create` pays). The digests
+are joined to the rows instead of mapped through a dict, the common path of a one-grid
+tube is computed in polars, and the lab file's tubes are locked in one statement through
+a key table.
+
+Earlier rounds: the target list and the stored tubes and samples are copied out of
+PostgreSQL (`COPY (SELECT …) TO STDOUT` into polars) or read through a key table; marking
+people sampled adds them to their grid's figures in the same statement; the (round,
+target path) sample index is dropped; a big sample file analyses what it wrote, so the
+lab file that follows does not join as if the tables were empty; results reach control's
+records in one batch per file.
 
 Coverage reads per-place figures (`RoundArea`: people per grid, tubes per the deepest unit
 holding all their people), so the city sums about 2,400 rows whatever the population; the
