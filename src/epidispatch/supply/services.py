@@ -408,7 +408,7 @@ def pack_check(*, code: str, on: date, product: VaccineProduct | None = None) ->
     return package
 
 
-def dose_administer(sender, *, dose: Dose, by, **kwargs) -> StockMove | None:
+def dose_administer(sender, *, dose: Dose, by, note: str = "", **kwargs) -> StockMove | None:
     """Receiver of `dose_recorded`: check the pack the site used and take the dose out of
     the site's stock of its lot (接种出库). A refusal rolls the dose back with it."""
     lot = None
@@ -435,7 +435,9 @@ def dose_administer(sender, *, dose: Dose, by, **kwargs) -> StockMove | None:
         )
     site = OrgUnit.objects.get(pk=dose.site_id)
     balance = _lock([(site, lot)])[(site.pk, lot.pk)]
-    return _post(balance, kind=MoveKind.ADMINISTER, quantity=-1, dose_id=dose.pk, by=by)
+    return _post(
+        balance, kind=MoveKind.ADMINISTER, quantity=-1, dose_id=dose.pk, by=by, note=note[:200]
+    )
 
 
 def doses_imported_administer(sender, *, batch, **kwargs) -> int:
@@ -504,6 +506,11 @@ def _administer_reverse(dose: Dose, note: str) -> None:
     _post(balance, kind=MoveKind.REVERSAL, quantity=1, reverses=move, note=note[:200])
 
 
+#: The note of the moves a corrected lot number or trace code posts: a dose's original
+#: administered move carries none (`one_administered_move_per_dose`).
+CORRECTED = "更正"
+
+
 def dose_repack(sender, *, dose: Dose, by, **kwargs) -> StockMove | None:
     """Receiver of `dose_pack_changed`: a dose's lot number or trace code was corrected.
     The dose goes back into the stock it was taken from; then the pack named now is
@@ -511,14 +518,14 @@ def dose_repack(sender, *, dose: Dose, by, **kwargs) -> StockMove | None:
     named, not expired, not used up) and the dose leaves that lot's stock. A dose of a file
     or from elsewhere may carry a code the ledger never received (the file is the record),
     but never a malformed one (国家督察: 追溯码格式错误). A refusal rolls the correction back."""
-    _administer_reverse(dose, _("dose corrected"))
+    _administer_reverse(dose, CORRECTED)
     code = dose.trace_code
     known = bool(code) and (
         trace_code_is_wellformed(code)
         and Package.objects.filter(code=pack_code_parse(code).code).exists()
     )
     if dose.source == DoseSource.SITE or known or not code:
-        return dose_administer(sender, dose=dose, by=by)
+        return dose_administer(sender, dose=dose, by=by, note=CORRECTED)
     if not trace_code_is_wellformed(code):
         raise ValidationError(
             _("%(code)s is not a trace code: 20 digits, or a GS1 code of one pack.")
