@@ -147,5 +147,5 @@ def test_the_bulletin_reads_a_fixed_number_of_queries(
         assert client.get(f"{URL}/bulletins", headers=headers).status_code == 200
 
 
-BULLETIN_QUERIES = 10
+BULLETIN_QUERIES = 9
 LIST_QUERIES = 4

@@ -48,7 +48,7 @@ def homes(tree, worker, make_user):
 
 
 def test_households_are_listed_with_their_members_masked(tree, client, worker, homes):
-    response = client.get(f"{URL}/households", {"under": tree.town.code}, headers=bearer(worker))
+    response = client.get(f"{URL}/households", {"under": tree.grid.code}, headers=bearer(worker))
     assert response.status_code == 200, response.content
     items = response.json()["items"]
     assert [(h["address"], h["grid"]) for h in items] == [
@@ -67,7 +67,7 @@ def test_households_are_listed_with_their_members_masked(tree, client, worker, h
 
 def test_another_towns_households_are_neither_listed_nor_read(tree, client, worker, homes):
     headers = bearer(worker)
-    assert client.get(f"{URL}/households", {"under": tree.other_town.code},
+    assert client.get(f"{URL}/households", {"under": tree.other_grid.code},
                       headers=headers).status_code == 404  # fmt: skip
     far = homes["far"][0].household.household_id
     assert client.get(f"{URL}/households/{far}", headers=headers).status_code == 404
