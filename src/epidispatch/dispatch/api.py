@@ -201,7 +201,7 @@ class SnapshotTotalsOut(FiguresOut):
     doses_added: int
 
 
-class PlaceOut(Schema):
+class RankingPlaceOut(Schema):
     group: RankingGroup
     measure: RankingMeasure
     numerator: int
@@ -218,7 +218,7 @@ class UnitSnapshotOut(Schema):
     totals: SnapshotTotalsOut
     bands: list[BandSnapshotOut]
     #: The unit's places in that day's rankings (none for a unit that is not ranked).
-    places: list[PlaceOut]
+    places: list[RankingPlaceOut]
 
 
 @router.get("/snapshots/{day}/units/{code}", response=UnitSnapshotOut)

@@ -69,7 +69,7 @@ def list_residents(request, filters: Query[ResidentFilters]):
     return cursor_page(residents, cursor=filters.cursor, limit=filters.limit)
 
 
-class DoseOut(Schema):
+class ResidentDoseOut(Schema):
     id: int
     dose_number: int
     product: str = Field(alias="product.code")
@@ -85,7 +85,7 @@ class DoseOut(Schema):
 
 
 class ResidentDetailOut(ResidentOut):
-    doses: list[DoseOut]
+    doses: list[ResidentDoseOut]
     #: The resident's household (`/registry/households/{id}`), null when not recorded.
     household: int | None
 
@@ -124,7 +124,7 @@ def post_unmask(request, resident_id: RecordId):
     return {"id": resident.pk, "id_number": unmasked.id_number, "phone": unmasked.phone}
 
 
-class MemberOut(Schema):
+class HouseholdMemberOut(Schema):
     resident: int = Field(alias="resident_id")
     name: str = Field(alias="resident.name")
     id_number_masked: str = Field(alias="resident.id_number_masked")
@@ -141,7 +141,7 @@ class HouseholdOut(Schema):
     grid: str = Field(alias="grid.code")
     address: str
     #: The members you may see, eldest first, masked like residents.
-    members: list[MemberOut]
+    members: list[HouseholdMemberOut]
 
     @staticmethod
     def resolve_members(household) -> list:

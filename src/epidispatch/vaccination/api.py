@@ -122,7 +122,7 @@ class Problem(Schema):
     detail: str
 
 
-class DoseOut(Schema):
+class DoseRecordOut(Schema):
     id: int
     resident: int = Field(alias="resident_id")
     dose_number: int
@@ -176,7 +176,7 @@ def _dose_out(dose: Dose) -> Dose:
     return Dose.objects.select_related("product", "site").get(pk=dose.pk)
 
 
-@router.post("/sites/{code}/doses", response={201: DoseOut, 409: Problem})
+@router.post("/sites/{code}/doses", response={201: DoseRecordOut, 409: Problem})
 def post_dose(request, code: UnitCode, data: DoseIn):
     """接种登记: the site's staff record a dose given to a resident of the site's county
     (found by the exact ID number), checked against the schedule and, with a trace code,
@@ -205,7 +205,7 @@ def post_dose(request, code: UnitCode, data: DoseIn):
     return Status(201, _dose_out(dose))
 
 
-@router.get("/doses/{dose_id}", response=DoseOut)
+@router.get("/doses/{dose_id}", response=DoseRecordOut)
 def get_dose(request, dose_id: RecordId):
     """One dose given at a site of your units or to a resident of them, with its
     `version` (404 otherwise)."""
@@ -223,7 +223,7 @@ class DoseCorrectionIn(Schema):
     trace_code: text(PACK_FIELD_MAX) | None = None
 
 
-@router.post("/doses/{dose_id}/correction", response={200: DoseOut, 409: Problem})
+@router.post("/doses/{dose_id}/correction", response={200: DoseRecordOut, 409: Problem})
 def post_dose_correction(request, dose_id: RecordId, data: DoseCorrectionIn):
     """更正: correct a dose's day, vaccine, lot number or trace code, with the reason (kept
     in the audit trail). The resident's status and the live figures follow; a changed pack
