@@ -149,3 +149,18 @@ def test_the_bulletin_reads_a_fixed_number_of_queries(
 
 BULLETIN_QUERIES = 9
 LIST_QUERIES = 4
+
+
+@pytest.mark.parametrize("extra", [0, 6])
+def test_a_units_frozen_figures_read_a_fixed_number_of_queries(
+    client, tree, dispatcher, settings, django_assert_num_queries, extra
+):
+    Scenario(tree, dispatcher, extra=extra)
+    headers = bearer(dispatcher)
+    url = f"{URL}/snapshots/{DAY_2}/units/{tree.county.code}"
+    client.get(url, headers=headers)  # the token's first use is noted once
+    with django_assert_num_queries(SNAPSHOT_QUERIES):
+        assert client.get(url, headers=headers).status_code == 200
+
+
+SNAPSHOT_QUERIES = 6
