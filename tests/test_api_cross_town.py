@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -30,6 +31,7 @@ from epidispatch.certificates.services import certificate_issue
 from epidispatch.control.models import HealthCheck
 from epidispatch.control.services import area_create
 from epidispatch.core.protection import decrypt
+from epidispatch.dispatch.models import Bulletin
 from epidispatch.dispatch.services import snapshot_take, target_issue
 from epidispatch.fieldwork.models import CheckpointRecord, FollowUp, Visit, VisitOutcome
 from epidispatch.fieldwork.services import visit_record
@@ -38,13 +40,14 @@ from epidispatch.inspection.models import Problem, Rectification, Team
 from epidispatch.inspection.services import PlaceFields, place_save, rectification_submit
 from epidispatch.meetings.models import (
     ActionItem,
+    Meeting,
     MeetingKind,
     MeetingSeries,
     ProgressPost,
     UnitReport,
 )
 from epidispatch.meetings.services import item_create, meeting_create, report_submit
-from epidispatch.registry.services import resident_create
+from epidispatch.registry.services import household_member_place, resident_create
 from epidispatch.screening.models import GroupMember, Sample
 from epidispatch.screening.services import (
     group_create,
@@ -230,6 +233,9 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
         by=county_staff["screening"],
     )  # fmt: skip
     group_member_add(group=group, id_number=number, employer=f"{name}冷库", by=official)
+    household, _changed = household_member_place(
+        resident=resident, address=f"{name}街2号", relation="户主", by=worker
+    )
     staff_member = staff_create(name=f"{name}护士", unit=site, by=dispatcher)
     qualification_record(
         staff=staff_member,
@@ -279,6 +285,7 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
             "staff_member": staff_member,
             "fridge": fridge,
             "training": training,
+            "household": household.household,
         },
     )
 
@@ -625,6 +632,80 @@ CASES: dict[str, Case] = {
 }
 
 
+def _bulletin(side: Side) -> dict:
+    """The county's bulletin of the world's cutoff: both towns' county reads it, a town
+    does not (a role-wide 403, whichever town asks)."""
+    return {"number": Bulletin.objects.get().number}
+
+
+def _fresh_dose(side: Side) -> dict:
+    return {"dose_id": side.dose.pk}
+
+
+def _dose_version(side: Side) -> str:
+    return Dose.objects.get(pk=side.dose.pk).version
+
+
+def _day(offset: int = 0) -> str:
+    return (timezone.localdate() + timedelta(days=offset)).isoformat()
+
+
+CASES.update(
+    {
+        "GET /dispatch/snapshots": Case(refused=False),
+        "GET /dispatch/snapshots/{day}/units/{code}": Case(
+            path=lambda s: {"day": _day(), "code": s.town.code}
+        ),
+        "GET /dispatch/bulletins": Case(refused=False),
+        "GET /dispatch/bulletins/{number}": Case(path=_bulletin, own=(403,)),
+        "GET /dispatch/bulletins/{number}/docx": Case(path=_bulletin, own=(403,)),
+        "GET /dispatch/bulletins/{number}/xlsx": Case(path=_bulletin, own=(403,)),
+        "POST /vaccination/sites/{code}/doses": Case(
+            path=_unit("site"),
+            body=lambda s: {
+                "id_number": s.newcomer_number,
+                "product": "coronavac",
+                "given_on": _day(),
+            },
+            own=(201,),
+        ),
+        "GET /vaccination/doses/{dose_id}": Case(path=_fresh_dose),
+        "POST /vaccination/doses/{dose_id}/correction": Case(
+            path=_fresh_dose,
+            body=lambda s: {
+                "version": _dose_version(s),
+                "reason": "日期录错",
+                "given_on": _day(-2),
+            },
+        ),
+        "DELETE /vaccination/doses/{dose_id}": Case(
+            path=_fresh_dose,
+            query=lambda s: {"version": _dose_version(s), "reason": "录错人"},
+            own=(409,),  # kept: an AEFI report refers to the dose
+        ),
+        "GET /meetings/series": Case(refused=False),
+        "POST /meetings/meetings": Case(
+            body=lambda s: {
+                "series": s.meeting.series_id,
+                "held_at": (timezone.now() + timedelta(hours=5)).isoformat(),
+                "report_deadline": (timezone.now() + timedelta(hours=4)).isoformat(),
+                "participants": [s.town.code],
+            },
+            own=(403,),  # held by the county's office, not by a town
+        ),
+        "POST /meetings/meetings/{meeting_id}/items": Case(
+            path=lambda s: {"meeting_id": s.meeting.pk},
+            body=lambda s: {"decision": "加快接种", "deadline": _day(7), "owner_unit": s.town.code},
+            own=(403,),  # recorded by the office holding the meeting
+        ),
+        "GET /registry/households": Case(query=lambda s: {"under": s.town.code}),
+        "GET /registry/households/{household_id}": Case(
+            path=lambda s: {"household_id": s.household.pk}
+        ),
+    }
+)
+
+
 def _operations() -> list[str]:
     spec = api.get_openapi_schema(path_prefix=f"{PREFIX}/")
     return sorted(
@@ -639,7 +720,7 @@ OPERATIONS = _operations()
 #: The records a write may create or change, counted before and after town B's request.
 WRITTEN = (Visit, CheckpointRecord, HealthCheck, Rectification, Sample, Appointment, Dose,
            StockMove, ProgressPost, GroupMember, RosterEntry, EquipmentCheck,
-           AuditEntry)  # fmt: skip
+           AuditEntry, Meeting, ActionItem)  # fmt: skip
 
 
 def _footprint(world) -> dict:
@@ -659,6 +740,8 @@ def ask(client, world, operation: str, case: Case, side: Side):
     headers = {"Authorization": f"Bearer {world.token}"}
     if method == "GET":
         return client.get(url, case.query(side), headers=headers)
+    if method != "POST":
+        return client.generic(method, f"{url}?{urlencode(case.query(side))}", headers=headers)
     if case.files is not None:
         return client.post(url, case.files(side), headers=headers)
     body = case.body(side) if case.body else None
@@ -721,6 +804,9 @@ NOT_ABOUT_PEOPLE_OR_PLACES = {
     "GET /supply/moves",
     "GET /supply/aefi-reports",
     "GET /inspection/inspections",
+    "GET /dispatch/snapshots",  # cutoff days
+    "GET /dispatch/bulletins",  # for a county's readers only: empty for a town
+    "GET /meetings/series",  # the office's series: empty for a town
 }
 
 

@@ -2,6 +2,8 @@
 generated input as a dispatcher and as a grid worker, never answers a server error and
 always answers what the spec says (status, content type, body)."""
 
+import importlib
+import pkgutil
 from datetime import timedelta
 
 import pytest
@@ -12,6 +14,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from ninja import Schema
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -19,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+import epidispatch
 from epidispatch.accounts.models import Role
 from epidispatch.accounts.services import api_token_create
 from epidispatch.registry.services import resident_create
@@ -103,3 +107,28 @@ def test_the_spec_names_each_schema_once_and_documents_the_errors(client):
 def test_no_operation_answers_a_server_error_or_outside_its_spec(case, tokens):
     for token in tokens:
         case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
+
+
+#: Schema names two apps still share (control's and screening's PersonOut): left to the
+#: owners of those files, listed here so that no new clash slips in.
+KNOWN_CLASHES = {"PersonOut"}
+
+
+def test_no_two_schemas_of_the_api_share_a_name():
+    """The spec keys its components by class name: two schemas of one name leave one
+    operation documented with the other's body (a response outside its spec)."""
+    owners: dict[str, list[str]] = {}
+    for info in pkgutil.iter_modules(epidispatch.__path__):
+        try:
+            module = importlib.import_module(f"epidispatch.{info.name}.api")
+        except ModuleNotFoundError:
+            continue
+        for name, value in vars(module).items():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Schema)
+                and value.__module__ == module.__name__
+            ):
+                owners.setdefault(name, []).append(module.__name__)
+    clashes = {name for name, modules in owners.items() if len(modules) > 1}
+    assert clashes <= KNOWN_CLASHES, {name: owners[name] for name in clashes}

@@ -159,7 +159,7 @@ def get_unit(request, code: str):
     }
 
 
-class CoverageOut(Schema):
+class UnitCoverageOut(Schema):
     residents: int
     adults: int
     first_dose: int
@@ -169,7 +169,7 @@ class CoverageOut(Schema):
     overdue_second: int
 
 
-@api.get("/units/{code}/coverage", response=CoverageOut, tags=["vaccination"])
+@api.get("/units/{code}/coverage", response=UnitCoverageOut, tags=["vaccination"])
 def get_unit_coverage(request, code: str, as_of: Day | None = None):
     """The unit's figures on `as_of` (default today), as `epidispatch coverage` prints them:
     only doses given on or before that day count; adults are 18 or older on it."""

@@ -365,3 +365,51 @@ def coverage_of(figures_by_band: dict[str, dict[str, int]]) -> tuple[int, int]:
         values["first_dose"] for band, values in figures_by_band.items() if band != AgeBand.UNDER_3
     )
     return covered, sum(values["target"] for values in figures_by_band.values())
+
+
+def bulletin_for_user(user, number: int, county_code: str | None = None):
+    """A bulletin the user reads (第N期) and the county it is read for: the one named, or
+    the user's first. A number or county outside what the user reads is a 404."""
+    bulletin = bulletins_visible_to(user).filter(number=number).first()
+    if bulletin is None:
+        raise Http404(_("No bulletin No. %(number)d for you.") % {"number": number})
+    counties = bulletin_counties(user)
+    county = counties.filter(code=county_code).first() if county_code else counties.first()
+    if county is None:
+        raise Http404(_("No county %(code)s within your units.") % {"code": county_code})
+    return bulletin, county
+
+
+def unit_snapshot(user, code: str, day: date) -> dict:
+    """A unit's figures frozen at the cutoff of `day` (日调度), per age band and in total
+    with the doses added since the previous cutoff, and its places in that day's rankings.
+    A unit outside the user's scope, or a day without a cutoff, is a 404."""
+    unit = unit_for_user(user, code)
+    snapshot = snapshots_visible_to(user).filter(day=day).first()
+    if snapshot is None:
+        raise Http404(_("No cutoff was taken on %(day)s.") % {"day": day})
+    bands: Bands = {band.value: dict.fromkeys(FIGURES, 0) for band in AgeBand}
+    added = {band.value: 0 for band in AgeBand}
+    for row in SnapshotFigure.objects.filter(snapshot=snapshot, unit=unit).values(
+        "band", "doses_added", *FIGURES
+    ):
+        bands[row["band"]] = {name: row[name] for name in FIGURES}
+        added[row["band"]] = row["doses_added"]
+    figures = totals(bands)
+    figures["doses_added"] = sum(added.values())
+    places = Ranking.objects.filter(snapshot=snapshot, unit=unit).order_by("group", "measure")
+    return {
+        "unit": _unit_json(unit),
+        "cutoff": {"day": snapshot.day, "taken_at": snapshot.taken_at},
+        "totals": figures,
+        "bands": [
+            {
+                "band": band.value,
+                "label": str(band.label),
+                "doses_added": added[band.value],
+                **bands[band.value],
+            }
+            for band in AgeBand
+        ],
+        "places": list(places),
+    }

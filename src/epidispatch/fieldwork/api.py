@@ -159,12 +159,12 @@ class ToVisitOut(Schema):
     last_outcome: str | None = None
 
 
-class RoundOut(Schema):
+class VisitRoundOut(Schema):
     clearance: list[ToVisitOut]
     due: list[ToVisitOut]
 
 
-@router.get("/units/{code}/round", response=RoundOut)
+@router.get("/units/{code}/round", response=VisitRoundOut)
 def get_round(request, code: str):
     """The round of a unit: its 清零 list, then next doses due (the overdue first), with
     masked ID numbers and phones. At most 500 of each."""

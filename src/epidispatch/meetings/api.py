@@ -10,17 +10,20 @@ import contextlib
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from ninja import File, Form, Router, Schema, Status
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
-from epidispatch.core.bounds import NOTE_MAX, RecordId, text
+from epidispatch.core.bounds import NOTE_MAX, Day, Moment, RecordId, UnitCode, text
+from epidispatch.dispatch.selectors import snapshots_visible_to
 
 from . import selectors
 from .models import ItemState, MeetingKind
 from .pack import meeting_pack
-from .permissions import reads_pack
-from .services import item_confirm, progress_post, report_submit
+from .permissions import holds_meetings, reads_pack, runs_meeting_of
+from .services import item_confirm, item_create, meeting_create, progress_post, report_submit
 
 router = Router(tags=["meetings"])
 
@@ -271,3 +274,127 @@ def post_confirm(request, item_id: RecordId):
     with _domain_errors():
         item = item_confirm(item=item, by=request.user)
     return _item_out(item)
+
+
+def _aware(moment: datetime) -> datetime:
+    """A time sent without an offset is the office's local time."""
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+class SeriesOut(Schema):
+    id: int
+    name: str
+    unit: str = Field(alias="unit.code")
+    kind: MeetingKind
+
+
+@router.get("/series", response=list[SeriesOut])
+def list_series(request):
+    """The meeting series of the offices you hold meetings for (empty for anyone else):
+    the `series` a new meeting is opened in."""
+    return list(selectors.series_visible_to(request.user).order_by("unit__code", "name"))
+
+
+class MeetingIn(Schema):
+    series: RecordId
+    held_at: Moment
+    #: When the units' reports (汇报) are due: before the meeting.
+    report_deadline: Moment
+    #: 第N次: the series' next number unless given.
+    number: int | None = Field(None, ge=1, le=100_000)
+    kind: MeetingKind | None = None
+    chair: text(60) = ""
+    main_venue: text(100) = ""
+    sub_venues: text(NOTE_MAX) = ""
+    #: The day of the cutoff the meeting reads (its pack's figures), if any.
+    cutoff: Day | None = None
+    #: Codes of the towns, streets and departments asked to report; all of the office's
+    #: when left out.
+    participants: list[UnitCode] | None = Field(None, max_length=500)
+
+
+@router.post("/meetings", response={201: MeetingOut})
+def post_meeting(request, data: MeetingIn):
+    """The office opens a meeting of its series (第N次), tied to a cutoff, asking each
+    participating unit for its report by the deadline, as the page does. 403 for anyone
+    but the office; 404 for a series that is not yours; 422 for a participant outside the
+    office's towns and departments, a deadline after the meeting or a number taken."""
+    if not holds_meetings(request.user):
+        raise HttpError(403, _("Only the office holding the meetings opens one."))
+    series = selectors.series_visible_to(request.user).filter(pk=data.series).first()
+    if series is None:
+        raise HttpError(404, _("No such meeting series of your office."))
+    units = selectors.owner_units_below(series.unit)
+    if data.participants is not None:
+        codes = set(data.participants)
+        units = list(units.filter(code__in=codes))
+        unknown = sorted(codes - {unit.code for unit in units})
+        if unknown:
+            raise HttpError(
+                422,
+                _("Not a town, street or department of this office: %(codes)s.")
+                % {"codes": "、".join(unknown)},
+            )
+    snapshot = None
+    if data.cutoff:
+        snapshot = snapshots_visible_to(request.user).filter(day=data.cutoff).first()
+        if snapshot is None:
+            raise HttpError(422, _("No cutoff was taken on %(day)s.") % {"day": data.cutoff})
+    with _domain_errors():
+        meeting = meeting_create(
+            series=series,
+            held_at=_aware(data.held_at),
+            report_deadline=_aware(data.report_deadline),
+            number=data.number,
+            kind=data.kind,
+            chair=data.chair,
+            main_venue=data.main_venue,
+            sub_venues=data.sub_venues,
+            snapshot=snapshot,
+            participants=units,
+            by=request.user,
+        )
+    return Status(201, _meeting_out(selectors.meeting_for_user(request.user, meeting.pk)))
+
+
+class ItemIn(Schema):
+    decision: text(NOTE_MAX)
+    deadline: Day
+    #: The owner: a unit (the office itself, or a town, street or department under it) …
+    owner_unit: UnitCode | None = None
+    #: … or one of the office's working groups (its id).
+    owner_group: RecordId | None = None
+    evidence_required: text(200) = ""
+
+
+@router.post("/meetings/{meeting_id}/items", response={201: ItemOut})
+def post_item(request, meeting_id: RecordId, data: ItemIn):
+    """The office records a decision of the meeting as a supervised item (督办事项) of one
+    owner, as the page does; only the office confirms it closed later
+    (`/items/{item_id}/confirm`). 403 for anyone but the office holding the meeting; 422
+    for an owner outside its units or a deadline before the meeting."""
+    meeting = selectors.meeting_for_user(request.user, meeting_id)
+    if not runs_meeting_of(request.user, meeting.unit):
+        raise HttpError(403, _("Only the office holding the meeting may do this."))
+    owner_unit = owner_group = None
+    if data.owner_unit is not None:
+        owner_unit = selectors.owner_units(meeting).filter(code=data.owner_unit).first()
+        if owner_unit is None:
+            raise HttpError(
+                422, _("%(code)s is outside the units of this office.") % {"code": data.owner_unit}
+            )
+    if data.owner_group is not None:
+        owner_group = selectors.working_groups_of(meeting.unit).filter(pk=data.owner_group).first()
+        if owner_group is None:
+            raise HttpError(422, _("No such working group of this office."))
+    with _domain_errors():
+        item = item_create(
+            meeting=meeting,
+            decision=data.decision,
+            deadline=data.deadline,
+            owner_unit=owner_unit,
+            owner_group=owner_group,
+            evidence_required=data.evidence_required,
+            by=request.user,
+        )
+    return Status(201, _item_out(item))

@@ -18,6 +18,9 @@ from epidispatch.orgunits.selectors import under_unit_q, unit_for_user
 from .models import ResidentStatus, Sex
 from .selectors import (
     SEARCH_MAX_LENGTH,
+    household_for_user,
+    household_id_of,
+    households_under,
     resident_for_user,
     residents_matching,
     residents_visible_to,
@@ -66,7 +69,7 @@ def list_residents(request, filters: Query[ResidentFilters]):
     return cursor_page(residents, cursor=filters.cursor, limit=filters.limit)
 
 
-class DoseOut(Schema):
+class ResidentDoseOut(Schema):
     id: int
     dose_number: int
     product: str = Field(alias="product.code")
@@ -82,7 +85,13 @@ class DoseOut(Schema):
 
 
 class ResidentDetailOut(ResidentOut):
-    doses: list[DoseOut]
+    doses: list[ResidentDoseOut]
+    #: The resident's household (`/registry/households/{id}`), null when not recorded.
+    household: int | None
+
+    @staticmethod
+    def resolve_household(resident) -> int | None:
+        return household_id_of(resident)
 
     @staticmethod
     def resolve_doses(resident) -> list:
@@ -113,3 +122,54 @@ def post_unmask(request, resident_id: RecordId):
     except PermissionDenied as error:
         raise HttpError(403, str(error)) from None
     return {"id": resident.pk, "id_number": unmasked.id_number, "phone": unmasked.phone}
+
+
+class HouseholdMemberOut(Schema):
+    resident: int = Field(alias="resident_id")
+    name: str = Field(alias="resident.name")
+    id_number_masked: str = Field(alias="resident.id_number_masked")
+    phone_masked: str = Field(alias="resident.phone_masked")
+    birth_date: date = Field(alias="resident.birth_date")
+    sex: Sex = Field(alias="resident.sex")
+    status: ResidentStatus = Field(alias="resident.status")
+    #: 与户主关系, as the grid wrote it.
+    relation: str
+
+
+class HouseholdOut(Schema):
+    id: int
+    grid: str = Field(alias="grid.code")
+    address: str
+    #: The members you may see, eldest first, masked like residents.
+    members: list[HouseholdMemberOut]
+
+    @staticmethod
+    def resolve_members(household) -> list:
+        return list(household.members.all())
+
+
+class HouseholdPageOut(Schema):
+    items: list[HouseholdOut]
+    next_cursor: int
+    has_more: bool
+
+
+class HouseholdFilters(CursorQuery):
+    #: A grid, or a unit above grids (a village, a town): its households.
+    under: UnitCode | None = None
+
+
+@router.get("/households", response=HouseholdPageOut)
+def list_households(request, filters: Query[HouseholdFilters]):
+    """户: the households of your grids (below `under`) with their members, ID numbers and
+    phones masked, in the order they were recorded: a page of `limit` after `cursor`.
+    A unit outside your scope is a 404."""
+    unit = unit_for_user(request.user, filters.under) if filters.under else None
+    households = households_under(request.user, unit)
+    return cursor_page(households, cursor=filters.cursor, limit=filters.limit)
+
+
+@router.get("/households/{household_id}", response=HouseholdOut)
+def get_household(request, household_id: RecordId):
+    """One household of your grids with its members, masked (404 outside your units)."""
+    return household_for_user(request.user, household_id)

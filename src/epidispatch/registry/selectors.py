@@ -131,3 +131,46 @@ def household_mates(user, resident: Resident):
         .filter(household__household__members__resident=resident)
         .exclude(pk=resident.pk)
     )
+
+
+def household_members_of(user, resident: Resident) -> list[HouseholdMember]:
+    """The members of `resident`'s household (the resident among them) that the user may
+    see, eldest first: one query, none found when the resident belongs to no household."""
+    return list(
+        HouseholdMember.objects.filter(
+            scope_q(user, "resident__grid__path"), household__members__resident=resident
+        )
+        .select_related("household", "resident")
+        .order_by("resident__birth_date", "pk")
+    )
+
+
+def households_under(user, unit: OrgUnit | None = None):
+    """The households of grids inside the user's scope (below `unit` when given), each with
+    its members the user may see prefetched, eldest first: two queries for a page."""
+    households = households_visible_to(user)
+    if unit is not None:
+        households = households.filter(under_unit_q(unit, "grid__path"))
+    return households.select_related("grid").prefetch_related(
+        Prefetch(
+            "members",
+            queryset=HouseholdMember.objects.filter(scope_q(user, "resident__grid__path"))
+            .select_related("resident")
+            .order_by("resident__birth_date", "pk"),
+        )
+    )
+
+
+def household_for_user(user, pk: int) -> Household:
+    """One household of a grid inside the user's scope, or Http404."""
+    return get_object_or_404(households_under(user), pk=pk)
+
+
+def household_id_of(resident: Resident) -> int | None:
+    """The id of the household the resident (already read through a scoped selector)
+    belongs to, or None."""
+    return (
+        HouseholdMember.objects.filter(resident=resident)
+        .values_list("household_id", flat=True)
+        .first()
+    )

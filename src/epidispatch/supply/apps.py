@@ -12,6 +12,7 @@ class SupplyConfig(AppConfig):
         from epidispatch.vaccination.models import Dose
         from epidispatch.vaccination.signals import (
             adverse_reaction_suspected,
+            dose_pack_changed,
             dose_recorded,
             doses_imported,
         )
@@ -19,6 +20,7 @@ class SupplyConfig(AppConfig):
         from .services import (
             aefi_from_follow_up,
             dose_administer,
+            dose_repack,
             dose_withdraw,
             doses_imported_administer,
         )
@@ -30,4 +32,5 @@ class SupplyConfig(AppConfig):
         adverse_reaction_suspected.connect(
             aefi_from_follow_up, dispatch_uid="supply.aefi_from_follow_up"
         )
+        dose_pack_changed.connect(dose_repack, dispatch_uid="supply.dose_repack")
         pre_delete.connect(dose_withdraw, sender=Dose, dispatch_uid="supply.dose_withdraw")

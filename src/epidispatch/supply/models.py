@@ -184,9 +184,11 @@ class StockMove(models.Model):
         ordering = ["-at", "-id"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(quantity=0), name="stock_move_not_zero"),
+            # A dose leaves stock once; a correction of its lot or trace code reverses that
+            # move and posts its own, noted (supply.services.CORRECTED).
             models.UniqueConstraint(
                 fields=["dose_id"],
-                condition=models.Q(kind="administer"),
+                condition=models.Q(kind="administer", note=""),
                 name="one_administered_move_per_dose",
             ),
             models.UniqueConstraint(

@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from epidispatch.accounts.models import Role
 from epidispatch.core.scoping import holds_role_over
 from epidispatch.orgunits.models import OrgUnit, UnitKind
-from epidispatch.vaccination.models import Dose, VaccineProduct
+from epidispatch.vaccination.models import Dose, DoseSource, VaccineProduct
 
-from .codes import PackCode, TraceKind, pack_code_parse
+from .codes import PackCode, TraceKind, pack_code_parse, trace_code_is_wellformed
 from .models import (
     AEFIClassification,
     AEFIDeadline,
@@ -408,7 +408,7 @@ def pack_check(*, code: str, on: date, product: VaccineProduct | None = None) ->
     return package
 
 
-def dose_administer(sender, *, dose: Dose, by, **kwargs) -> StockMove | None:
+def dose_administer(sender, *, dose: Dose, by, note: str = "", **kwargs) -> StockMove | None:
     """Receiver of `dose_recorded`: check the pack the site used and take the dose out of
     the site's stock of its lot (接种出库). A refusal rolls the dose back with it."""
     lot = None
@@ -435,7 +435,9 @@ def dose_administer(sender, *, dose: Dose, by, **kwargs) -> StockMove | None:
         )
     site = OrgUnit.objects.get(pk=dose.site_id)
     balance = _lock([(site, lot)])[(site.pk, lot.pk)]
-    return _post(balance, kind=MoveKind.ADMINISTER, quantity=-1, dose_id=dose.pk, by=by)
+    return _post(
+        balance, kind=MoveKind.ADMINISTER, quantity=-1, dose_id=dose.pk, by=by, note=note[:200]
+    )
 
 
 def doses_imported_administer(sender, *, batch, **kwargs) -> int:
@@ -487,9 +489,13 @@ def doses_imported_administer(sender, *, batch, **kwargs) -> int:
 def dose_withdraw(sender, *, instance: Dose, **kwargs) -> None:
     """Receiver of Dose's pre_delete: a dose deleted as recorded in error goes back into the
     stock it was taken from."""
+    _administer_reverse(instance, _("dose deleted"))
+
+
+def _administer_reverse(dose: Dose, note: str) -> None:
     move = (
         StockMove.objects.filter(
-            kind=MoveKind.ADMINISTER, dose_id=instance.pk, reversed_by__isnull=True
+            kind=MoveKind.ADMINISTER, dose_id=dose.pk, reversed_by__isnull=True
         )
         .select_related("holder", "lot")
         .first()
@@ -497,13 +503,36 @@ def dose_withdraw(sender, *, instance: Dose, **kwargs) -> None:
     if move is None:
         return
     balance = _lock([(move.holder, move.lot)])[(move.holder_id, move.lot_id)]
-    _post(
-        balance,
-        kind=MoveKind.REVERSAL,
-        quantity=1,
-        reverses=move,
-        note=_("dose deleted")[:200],
+    _post(balance, kind=MoveKind.REVERSAL, quantity=1, reverses=move, note=note[:200])
+
+
+#: The note of the moves a corrected lot number or trace code posts: a dose's original
+#: administered move carries none (`one_administered_move_per_dose`).
+CORRECTED = "更正"
+
+
+def dose_repack(sender, *, dose: Dose, by, **kwargs) -> StockMove | None:
+    """Receiver of `dose_pack_changed`: a dose's lot number or trace code was corrected.
+    The dose goes back into the stock it was taken from; then the pack named now is
+    checked as at the site's table (a known pack of the dose's product, its lot the lot
+    named, not expired, not used up) and the dose leaves that lot's stock. A dose of a file
+    or from elsewhere may carry a code the ledger never received (the file is the record),
+    but never a malformed one (国家督察: 追溯码格式错误). A refusal rolls the correction back."""
+    _administer_reverse(dose, CORRECTED)
+    code = dose.trace_code
+    known = bool(code) and (
+        trace_code_is_wellformed(code)
+        and Package.objects.filter(code=pack_code_parse(code).code).exists()
     )
+    if dose.source == DoseSource.SITE or known or not code:
+        return dose_administer(sender, dose=dose, by=by, note=CORRECTED)
+    if not trace_code_is_wellformed(code):
+        raise ValidationError(
+            _("%(code)s is not a trace code: 20 digits, or a GS1 code of one pack.")
+            % {"code": code[:40]},
+            code="malformed_code",
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ present/away/... status). Both are recomputed by `rules.py` for the residents a 
 touches, never for everyone.
 """
 
+import zlib
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -211,9 +213,11 @@ class Dose(models.Model):
 
     @property
     def version(self) -> str:
-        """What a correction form saw of the dose: the fields a correction changes. A form
-        sent with another version was filled in before someone else changed the dose."""
-        return f"{self.product_id}:{self.given_on:%Y%m%d}"
+        """What a correction form saw of the dose: the fields a correction changes (the lot
+        number and trace code by their checksum). A form sent with another version was
+        filled in before someone else changed the dose."""
+        pack = zlib.crc32(f"{self.lot_number}\x1f{self.trace_code}".encode())
+        return f"{self.product_id}:{self.given_on:%Y%m%d}:{pack:08x}"
 
 
 class VaccinationStatus(models.Model):

@@ -6,7 +6,7 @@ from datetime import date, datetime
 import polars as pl
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, ProtectedError, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +20,7 @@ from epidispatch.registry.models import Resident, ResidentStatus
 from .models import Dose, DoseSource, VaccinationStatus, VaccineProduct
 from .permissions import accepts_outside_doses, corrects_doses, records_doses_at
 from .rules import DOSE_COLUMNS, DOSE_FIELDS, Rules, derive, load_rules
-from .signals import dose_changed, dose_recorded
+from .signals import dose_changed, dose_pack_changed, dose_recorded
 
 #: The schema of the existing doses `doses_settle` compares against.
 STORED_DOSE_SCHEMA = {
@@ -34,6 +34,8 @@ STORED_DOSE_SCHEMA = {
     "sequential": pl.Boolean,
     "next_due_by": pl.Date,
 }
+#: The longest lot number or trace code a dose keeps (its columns).
+PACK_FIELD_MAX = 40
 RESIDENT_SCHEMA = {"id": pl.Int64, "birth_date": pl.Date, "county_code": pl.String}
 
 
@@ -301,11 +303,32 @@ def _check_next_dose(
 
 @transaction.atomic
 def dose_correct(
-    *, dose: Dose, given_on: date, product: VaccineProduct, by, reason: str, seen: str = ""
+    *,
+    dose: Dose,
+    given_on: date,
+    product: VaccineProduct,
+    by,
+    reason: str,
+    seen: str = "",
+    lot_number: str | None = None,
+    trace_code: str | None = None,
 ) -> Dose:
-    """Correct a dose's day or product (更正); the resident's status and the live figures
-    follow, the snapshots already taken do not. `seen`: the `Dose.version` the form showed."""
+    """Correct a dose's day, product, lot number or trace code (更正); the resident's status
+    and the live figures follow, the snapshots already taken do not. `seen`: the
+    `Dose.version` the form showed. A lot number or trace code left None stays as it is; a
+    changed one goes through the same checks as at the site's table (`dose_pack_changed`:
+    supply checks the pack and moves the stock to the lot now named)."""
     dose = _dose_for_change(dose, by, reason, seen)
+    previous = (dose.lot_number, dose.trace_code)
+    lot_number = dose.lot_number if lot_number is None else lot_number.strip()
+    trace_code = dose.trace_code if trace_code is None else "".join(trace_code.split())
+    for value, label in ((lot_number, _("lot number")), (trace_code, _("trace code"))):
+        if len(value) > PACK_FIELD_MAX:
+            raise ValidationError(
+                _("The %(field)s is longer than %(limit)d characters.")
+                % {"field": label, "limit": PACK_FIELD_MAX},
+                code="too_long",
+            )
     if given_on > timezone.localdate():
         raise ValidationError(
             _("The vaccination date %(day)s is in the future.") % {"day": given_on},
@@ -322,8 +345,17 @@ def dose_correct(
         )
     with figures_track([dose.resident_id]):
         dose.given_on, dose.product = given_on, product
-        dose.save(update_fields=["given_on", "product"])
+        dose.lot_number, dose.trace_code = lot_number, trace_code
+        dose.save(update_fields=["given_on", "product", "lot_number", "trace_code"])
         _rederive(dose.resident)
+    if (lot_number, trace_code) != previous:
+        dose_pack_changed.send(
+            sender=Dose,
+            dose=dose,
+            by=by,
+            previous_lot_number=previous[0],
+            previous_trace_code=previous[1],
+        )
     _audit_change(by, AuditAction.CORRECT_DOSE, dose, reason)
     dose_changed.send(sender=Dose, resident=dose.resident, by=by, reason=reason)
     return Dose.objects.get(pk=dose.pk)
@@ -339,7 +371,17 @@ def dose_delete(*, dose: Dose, by, reason: str, seen: str = "") -> None:
             _("Only the latest dose of a person can be deleted."), code="not_latest"
         )
     with figures_track([dose.resident_id]):
-        dose.delete()
+        try:
+            with transaction.atomic():
+                dose.delete()
+        except ProtectedError:
+            raise ValidationError(
+                _(
+                    "A record that must be kept refers to this dose (an adverse reaction "
+                    "report): correct the dose instead of deleting it."
+                ),
+                code="protected",
+            ) from None
         _rederive(dose.resident)
     _audit_change(by, AuditAction.DELETE_DOSE, dose, reason)
     dose_changed.send(sender=Dose, resident=dose.resident, by=by, reason=reason)

@@ -11,6 +11,12 @@ dose_recorded = Signal()
 #: or deleted: `resident`, `by`, `reason`. Certificates re-issue (and revoke) from it.
 dose_changed = Signal()
 
+#: Sent inside `dose_correct`'s transaction when a correction changed a dose's lot number
+#: or trace code: `dose` (as stored now), `by`, `previous_lot_number`,
+#: `previous_trace_code`. Supply checks the pack named now as at the site's table and moves
+#: the stock movement of the dose to its lot; a refusal rolls the correction back.
+dose_pack_changed = Signal()
+
 #: Sent inside `doses_import`'s transaction, after a file's new doses were stored: `batch`.
 #: Supply posts the administered stock moves of the batch's doses from it.
 doses_imported = Signal()

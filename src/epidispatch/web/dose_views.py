@@ -54,6 +54,8 @@ def dose_correct_view(request, pk: int):
                 by=request.user,
                 reason=data["reason"],
                 seen=data["version"],
+                lot_number=data["lot_number"],
+                trace_code=data["trace_code"],
             )
         except ValidationError as error:
             return _stale_or_form(request, dose, form, error, "web/registry/dose_correct.html")

@@ -245,17 +245,36 @@ class DoseCorrectForm(DoseChangeForm):
     product = forms.ModelChoiceField(
         label=_("Vaccine"), queryset=VaccineProduct.objects.filter(active=True)
     )
-    field_order = ["given_on", "product", "reason"]
+    lot_number = forms.CharField(label=_("Lot number"), max_length=40, required=False)
+    trace_code = forms.CharField(label=_("Trace code"), max_length=40, required=False)
+    field_order = ["given_on", "product", "lot_number", "trace_code", "reason"]
 
     def __init__(self, *args, dose, **kwargs):
         kwargs.setdefault(
             "initial",
-            {"given_on": dose.given_on, "product": dose.product_id, "version": dose.version},
+            {
+                "given_on": dose.given_on,
+                "product": dose.product_id,
+                "lot_number": dose.lot_number,
+                "trace_code": dose.trace_code,
+                "version": dose.version,
+            },
         )
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = VaccineProduct.objects.filter(
             Q(active=True) | Q(pk=dose.product_id)
         )
+
+    def _pack_field(self, name: str) -> str | None:
+        """None (unchanged) when the form sent no such field: a form of the day and the
+        vaccine alone never clears the lot number or the trace code."""
+        return self.cleaned_data[name] if name in self.data else None
+
+    def clean_lot_number(self):
+        return self._pack_field("lot_number")
+
+    def clean_trace_code(self):
+        return self._pack_field("trace_code")
 
 
 class SiteDayForm(forms.Form):

@@ -33,6 +33,7 @@ from epidispatch.orgunits.selectors import (
 from epidispatch.registry.models import UnvaccinatedReason
 from epidispatch.registry.permissions import unmasks
 from epidispatch.registry.selectors import (
+    household_members_of,
     resident_find,
     resident_find_for_site,
     resident_for_user,
@@ -161,6 +162,7 @@ def _resident_page(request, resident, unmasked=None):
             "unmasked": unmasked,
             "may_unmask": unmasks(request.user, resident),
             "visits": list(visits_of(request.user, resident)[:VISIT_HISTORY]),
+            "household": household_members_of(request.user, resident),
         },
     )
 
