@@ -242,6 +242,10 @@ class Tube(models.Model):
     def __str__(self) -> str:
         return self.barcode
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (the round's unit)."""
+        return {"unit_path": self.round.unit.path}
+
     @property
     def is_single(self) -> bool:
         return self.capacity == 1
