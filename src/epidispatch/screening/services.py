@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epidispatch.audit.services import change_record_updated
+from epidispatch.audit.services import change_record_fields
 from epidispatch.control.signals import test_results_reported
 from epidispatch.core import protection
 from epidispatch.core.ids import mask_id_number, parse_id_number
@@ -251,13 +251,20 @@ def _tube_for(screening_round, barcode: str, capacity: int | None, point: str) -
     return tube
 
 
+#: The fields of a tube the chain's steps write.
+CHAIN_FIELDS = (
+    "closed_at", "sent_at", "courier", "box", "received_at", "result", "tested_at", "lab",
+    "reported_at", "result_before_receipt",
+)  # fmt: skip
+
+
 def _on_trail(before: list[Tube]) -> None:
     """Put the tubes a chain step wrote with one UPDATE (no save signal) on the audit
     trail, as a save would: each tube's fields that changed, filed under the round's
     unit. The lab files' results are covered by their import's own audit entry."""
     after = Tube.objects.select_related("round__unit").in_bulk([tube.pk for tube in before])
     for tube in before:
-        change_record_updated(tube, after[tube.pk])
+        change_record_fields(tube, after[tube.pk], CHAIN_FIELDS)
 
 
 def _round_tubes(screening_round, barcodes: Iterable[str]) -> list[Tube]:
