@@ -10,9 +10,16 @@ from django.utils import timezone
 
 from epidispatch.accounts.services import api_token_create
 from epidispatch.audit.models import AuditAction, AuditEntry, Change
-from epidispatch.control.models import CaseChange, CaseTest, ControlArea, ControlCase, KeyPerson
+from epidispatch.control.models import (
+    CaseChange,
+    CaseTest,
+    ControlArea,
+    ControlCase,
+    KeyPerson,
+    PositiveCase,
+)
 from epidispatch.control.policy import required_test_days
-from epidispatch.control.services import area_create, case_test_record
+from epidispatch.control.services import area_create, case_test_record, key_person_resolve
 
 from .control_fixtures import *  # noqa: F403 - the fixtures
 from .control_fixtures import register
@@ -206,3 +213,56 @@ def test_an_unknown_category_or_a_bad_day_is_a_422_not_a_500(tree, client, offic
         assert response.status_code == 422, fields
     old = {"reference_date": str(TODAY() - timedelta(days=90))}
     assert post(client, f"{API}/key-persons", officer, person_body(tree, **old)).status_code == 422
+
+
+def test_a_positive_is_recorded_its_steps_ticked_and_its_contacts_confirmed(
+    tree, client, officer, far_officer, worker
+):
+    key_person_resolve(name="同址人员", id_number=id_number(2), grid=tree.grid, address="北关街1号")
+    body = {
+        "name": "阳性人员",
+        "id_number": id_number(1),
+        "grid": tree.grid.code,
+        "address": "北关街1号",
+        "found_on": str(TODAY()),
+        "trajectory": [
+            {
+                "place": "北关超市",
+                "started_at": "2022-07-04T15:00:00",
+                "ended_at": "2022-07-04T16:00:00",
+            }
+        ],
+    }
+    assert post(client, f"{API}/positives", worker, body).status_code == 403
+    assert post(client, f"{API}/positives", far_officer, body).status_code == 422
+    backwards = {
+        **body,
+        "trajectory": [{**body["trajectory"][0], "ended_at": "2022-07-04T14:00:00"}],
+    }
+    assert post(client, f"{API}/positives", officer, backwards).status_code == 422
+    assert not PositiveCase.objects.exists()
+
+    recorded = post(client, f"{API}/positives", officer, body)
+
+    assert recorded.status_code == 201, recorded.content
+    positive = recorded.json()
+    assert [step["step"] for step in positive["steps"]] == ["report"]
+    [candidate] = positive["candidates"]
+    assert (candidate["reason"], candidate["state"]) == ("address", "proposed")
+    assert id_number(2) not in recorded.content.decode()
+    url = f"{API}/positives/{positive['id']}"
+    assert client.get(url, headers=bearer(far_officer)).status_code == 404
+    ticked = post(client, f"{url}/steps/trace", officer)
+    assert [step["step"] for step in ticked.json()["steps"]] == ["report", "trace"]
+    assert post(client, f"{url}/steps/trace", worker).status_code == 403
+
+    contacts = {"contacts": [{"candidate": candidate["id"], "category": "close_contact"}]}
+    assert post(client, f"{url}/contacts", far_officer, contacts).status_code == 404
+    confirmed = post(client, f"{url}/contacts", officer, contacts)
+
+    assert confirmed.status_code == 201, confirmed.content
+    [case] = confirmed.json()["cases"]
+    assert (case["category"], case["source"]) == ("close_contact", "tracing")
+    assert client.get(url, headers=bearer(officer)).json()["candidates"][0]["case"] == case["id"]
+    assert post(client, f"{url}/contacts", officer, contacts).status_code == 422  # confirmed
+    assert CaseChange.objects.filter(case_id=case["id"], kind="registered").count() == 1

@@ -34,8 +34,10 @@ from epidispatch.control.models import (
     ControlCase,
     HealthCheck,
     KeyPerson,
+    PositiveCase,
+    ResponseCheck,
 )
-from epidispatch.control.services import area_create
+from epidispatch.control.services import area_create, key_person_resolve, positive_record
 from epidispatch.core.protection import decrypt
 from epidispatch.dispatch.services import snapshot_take, target_issue
 from epidispatch.fieldwork.models import CheckpointRecord, FollowUp, Visit, VisitOutcome
@@ -52,7 +54,14 @@ from epidispatch.meetings.models import (
 )
 from epidispatch.meetings.services import item_create, meeting_create, report_submit
 from epidispatch.registry.services import resident_create
-from epidispatch.screening.models import GroupMember, MissedSample, Sample, ScreeningRound, Tube
+from epidispatch.screening.models import (
+    GroupMember,
+    MissedSample,
+    Sample,
+    ScreeningRound,
+    TestingGroup,
+    Tube,
+)
 from epidispatch.screening.services import (
     group_create,
     group_member_add,
@@ -152,6 +161,14 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
         registered=today,
         by=county_staff["control"],
         name=f"{name}隔离人员",
+    )
+    positive = positive_record(
+        person=key_person_resolve(
+            name=f"{name}阳性人员", id_number=id_number(sequence + 3), grid=grid
+        ),
+        found_on=today,
+        trajectory=[],
+        by=county_staff["control"],
     )
     place, _created = place_save(
         fields=PlaceFields(
@@ -271,6 +288,7 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
             "aefi": aefi,
             "certificate": certificate,
             "case": case,
+            "positive": positive,
             "problem": problem,
             "rectification": rectification,
             "accountability": accountability,
@@ -724,6 +742,40 @@ CASES: dict[str, Case] = {
     "POST /supply/aefi-reports/{report_id}/close": Case(
         path=lambda s: {"report_id": s.aefi.pk}, own=(403,)
     ),
+    "POST /screening/groups": Case(
+        body=lambda s: {
+            "unit": s.town.code,
+            "name": "快递从业人员",
+            "kind": "cold_chain",
+            "every_days": 7,
+        },
+        own=(403,),  # opened by the screening officers
+    ),
+    "POST /screening/groups/{group_id}/members/{member_id}/leave": Case(
+        path=lambda s: {
+            "group_id": s.group.pk,
+            "member_id": GroupMember.objects.get(group=s.group).pk,
+        },
+    ),
+    "POST /control/positives": Case(
+        body=lambda s: {
+            "name": f"{s.label}新阳性",
+            "id_number": id_number(71 if s.label == "A" else 81),
+            "grid": s.grid.code,
+            "found_on": str(timezone.localdate()),
+        },
+        refusals=(403, 404, 422),
+        own=(403,),  # the control group records positives
+    ),
+    "GET /control/positives/{positive_id}": Case(path=lambda s: {"positive_id": s.positive.pk}),
+    "POST /control/positives/{positive_id}/steps/{step}": Case(
+        path=lambda s: {"positive_id": s.positive.pk, "step": "trace"}, own=(403,)
+    ),
+    "POST /control/positives/{positive_id}/contacts": Case(
+        path=lambda s: {"positive_id": s.positive.pk},
+        body=lambda s: {"contacts": [{"candidate": 1, "category": "close_contact"}]},
+        own=(403,),
+    ),
 }
 
 
@@ -742,7 +794,8 @@ OPERATIONS = _operations()
 WRITTEN = (Visit, CheckpointRecord, HealthCheck, Rectification, Sample, Appointment, Dose,
            StockMove, ProgressPost, GroupMember, RosterEntry, EquipmentCheck,
            AuditEntry, KeyPerson, ControlCase, CaseChange, CaseTest, ControlArea,
-           ScreeningRound, MissedSample, AEFIReport, Change)  # fmt: skip
+           ScreeningRound, MissedSample, AEFIReport, Change, TestingGroup,
+           PositiveCase, ResponseCheck)  # fmt: skip
 
 
 def _footprint(world) -> dict:
@@ -754,6 +807,7 @@ def _footprint(world) -> dict:
     )
     counts["items"] = list(ActionItem.objects.order_by("pk").values_list("state", "closed_at"))
     counts["areas"] = list(ControlArea.objects.order_by("pk").values_list("name", "ended_on"))
+    counts["members"] = list(GroupMember.objects.order_by("pk").values_list("left_on", flat=True))
     counts["aefi"] = list(AEFIReport.objects.order_by("pk").values_list("status", flat=True))
     counts["tubes"] = list(
         Tube.objects.order_by("pk").values_list("sent_at", "received_at", "result")

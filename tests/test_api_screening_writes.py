@@ -5,6 +5,7 @@ rules and audit trail); a round, unit or resident outside the caller's units is 
 and nothing is written."""
 
 import pytest
+from django.utils import timezone
 
 from epidispatch.accounts.models import Role
 from epidispatch.accounts.services import api_token_create
@@ -159,3 +160,29 @@ def test_a_worker_records_why_a_resident_of_their_grid_was_not_sampled(
     off_list = post(client, url, worker, {"resident_id": population[13].pk, "reason": "away"})
     assert off_list.status_code == 422
     assert MissedSample.objects.count() == 1
+
+
+def test_an_officer_opens_a_key_group_and_a_keeper_takes_a_member_off(
+    tree, client, officer, far_officer, make_user, population
+):
+    body = {"unit": tree.town.code, "name": "冷链从业人员", "kind": "cold_chain", "every_days": 7}
+    assert post(client, f"{API}/groups", far_officer, body).status_code == 404
+    official = make_user(Role.TOWN_OFFICIAL, tree.town)
+    assert post(client, f"{API}/groups", official, body).status_code == 403
+
+    opened = post(client, f"{API}/groups", officer, body)
+
+    assert opened.status_code == 201, opened.content
+    group = opened.json()
+    assert (group["unit"], group["every_days"]) == (tree.town.code, 7)
+    assert post(client, f"{API}/groups", officer, body).status_code == 422  # same name
+    assert post(client, f"{API}/groups", officer, {**body, "every_days": 31}).status_code == 422
+    added = post(client, f"{API}/groups/{group['id']}/members", official, {"id_number": person(1)})
+    assert added.status_code == 201
+    member = added.json()["id"]
+    leave = f"{API}/groups/{group['id']}/members/{member}/leave"
+    assert post(client, leave, far_officer, {}).status_code == 404
+    left = post(client, leave, official, {})
+    assert left.status_code == 200 and left.json()["left_on"] == str(timezone.localdate())
+    assert post(client, leave, official, {}).status_code == 422
+    assert Change.objects.filter(content_type__model="groupmember", actor=official).count() == 2

@@ -3,8 +3,9 @@ and services as the pages. The board answers the §8 figures and what the page s
 beside them; a unit or case outside the caller's scope is a 404."""
 
 import contextlib
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -14,18 +15,33 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from epidispatch.core.bounds import Day, RecordId, UnitCode, text
+from epidispatch.core.bounds import Day, Moment, RecordId, UnitCode, text
 from epidispatch.orgunits.selectors import unit_for_user, units_visible_to
 
-from .models import AreaLevel, Category, ControlArea, ControlCase, Measure, Source, TestResult
+from .models import (
+    AreaLevel,
+    CandidateReason,
+    CandidateState,
+    Category,
+    ControlArea,
+    ControlCase,
+    Measure,
+    PositiveCase,
+    ResponseStep,
+    Source,
+    TestResult,
+)
 from .selectors import (
     area_for_user,
     area_summary,
+    candidates_of,
     case_for_user,
     control_board,
     persons_under_measures,
+    positive_for_user,
 )
 from .services import (
+    Stop,
     area_create,
     area_lift,
     area_update,
@@ -34,8 +50,11 @@ from .services import (
     case_release,
     case_test_record,
     case_transfer,
+    contacts_confirm,
     health_check_record,
     key_person_resolve,
+    positive_record,
+    response_step_done,
 )
 
 router = Router(tags=["key persons"])
@@ -286,6 +305,16 @@ def _case_out(case: ControlCase) -> dict:
     }
 
 
+def _grid_of(request, code: str):
+    """The grid a body names, within the caller's units (422 otherwise); None if none."""
+    if not code.strip():
+        return None
+    grid = units_visible_to(request.user).filter(code=code.strip()).first()
+    if grid is None:
+        raise HttpError(422, _("No grid %(code)s within your units.") % {"code": code.strip()})
+    return grid
+
+
 class KeyPersonIn(Schema):
     name: text(60)
     id_number: text(30)
@@ -304,13 +333,7 @@ def post_key_person(request, payload: KeyPersonIn):
     checkpoint, tracing), as the registration page does: 201 with the new case, 200 with
     the stored one when the same person, category and reference date is registered
     already. A non-resident needs `grid`, a grid within your units (422 otherwise)."""
-    grid = None
-    if payload.grid.strip():
-        grid = units_visible_to(request.user).filter(code=payload.grid.strip()).first()
-        if grid is None:
-            raise HttpError(
-                422, _("No grid %(code)s within your units.") % {"code": payload.grid.strip()}
-            )
+    grid = _grid_of(request, payload.grid)
     with _domain_errors(), transaction.atomic():
         person = key_person_resolve(
             name=payload.name, id_number=payload.id_number, phone=payload.phone, grid=grid,
@@ -463,3 +486,149 @@ def post_area_lift(request, area_id: RecordId, payload: LiftIn):
     with _domain_errors():
         area = area_lift(area=area, on=payload.on, by=request.user)
     return _area_out(area)
+
+
+# First response (第一时间第一落点): a positive person, the first-hour checklist, and the
+# contacts the platform proposes, confirmed as 密接 or 次密接.
+
+
+class StopIn(Schema):
+    place: text(100) = Field(min_length=1)
+    started_at: Moment
+    ended_at: Moment
+
+
+class PositiveIn(Schema):
+    name: text(60)
+    id_number: text(30)
+    #: Where the person stays, needed when they are not a registered resident.
+    grid: text(20) = ""
+    address: text(200) = ""
+    found_on: Day
+    trajectory: list[StopIn] = Field(default_factory=list, max_length=100)
+
+
+class StepOut(Schema):
+    step: ResponseStep
+    done_at: datetime
+
+
+class CandidateOut(Schema):
+    id: int
+    name: str
+    id_number_masked: str
+    grid: str
+    reason: CandidateReason
+    detail: str
+    exposed_on: date
+    state: CandidateState
+    case: int | None
+
+
+class PositiveOut(Schema):
+    id: int
+    name: str
+    id_number_masked: str
+    grid: str
+    found_on: date
+    steps: list[StepOut]
+    candidates: list[CandidateOut]
+
+
+def _aware(moment: datetime) -> datetime:
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _positive_out(request, positive: PositiveCase) -> dict:
+    return {
+        "id": positive.pk,
+        "name": positive.person.name,
+        "id_number_masked": positive.person.id_number_masked,
+        "grid": positive.grid.code,
+        "found_on": positive.found_on,
+        "steps": [
+            {"step": check.step, "done_at": check.done_at}
+            for check in positive.steps.order_by("done_at", "pk")
+        ],
+        "candidates": [
+            {
+                "id": candidate.pk,
+                "name": candidate.name,
+                "id_number_masked": candidate.id_number_masked,
+                "grid": candidate.grid.code,
+                "reason": candidate.reason,
+                "detail": candidate.detail,
+                "exposed_on": candidate.exposed_on,
+                "state": candidate.state,
+                "case": candidate.case_id,
+            }
+            for candidate in candidates_of(request.user, positive)
+        ],
+    }
+
+
+@router.post("/positives", response={201: PositiveOut})
+def post_positive(request, payload: PositiveIn):
+    """Record a positive person with their trajectory (the control group): "report" is
+    ticked on the first-hour checklist and the contacts the platform's data gives are
+    proposed as candidates, answered here."""
+    grid = _grid_of(request, payload.grid)
+    with _domain_errors(), transaction.atomic():
+        person = key_person_resolve(
+            name=payload.name, id_number=payload.id_number, grid=grid, address=payload.address
+        )
+        positive = positive_record(
+            person=person,
+            found_on=payload.found_on,
+            trajectory=[
+                Stop(stop.place, _aware(stop.started_at), _aware(stop.ended_at))
+                for stop in payload.trajectory
+            ],
+            by=request.user,
+        )
+    return Status(201, _positive_out(request, positive_for_user(request.user, positive.pk)))
+
+
+@router.get("/positives/{positive_id}", response=PositiveOut)
+def get_positive(request, positive_id: RecordId):
+    """A positive case of your units: the checklist's ticked steps and the candidates
+    (masked) you may see, the proposed first."""
+    return _positive_out(request, positive_for_user(request.user, positive_id))
+
+
+@router.post("/positives/{positive_id}/steps/{step}", response={200: PositiveOut})
+def post_positive_step(request, positive_id: RecordId, step: ResponseStep):
+    """Tick a step of the first-hour checklist (report, trace, control, test) with the
+    time it was done; ticked once."""
+    positive = positive_for_user(request.user, positive_id)
+    with _domain_errors():
+        response_step_done(positive=positive, step=step, by=request.user)
+    return _positive_out(request, positive)
+
+
+class ContactIn(Schema):
+    candidate: RecordId
+    category: Literal["close_contact", "secondary_contact"]
+
+
+class ContactsIn(Schema):
+    contacts: list[ContactIn] = Field(min_length=1, max_length=1000)
+
+
+class ContactsOut(Schema):
+    cases: list[CaseOut]
+
+
+@router.post("/positives/{positive_id}/contacts", response={201: ContactsOut})
+def post_contacts(request, positive_id: RecordId, payload: ContactsIn):
+    """Confirm proposed candidates as 密接 or 次密接 in one step (the control group): each
+    is put under the measures of the version in force today, counted from their last
+    exposure. All or nothing; a candidate you may not see is no candidate (422)."""
+    positive = positive_for_user(request.user, positive_id)
+    visible = set(candidates_of(request.user, positive).values_list("pk", flat=True))
+    choices = {c.candidate: c.category for c in payload.contacts if c.candidate in visible}
+    with _domain_errors():
+        cases = contacts_confirm(
+            positive=positive, choices=choices, on=timezone.localdate(), by=request.user
+        )
+    return Status(201, {"cases": [_case_out(case) for case in cases]})

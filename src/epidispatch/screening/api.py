@@ -17,7 +17,7 @@ from epidispatch.core.bounds import Day, Moment, RecordId, UnitCode, text
 from epidispatch.orgunits.selectors import unit_for_user
 from epidispatch.registry.selectors import resident_for_user
 
-from .models import MissedReason, Result, Tube
+from .models import EVERY_DAYS, GroupKind, GroupMember, MissedReason, Result, Tube
 from .rules import ROUND_KINDS
 from .selectors import (
     MemberState,
@@ -32,7 +32,9 @@ from .selectors import (
     rounds_visible_to,
 )
 from .services import (
+    group_create,
     group_member_add,
+    group_member_remove,
     missed_record,
     round_create,
     sample_collect,
@@ -433,3 +435,58 @@ def post_missed(request, round_id: RecordId, payload: MissedIn):
             note=payload.note, by=request.user,
         )  # fmt: skip
     return Status(201, {"id": missed.pk, "reason": missed.reason})
+
+
+class GroupIn(Schema):
+    unit: UnitCode
+    name: text(100)
+    kind: GroupKind
+    every_days: int = Field(ge=EVERY_DAYS[0], le=EVERY_DAYS[1])
+
+
+class GroupCreatedOut(Schema):
+    id: int
+    name: str
+    unit: str
+    kind: GroupKind
+    every_days: int
+
+
+@router.post("/groups", response={201: GroupCreatedOut})
+def post_group(request, payload: GroupIn):
+    """Open a key group tested every `every_days` days, kept by an industry grid, a town or
+    a county of yours (screening officers and dispatchers)."""
+    unit = unit_for_user(request.user, payload.unit)
+    with _domain_errors():
+        group = group_create(
+            unit=unit, name=payload.name, kind=payload.kind, every_days=payload.every_days,
+            by=request.user,
+        )  # fmt: skip
+    return Status(
+        201,
+        {
+            "id": group.pk,
+            "name": group.name,
+            "unit": unit.code,
+            "kind": group.kind,
+            "every_days": group.every_days,
+        },
+    )
+
+
+class MemberLeftOut(Schema):
+    id: int
+    left_on: date
+
+
+@router.post("/groups/{group_id}/members/{member_id}/leave", response={200: MemberLeftOut})
+def post_group_member_leave(request, group_id: RecordId, member_id: RecordId):
+    """Take a member off the group today (they changed jobs); the row stays with the day,
+    as on the group's page."""
+    group = group_for_user(request.user, group_id)
+    member = GroupMember.objects.filter(group=group, pk=member_id).first()
+    if member is None:
+        raise HttpError(404, _("No such member in this group."))
+    with _domain_errors():
+        member = group_member_remove(member=member, by=request.user)
+    return {"id": member.pk, "left_on": member.left_on}
