@@ -59,8 +59,10 @@ from epidispatch.screening.models import (
     MissedSample,
     Sample,
     ScreeningRound,
-    TestingGroup,
     Tube,
+)
+from epidispatch.screening.models import (
+    TestingGroup as KeyGroup,
 )
 from epidispatch.screening.services import (
     group_create,
@@ -794,7 +796,7 @@ OPERATIONS = _operations()
 WRITTEN = (Visit, CheckpointRecord, HealthCheck, Rectification, Sample, Appointment, Dose,
            StockMove, ProgressPost, GroupMember, RosterEntry, EquipmentCheck,
            AuditEntry, KeyPerson, ControlCase, CaseChange, CaseTest, ControlArea,
-           ScreeningRound, MissedSample, AEFIReport, Change, TestingGroup,
+           ScreeningRound, MissedSample, AEFIReport, Change, KeyGroup,
            PositiveCase, ResponseCheck)  # fmt: skip
 
 
