@@ -26,10 +26,19 @@ from epidispatch.accountability.services import accountability_propose
 from epidispatch.accounts.models import Role
 from epidispatch.accounts.services import api_token_create
 from epidispatch.api.api import api
-from epidispatch.audit.models import AuditEntry
+from epidispatch.audit.models import AuditEntry, Change
 from epidispatch.certificates.services import certificate_issue
-from epidispatch.control.models import HealthCheck
-from epidispatch.control.services import area_create
+from epidispatch.control.models import (
+    CaseChange,
+    CaseTest,
+    ControlArea,
+    ControlCase,
+    HealthCheck,
+    KeyPerson,
+    PositiveCase,
+    ResponseCheck,
+)
+from epidispatch.control.services import area_create, key_person_resolve, positive_record
 from epidispatch.core.protection import decrypt
 from epidispatch.dispatch.models import Bulletin
 from epidispatch.dispatch.services import snapshot_take, target_issue
@@ -48,7 +57,16 @@ from epidispatch.meetings.models import (
 )
 from epidispatch.meetings.services import item_create, meeting_create, report_submit
 from epidispatch.registry.services import household_member_place, resident_create
-from epidispatch.screening.models import GroupMember, Sample
+from epidispatch.screening.models import (
+    GroupMember,
+    MissedSample,
+    Sample,
+    ScreeningRound,
+    Tube,
+)
+from epidispatch.screening.models import (
+    TestingGroup as KeyGroup,
+)
 from epidispatch.screening.services import (
     group_create,
     group_member_add,
@@ -64,7 +82,7 @@ from epidispatch.sites.services import (
     staff_create,
     training_session_create,
 )
-from epidispatch.supply.models import Lot, StockMove
+from epidispatch.supply.models import AEFIReport, Lot, StockMove
 from epidispatch.supply.services import aefi_report_file, stock_receive, supply_item_for_product
 from epidispatch.vaccination.models import Dose, VaccineProduct
 from epidispatch.vaccination.services import dose_record
@@ -148,6 +166,14 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
         registered=today,
         by=county_staff["control"],
         name=f"{name}隔离人员",
+    )
+    positive = positive_record(
+        person=key_person_resolve(
+            name=f"{name}阳性人员", id_number=id_number(sequence + 3), grid=grid
+        ),
+        found_on=today,
+        trajectory=[],
+        by=county_staff["control"],
     )
     place, _created = place_save(
         fields=PlaceFields(
@@ -270,6 +296,7 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
             "aefi": aefi,
             "certificate": certificate,
             "case": case,
+            "positive": positive,
             "problem": problem,
             "rectification": rectification,
             "accountability": accountability,
@@ -629,6 +656,135 @@ CASES: dict[str, Case] = {
         },
         own=(201,),
     ),
+    "GET /changes/key-persons": Case(refused=False),
+    "POST /control/key-persons": Case(
+        body=lambda s: {
+            "name": f"{s.label}自报人员",
+            "id_number": id_number(70 if s.label == "A" else 80),
+            "category": "close_contact",
+            "reference_date": str(timezone.localdate() - timedelta(days=1)),
+            "source": "self_report",
+            "grid": s.grid.code,
+        },
+        refusals=(403, 404, 422),
+        own=(403,),  # the control group registers, not a town
+    ),
+    "POST /control/cases/{case_id}/tests": Case(
+        path=lambda s: {"case_id": s.case.pk}, body=lambda s: {"result": "negative"}, own=(201,)
+    ),
+    "POST /control/cases/{case_id}/release": Case(
+        path=lambda s: {"case_id": s.case.pk},
+        own=(422,),  # its phases have not ended
+    ),
+    "POST /control/cases/{case_id}/transfer": Case(
+        path=lambda s: {"case_id": s.case.pk},
+        body=lambda s: {"place": "县集中隔离点"},
+        own=(200, 422),  # 422: in centralized isolation already
+    ),
+    "POST /control/cases/{case_id}/extend": Case(
+        path=lambda s: {"case_id": s.case.pk},
+        body=lambda s: {"days": 2, "decision": "县指挥部决定"},
+        own=(403,),
+    ),
+    "POST /control/units/{code}/areas": Case(
+        **TOWN,
+        body=lambda s: {
+            "name": "新封控区",
+            "level": "high",
+            "started_on": str(timezone.localdate()),
+        },
+        own=(403,),
+    ),
+    "POST /control/areas/{area_id}": Case(
+        path=lambda s: {"area_id": s.area.pk},
+        body=lambda s: {
+            "name": "改名封控区",
+            "level": "high",
+            "last_case_on": str(timezone.localdate()),
+        },
+        own=(403,),
+    ),
+    "POST /control/areas/{area_id}/lift": Case(
+        path=lambda s: {"area_id": s.area.pk},
+        body=lambda s: {"on": str(timezone.localdate())},
+        own=(403,),
+    ),
+    "POST /screening/rounds": Case(
+        body=lambda s: {"unit": s.town.code, "name": "第2轮", "day": str(timezone.localdate())},
+        own=(403,),  # opened by the screening officers
+    ),
+    "POST /screening/rounds/{round_id}/tubes/send": Case(
+        **ROUND, body=lambda s: {"barcodes": [f"{s.label}0001"], "courier": "王师傅"}, own=(403,)
+    ),
+    "POST /screening/rounds/{round_id}/tubes/receive": Case(
+        **ROUND, body=lambda s: {"barcodes": [f"{s.label}0001"]}, own=(403,)
+    ),
+    "POST /screening/rounds/{round_id}/results": Case(
+        **ROUND,
+        body=lambda s: {
+            "barcode": f"{s.label}0001",
+            "result": "negative",
+            "tested_at": timezone.now().isoformat(),
+            "lab": "县疾控中心",
+        },
+        own=(403,),
+    ),
+    "POST /screening/rounds/{round_id}/missed": Case(
+        **ROUND,
+        body=lambda s: {"resident_id": s.newcomer.pk, "reason": "away"},
+        own=(201,),
+    ),
+    "POST /supply/aefi-reports": Case(
+        body=lambda s: {"dose": s.dose.pk, "severity": "non_severe", "description": "局部红肿"},
+        own=(201,),
+    ),
+    "POST /supply/aefi-reports/{report_id}/report": Case(path=lambda s: {"report_id": s.aefi.pk}),
+    "POST /supply/aefi-reports/{report_id}/investigation": Case(
+        path=lambda s: {"report_id": s.aefi.pk},
+        own=(403,),  # the CDC's step
+    ),
+    "POST /supply/aefi-reports/{report_id}/classification": Case(
+        path=lambda s: {"report_id": s.aefi.pk},
+        body=lambda s: {"classification": "common_reaction"},
+        own=(403,),
+    ),
+    "POST /supply/aefi-reports/{report_id}/close": Case(
+        path=lambda s: {"report_id": s.aefi.pk}, own=(403,)
+    ),
+    "POST /screening/groups": Case(
+        body=lambda s: {
+            "unit": s.town.code,
+            "name": "快递从业人员",
+            "kind": "cold_chain",
+            "every_days": 7,
+        },
+        own=(403,),  # opened by the screening officers
+    ),
+    "POST /screening/groups/{group_id}/members/{member_id}/leave": Case(
+        path=lambda s: {
+            "group_id": s.group.pk,
+            "member_id": GroupMember.objects.get(group=s.group).pk,
+        },
+    ),
+    "POST /control/positives": Case(
+        body=lambda s: {
+            "name": f"{s.label}新阳性",
+            "id_number": id_number(71 if s.label == "A" else 81),
+            "grid": s.grid.code,
+            "found_on": str(timezone.localdate()),
+        },
+        refusals=(403, 404, 422),
+        own=(403,),  # the control group records positives
+    ),
+    "GET /control/positives/{positive_id}": Case(path=lambda s: {"positive_id": s.positive.pk}),
+    "POST /control/positives/{positive_id}/steps/{step}": Case(
+        path=lambda s: {"positive_id": s.positive.pk, "step": "trace"}, own=(403,)
+    ),
+    "POST /control/positives/{positive_id}/contacts": Case(
+        path=lambda s: {"positive_id": s.positive.pk},
+        body=lambda s: {"contacts": [{"candidate": 1, "category": "close_contact"}]},
+        own=(403,),
+    ),
 }
 
 
@@ -720,7 +876,9 @@ OPERATIONS = _operations()
 #: The records a write may create or change, counted before and after town B's request.
 WRITTEN = (Visit, CheckpointRecord, HealthCheck, Rectification, Sample, Appointment, Dose,
            StockMove, ProgressPost, GroupMember, RosterEntry, EquipmentCheck,
-           AuditEntry, Meeting, ActionItem)  # fmt: skip
+           AuditEntry, Meeting, ActionItem, KeyPerson, ControlCase, CaseChange, CaseTest,
+           ControlArea, ScreeningRound, MissedSample, AEFIReport, Change, KeyGroup,
+           PositiveCase, ResponseCheck)  # fmt: skip
 
 
 def _footprint(world) -> dict:
@@ -731,6 +889,12 @@ def _footprint(world) -> dict:
         UnitReport.objects.order_by("pk").values_list("progress", "next_measures", "submitted_at")
     )
     counts["items"] = list(ActionItem.objects.order_by("pk").values_list("state", "closed_at"))
+    counts["areas"] = list(ControlArea.objects.order_by("pk").values_list("name", "ended_on"))
+    counts["members"] = list(GroupMember.objects.order_by("pk").values_list("left_on", flat=True))
+    counts["aefi"] = list(AEFIReport.objects.order_by("pk").values_list("status", flat=True))
+    counts["tubes"] = list(
+        Tube.objects.order_by("pk").values_list("sent_at", "received_at", "result")
+    )
     return counts
 
 

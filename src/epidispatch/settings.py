@@ -317,6 +317,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "meetings.ProgressPost",
     "meetings.LeaderResponsibility",
     "meetings.WorkingGroup",
+    "control.ControlCase",
+    "supply.AEFIReport",
+    "screening.ScreeningRound",
 )
 
 # Content-Security-Policy: scripts, styles and images from this server only (htmx and

@@ -7,8 +7,9 @@ import ipaddress
 import os
 
 from auditlog.context import auditlog_disabled, auditlog_value
-from auditlog.diff import model_instance_diff
+from auditlog.diff import get_field_value, is_primitive, model_instance_diff
 from django.contrib.auth import get_user_model
+from django.utils.encoding import smart_str
 from django.utils.translation import gettext as _
 
 from .models import AuditAction, AuditEntry, Change
@@ -111,5 +112,26 @@ def change_record_updated(before, after) -> None:
         if auditlog_disabled.get():
             return
     changes = model_instance_diff(before, after, use_json_for_changes=True)
+    if changes:
+        Change.objects.log_create(after, action=Change.Action.UPDATE, changes=changes)
+
+
+def change_record_fields(before, after, fields) -> None:
+    """Put the named fields that differ between `before` and `after` on the change trail,
+    for a record django-auditlog does not follow on every save (a screening tube, filled
+    a sample at a time, is on the trail only for the chain's steps), as it would write
+    them."""
+    with contextlib.suppress(LookupError):
+        if auditlog_disabled.get():
+            return
+    changes = {}
+    for name in fields:
+        field = after._meta.get_field(name)
+        old = get_field_value(before, field, use_json_for_changes=True)
+        new = get_field_value(after, field, use_json_for_changes=True)
+        if old != new:
+            changes[name] = [
+                value if is_primitive(value) else smart_str(value) for value in (old, new)
+            ]
     if changes:
         Change.objects.log_create(after, action=Change.Action.UPDATE, changes=changes)

@@ -230,6 +230,47 @@ class ControlCase(models.Model):
     def __str__(self) -> str:
         return f"{self.person} · {self.get_category_display()} · {self.reference_date}"
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.grid.path}
+
+
+class ChangeKind(models.TextChoices):
+    """What happened to a case, as the key-person change feed names it."""
+
+    REGISTERED = "registered", _("Put under measures")
+    TRANSFERRED = "transferred", _("Transferred to centralized isolation")
+    EXTENDED = "extended", _("Measures lengthened by local decision")
+    RELEASED = "released", _("Released")
+
+
+class CaseChange(models.Model):
+    """One change of a case, appended by the service that makes it, in its transaction:
+    what the key-person change feed (GET /api/v1/changes/key-persons) gives a follower
+    after its cursor, oldest first. A row is never changed: it holds the phases and end
+    as they stood after the change, so reading the feed again answers the same."""
+
+    case = models.ForeignKey(
+        ControlCase, verbose_name=_("case"), on_delete=models.CASCADE, related_name="changes"
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=ChangeKind.choices)
+    day = models.DateField(_("day"))
+    plan = models.JSONField(_("phases"))
+    ends_on = models.DateField(_("last phase ends on"))
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    grid = models.ForeignKey(
+        OrgUnit, verbose_name=_("grid"), on_delete=models.PROTECT, related_name="+"
+    )
+    county_code = models.CharField(_("county code"), max_length=6, db_index=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("case change")
+        verbose_name_plural = _("case changes")
+
+    def __str__(self) -> str:
+        return f"{self.case} · {self.get_kind_display()} · {self.day}"
+
 
 class HealthCheck(models.Model):
     """A daily health check-in (健康监测打卡) of a person under measures."""

@@ -16,6 +16,7 @@ from epidispatch.registry.models import HouseholdMember, Resident, ResidentStatu
 from .models import (
     AreaLevel,
     AreaRule,
+    CaseChange,
     CaseTest,
     ContactCandidate,
     ControlArea,
@@ -31,6 +32,63 @@ from .policy import area_level_on, measure_on, spans
 #: From this time of day a person under measures without the day's check-in is flagged.
 CHECKIN_DEADLINE = time(18, 0)
 MEASURE_FIGURES = ("centralized_isolation", "home_isolation", "home_monitoring")
+
+
+#: Changes in one page of the key-person change feed, at most and by default (as the
+#: dose feed's).
+MAX_CHANGES, DEFAULT_CHANGES = 1000, 100
+
+
+def key_person_changes(user, *, cursor: int, limit: int = DEFAULT_CHANGES) -> dict:
+    """The changes of cases under the user's units after `cursor` (a change id), oldest
+    first, and the cursor to ask with next time: registration, transfer to centralized
+    isolation, a stricter local decision, release. Each carries the person (ID number
+    and phone masked) and the case's phases as they stood after the change. One query."""
+    limit = max(1, min(limit, MAX_CHANGES))
+    page = list(
+        CaseChange.objects.filter(scope_q(user, "grid__path"), pk__gt=cursor)
+        .select_related("case__person", "case__policy", "grid")
+        .order_by("pk")[: limit + 1]
+    )
+    items = page[:limit]
+    return {
+        "items": [_change_item(change) for change in items],
+        "next_cursor": items[-1].pk if items else cursor,
+        "has_more": len(page) > limit,
+    }
+
+
+def _change_item(change: CaseChange) -> dict:
+    case, person = change.case, change.case.person
+    return {
+        "id": change.pk,
+        "kind": change.kind,
+        "day": change.day,
+        "at": change.at,
+        "case": case.pk,
+        "person": person.pk,
+        "name": person.name,
+        "id_number_masked": person.id_number_masked,
+        "phone_masked": person.phone_masked,
+        "resident_id": person.resident_id,
+        "grid": change.grid.code,
+        "category": case.category,
+        "source": case.source,
+        "reference_date": case.reference_date,
+        "registered_on": case.registered_on,
+        "policy": case.policy.name,
+        "phases": [
+            {
+                "measure": phase["measure"],
+                "first": phase["first"],
+                "last": phase["last"],
+                "test_days": phase.get("test_days", []),
+            }
+            for phase in change.plan
+        ],
+        "ends_on": change.ends_on,
+        "detail": change.detail,
+    }
 
 
 def cases_visible_to(user):

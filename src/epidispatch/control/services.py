@@ -32,8 +32,10 @@ from .models import (
     AreaLevel,
     CandidateReason,
     CandidateState,
+    CaseChange,
     CaseTest,
     Category,
+    ChangeKind,
     ContactCandidate,
     ControlArea,
     ControlCase,
@@ -69,6 +71,21 @@ TEMPERATURE_RANGE = (Decimal("34.0"), Decimal("43.0"))
 REFERENCE_MAX_AGE = timedelta(days=60)
 #: How long around a trajectory point a checkpoint record makes someone a candidate.
 CHECKPOINT_WINDOW = timedelta(hours=1)
+
+
+def _changed(case: ControlCase, kind: str, day: date, detail: str = "") -> CaseChange:
+    """Append the change to the case's feed (see `CaseChange`), with the phases and end
+    as they now stand."""
+    return CaseChange.objects.create(
+        case=case,
+        kind=kind,
+        day=day,
+        plan=case.plan,
+        ends_on=case.ends_on,
+        detail=detail[:200],
+        grid_id=case.grid_id,
+        county_code=case.county_code,
+    )
 
 
 def _require(user, roles, grid: OrgUnit, message: str) -> None:
@@ -183,6 +200,7 @@ def case_register(
             county_code=person.county_code,
             positive=positive,
         )
+        _changed(case, ChangeKind.REGISTERED, registered_on)
         if by is not None:
             audit_record(
                 user=by,
@@ -345,6 +363,7 @@ def case_release(*, case: ControlCase, on: date, by) -> ControlCase:
         )
     case.released_on, case.released_by = on, by
     case.save(update_fields=["released_on", "released_by"])
+    _changed(case, ChangeKind.RELEASED, on)
     audit_record(
         user=by,
         action=AuditAction.RELEASE_CONTROL_CASE,
@@ -368,6 +387,7 @@ def case_transfer(*, case: ControlCase, on: date, place: str, by) -> ControlCase
         )
     case.transferred_on, case.isolation_place = on, place[:100]
     case.save(update_fields=["transferred_on", "isolation_place"])
+    _changed(case, ChangeKind.TRANSFERRED, on, case.isolation_place)
     return case
 
 
@@ -387,6 +407,7 @@ def case_extend(*, case: ControlCase, days: int, decision: str, decided_on: date
     case.save(
         update_fields=["extra_days", "local_decision", "local_decision_on", "plan", "ends_on"]
     )
+    _changed(case, ChangeKind.EXTENDED, decided_on, decision)
     return case
 
 

@@ -10,6 +10,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
 
+from epidispatch.control.models import Category, ChangeKind, Measure, Source
+from epidispatch.control.selectors import DEFAULT_CHANGES as DEFAULT_KEY_PERSON_CHANGES
+from epidispatch.control.selectors import MAX_CHANGES as MAX_KEY_PERSON_CHANGES
+from epidispatch.control.selectors import key_person_changes
 from epidispatch.orgunits.selectors import unit_for_user
 
 from .selectors import (
@@ -131,3 +135,59 @@ def get_dose_changes(request, query: Query[ChangesQuery]):
     """Doses recorded since `cursor` in your units, oldest first: keep `next_cursor` and
     ask again with it (while `has_more`) instead of reading every dose each time."""
     return dose_changes(request.user, cursor=query.cursor, limit=query.limit)
+
+
+class PhaseOut(Schema):
+    measure: Measure
+    first: date
+    last: date
+    test_days: list[date]
+
+
+class KeyPersonChangeOut(Schema):
+    id: int
+    kind: ChangeKind
+    day: date
+    at: datetime
+    case: int
+    person: int
+    name: str
+    id_number_masked: str
+    phone_masked: str
+    resident_id: int | None
+    grid: str
+    category: Category
+    source: Source
+    reference_date: date
+    registered_on: date
+    policy: str
+    phases: list[PhaseOut]
+    ends_on: date
+    detail: str
+
+
+class KeyPersonChangesOut(Schema):
+    items: list[KeyPersonChangeOut]
+    next_cursor: int
+    has_more: bool
+
+
+class KeyPersonChangesQuery(Schema):
+    cursor: int = Field(0, ge=0, le=MAX_ID)
+    limit: int = Field(DEFAULT_KEY_PERSON_CHANGES, ge=1, le=MAX_KEY_PERSON_CHANGES)
+
+
+@router.get(
+    "/changes/key-persons",
+    response={200: KeyPersonChangesOut},
+    url_name="key_person_changes",
+    tags=["key persons"],
+)
+def get_key_person_changes(request, query: Query[KeyPersonChangesQuery]):
+    """Changes of the key persons' cases in your units since `cursor`, oldest first: a
+    person put under measures (`registered`), transferred to centralized isolation
+    (`transferred`, `detail` the place), kept longer by a local decision (`extended`,
+    `detail` the decision), released (`released`). Each carries the case's phases as they
+    stood after the change; ID numbers and phones masked. Keep `next_cursor` and ask again
+    with it (while `has_more`), as with the dose feed."""
+    return key_person_changes(request.user, cursor=query.cursor, limit=query.limit)

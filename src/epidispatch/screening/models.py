@@ -77,6 +77,10 @@ class ScreeningRound(models.Model):
         """Every report is due 24 hours after the round starts."""
         return self.starts_at + timedelta(hours=ROUND_HOURS)
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.unit.path}
+
 
 class RoundTarget(models.Model):
     """A person on a round's target list, with the grid they lived in at creation.
@@ -238,6 +242,10 @@ class Tube(models.Model):
 
     def __str__(self) -> str:
         return self.barcode
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (the round's unit)."""
+        return {"unit_path": self.round.unit.path}
 
     @property
     def is_single(self) -> bool:

@@ -20,6 +20,8 @@ COLLECTOR_ROLES = (*OFFICER_ROLES, Role.SITE_STAFF, Role.GRID_WORKER)
 #: Who keeps a key group's member list, besides the officers: the town and the grid
 #: workers of the group's unit (an industry grid's worker knows its employees).
 GROUP_KEEPER_ROLES = (*OFFICER_ROLES, Role.TOWN_OFFICIAL, Role.GRID_WORKER)
+#: The units a round is opened over: places where people live, down to a village.
+ROUND_KINDS = (UnitKind.CITY, UnitKind.COUNTY, UnitKind.TOWN, UnitKind.VILLAGE)
 #: The units that keep key groups: an industry grid (行业网格) for its industry, a town or a
 #: county for a key-place category across its area.
 GROUP_UNIT_KINDS = (UnitKind.INDUSTRY_GRID, UnitKind.TOWN, UnitKind.COUNTY)

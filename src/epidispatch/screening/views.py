@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 
 from epidispatch.core.bounds import EARLIEST_DAY, LATEST_DAY
 from epidispatch.core.exports import write_xlsx
-from epidispatch.orgunits.models import UnitKind
 from epidispatch.registry.selectors import resident_for_user
 
 from .forms import (
@@ -37,6 +36,7 @@ from .forms import (
 )
 from .models import GroupMember, MissedReason, Tube, TubeStatus
 from .permissions import collects_for, keeps_group, runs_rounds
+from .rules import ROUND_KINDS
 from .selectors import (
     MemberState,
     chain_summary,
@@ -69,7 +69,6 @@ from .services import (
 
 PAGE_SIZE = 50
 #: The kinds of unit a round is run over.
-ROUND_KINDS = (UnitKind.CITY, UnitKind.COUNTY, UnitKind.TOWN, UnitKind.VILLAGE)
 
 
 def _page(request, items, param: str = "page"):

@@ -15,10 +15,11 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
-from epidispatch.core.bounds import NOTE_MAX, Day, RecordId, UnitCode, text
+from epidispatch.core.bounds import NOTE_MAX, Day, Moment, RecordId, UnitCode, text
 from epidispatch.core.paging import CursorQuery, cursor_page
 from epidispatch.orgunits.selectors import unit_for_user
 from epidispatch.registry.selectors import resident_for_user
+from epidispatch.vaccination.selectors import dose_for_user
 
 from .models import AEFIClassification, AEFISeverity, AEFIStatus, MoveKind
 from .selectors import (
@@ -32,7 +33,17 @@ from .selectors import (
     stock_moves,
     stock_on_hand,
 )
-from .services import MAX_QUANTITY, stock_transfer, stock_write_off, stocktake
+from .services import (
+    MAX_QUANTITY,
+    aefi_classify,
+    aefi_close,
+    aefi_investigation_start,
+    aefi_mark_reported,
+    aefi_report_submit,
+    stock_transfer,
+    stock_write_off,
+    stocktake,
+)
 
 router = Router(tags=["supply"])
 
@@ -354,3 +365,70 @@ def post_write_off(request, data: WriteOffIn):
             holder=holder, lot=lot, quantity=data.quantity, by=request.user, reason=data.reason
         )
     return Status(201, move)
+
+
+# AEFI handling (疑似预防接种异常反应): filed, reported, investigated, classified, closed,
+# through the same services as the report's page (who may: 403; a step not open: 422).
+
+
+class AEFIIn(Schema):
+    dose: RecordId
+    severity: AEFISeverity
+    clustered: bool = False
+    description: text(4000)
+    #: When the reaction was found; now when absent.
+    discovered_at: Moment | None = None
+
+
+@router.post("/aefi-reports", response={201: AEFIReportDetailOut})
+def post_aefi_report(request, data: AEFIIn):
+    """File a suspected reaction after a dose of your units (the staff of the site that
+    gave it, or the CDC): its report falls due 48 h after it was found, 2 h for a death,
+    a severe or a clustered case."""
+    dose = dose_for_user(request.user, data.dose)
+    discovered_at = data.discovered_at or timezone.now()
+    if timezone.is_naive(discovered_at):
+        discovered_at = timezone.make_aware(discovered_at)
+    with _ledger_errors():
+        report = aefi_report_submit(
+            dose=dose, severity=data.severity, description=data.description,
+            discovered_at=discovered_at, by=request.user, clustered=data.clustered,
+        )  # fmt: skip
+    return Status(201, aefi_report_for(request.user, report.pk))
+
+
+def _aefi_step(request, report_id: int, step, **fields):
+    report = aefi_report_for(request.user, report_id)
+    with _ledger_errors():
+        step(report=report, by=request.user, **fields)
+    return aefi_report_for(request.user, report_id)
+
+
+@router.post("/aefi-reports/{report_id}/report", response={200: AEFIReportDetailOut})
+def post_aefi_reported(request, report_id: RecordId):
+    """The case was reported (网络直报), by the site that gave the dose or the CDC; the
+    CDC's investigation falls due from now."""
+    return _aefi_step(request, report_id, aefi_mark_reported)
+
+
+@router.post("/aefi-reports/{report_id}/investigation", response={200: AEFIReportDetailOut})
+def post_aefi_investigation(request, report_id: RecordId):
+    """The county CDC began its investigation (调查) of a reported case."""
+    return _aefi_step(request, report_id, aefi_investigation_start)
+
+
+class ClassifyIn(Schema):
+    classification: AEFIClassification
+
+
+@router.post("/aefi-reports/{report_id}/classification", response={200: AEFIReportDetailOut})
+def post_aefi_classification(request, report_id: RecordId, data: ClassifyIn):
+    """The investigation's conclusion (诊断/鉴定), by the county CDC; it may be revised
+    until the case is closed."""
+    return _aefi_step(request, report_id, aefi_classify, classification=data.classification)
+
+
+@router.post("/aefi-reports/{report_id}/close", response={200: AEFIReportDetailOut})
+def post_aefi_close(request, report_id: RecordId):
+    """Handling finished (结案), once classified, by the county CDC."""
+    return _aefi_step(request, report_id, aefi_close)

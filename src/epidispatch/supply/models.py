@@ -348,3 +348,8 @@ class AEFIReport(models.Model):
     @property
     def case(self) -> str:
         return AEFICase.CLUSTERED if self.clustered else self.severity
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook):
+        the person's grid, whose CDC handles the report."""
+        return {"unit_path": self.resident.grid.path}

@@ -4,6 +4,7 @@ services, selectors, views and `web.permissions` check the same function."""
 from epidispatch.accounts.models import Role, RoleAssignment
 from epidispatch.core.scoping import holds_role_over
 from epidispatch.orgunits.models import OrgUnit, UnitKind
+from epidispatch.vaccination.models import Dose
 from epidispatch.vaccination.permissions import records_doses_at
 
 from .models import (
@@ -31,3 +32,12 @@ def reports_aefi(user, report: AEFIReport) -> bool:
     if report.site_id and records_doses_at(user, report.site):
         return True
     return investigates_aefi(user, report)
+
+
+def files_aefi(user, dose: Dose) -> bool:
+    """A suspected reaction is filed directly by the staff of the site that gave the dose
+    or by the CDC over the person's home (a grid worker's 60+ follow-up files it too, by
+    its own rule in field work)."""
+    if dose.site_id and records_doses_at(user, dose.site):
+        return True
+    return holds_role_over(user, (Role.SUPPLY_OFFICER,), dose.resident.grid.path)

@@ -39,7 +39,7 @@ from .models import (
     StockMove,
     SupplyItem,
 )
-from .permissions import investigates_aefi, manages_stock_of, reports_aefi
+from .permissions import files_aefi, investigates_aefi, manages_stock_of, reports_aefi
 from .selectors import HOLDER_KINDS
 
 #: No delivery or count is larger; a bigger number is a typing slip.
@@ -614,6 +614,37 @@ def aefi_report_file(
         filed_by=by,
         report_due_by=discovered_at + timedelta(hours=_hours(case).report_hours),
     )
+
+
+@transaction.atomic
+def aefi_report_submit(
+    *,
+    dose: Dose,
+    severity: str,
+    description: str,
+    discovered_at: datetime,
+    by,
+    clustered: bool = False,
+) -> AEFIReport:
+    """File a suspected reaction directly (the site's staff or the CDC, through the API):
+    `aefi_report_file` once `by` may, for a reaction found after the dose and not later
+    than now."""
+    if not files_aefi(by, dose):
+        raise PermissionDenied(
+            _("Only the staff of the site that gave the dose or the CDC file this report.")
+        )
+    if discovered_at > timezone.now():
+        raise ValidationError(_("A reaction cannot be found in the future."), code="discovered_at")
+    if timezone.localdate(discovered_at) < dose.given_on:
+        raise ValidationError(
+            _("The reaction is found before the dose was given (%(day)s).")
+            % {"day": dose.given_on.isoformat()},
+            code="discovered_at",
+        )
+    return aefi_report_file(
+        dose=dose, severity=severity, description=description, discovered_at=discovered_at,
+        by=by, clustered=clustered,
+    )  # fmt: skip
 
 
 def aefi_from_follow_up(sender, *, dose, severity, description, discovered_at, by, **kwargs):
