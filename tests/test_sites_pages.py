@@ -182,7 +182,7 @@ def test_the_desk_runs_a_fixed_number_of_queries(
     for resident in residents(tree, count):
         _book(slot=slot, resident=resident, by=None)
     client.force_login(site_staff)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert client.get(reverse("sites:desk", args=[tree.site.code])).status_code == 200
 
 
