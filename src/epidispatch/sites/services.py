@@ -39,6 +39,7 @@ from .models import (
     TrainingAttendance,
     TrainingSession,
 )
+from .permissions import cancels_booking, marks_no_shows
 
 #: Who plans a site's sessions and roster: the county office and the site's own staff.
 PLANNING_ROLES = (Role.DISPATCHER, Role.SITE_STAFF)
@@ -210,7 +211,13 @@ def _release(appointment: Appointment, state: str) -> None:
 
 @transaction.atomic
 def appointment_cancel(*, appointment: Appointment, by) -> Appointment:
-    """Cancel a booking and give its place back to the slot."""
+    """Cancel a booking and give its place back to the slot. `by` is None for the
+    resident themself, who proved who they are with a code (`appointment_cancel_with_code`);
+    else the site's office or staff, or whoever booked it (`cancels_booking`)."""
+    if by is not None and not cancels_booking(by, appointment):
+        raise PermissionDenied(
+            _("You may not cancel bookings at %(site)s.") % {"site": appointment.site.name}
+        )
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.state != AppointmentState.BOOKED:
         raise ValidationError(_("Only a booked appointment can be cancelled."))
@@ -222,10 +229,23 @@ def appointment_cancel(*, appointment: Appointment, by) -> Appointment:
 def appointment_no_show(*, appointment: Appointment, by) -> Appointment:
     """Site staff mark a booking whose person did not come; the place is not given back
     (the hour has passed) but the person may book another day."""
-    _require_role(by, (Role.SITE_STAFF,), appointment.site)
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if not marks_no_shows(by, appointment.site):
+        raise PermissionDenied(
+            _("You may not do this for %(unit)s.") % {"unit": appointment.site.name}
+        )
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("slot")
+        .get(pk=appointment.pk)
+    )
     if appointment.state != AppointmentState.BOOKED:
         raise ValidationError(_("Only a booked appointment can be marked as not come."))
+    starts = timezone.make_aware(datetime.combine(appointment.day, appointment.slot.starts_at))
+    if starts > timezone.now():
+        raise ValidationError(
+            _("A booking is marked as not come once its hour has begun (%(time)s).")
+            % {"time": f"{appointment.slot.starts_at:%H:%M}"}
+        )
     appointment.state = AppointmentState.NO_SHOW
     appointment.save(update_fields=["state"])
     return appointment

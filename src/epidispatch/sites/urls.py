@@ -11,6 +11,7 @@ urlpatterns = [
     path("training/<int:pk>/", views.training, name="training"),
     path("<str:code>/book/", views.book, name="book"),
     path("<str:code>/desk/", views.desk, name="desk"),
+    path("<str:code>/desk/bookings/<int:pk>/", views.appointment_act, name="appointment"),
     path("<str:code>/roster/", views.roster, name="roster"),
     path("<str:code>/equipment/", views.equipment, name="equipment"),
 ]
