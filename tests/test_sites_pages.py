@@ -341,3 +341,59 @@ class TestCancelAndNoShowAtTheDesk:
         assert client.get(url).status_code == 405
         appointment.refresh_from_db()
         assert appointment.state == AppointmentState.BOOKED
+
+
+CANCEL = reverse("sites:cancel")
+
+
+def _code_sent(client, outbox, number: int = 1) -> str:
+    response = client.post(CANCEL, {"id_number": id_number(number)})
+    assert "验证码已发送" in response.content.decode()
+    return re.search(r"\b(\d{6})\b", outbox[-1].text).group(1)
+
+
+class TestAResidentCancelsTheirBooking:
+    def test_with_the_code_every_coming_booking_is_cancelled_and_its_place_freed(
+        self, client, tree, session, resident, site_staff, outbox
+    ):
+        today = current_slot(session)
+        tomorrow = _session_tomorrow(tree, site_staff).slots.first()
+        booked = [_book(slot=slot, resident=resident, by=None) for slot in (today, tomorrow)]
+        assert 'href="/sites/cancel/"' in client.get(PUBLIC).content.decode()
+        code = _code_sent(client, outbox)
+        page = client.post(CANCEL, {"id_number": id_number(1), "code": code}).content.decode()
+        assert "已取消以下预约" in page
+        assert f"{today.starts_at:%H:%M} · {tree.site.name}" in page
+        for appointment, slot in zip(booked, (today, tomorrow), strict=True):
+            appointment.refresh_from_db()
+            slot.refresh_from_db()
+            assert (appointment.state, slot.booked) == (AppointmentState.CANCELLED, 0)
+        changes = Change.objects.filter(content_type__model="appointment", action=1)
+        assert changes.count() == 2
+        assert all(c.actor is None and c.additional_data["public_page"] for c in changes)
+
+    def test_a_wrong_code_cancels_nothing_and_a_checked_in_booking_stays(
+        self, client, tree, session, resident, site_staff, outbox
+    ):
+        appointment = _book(slot=current_slot(session), resident=resident, by=None)
+        code = _code_sent(client, outbox)
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        page = client.post(CANCEL, {"id_number": id_number(1), "code": wrong}).content.decode()
+        assert "验证码错误或已失效" in page
+        appointment.refresh_from_db()
+        assert appointment.state == AppointmentState.BOOKED
+        appointment_check_in(site=tree.site, resident=resident, by=site_staff)
+        code = _code_sent(client, outbox)
+        page = client.post(CANCEL, {"id_number": id_number(1), "code": code}).content.decode()
+        assert "您没有可取消的预约" in page
+        appointment.refresh_from_db()
+        assert appointment.state == AppointmentState.CHECKED_IN
+
+    def test_an_unregistered_id_number_gets_the_same_answer_and_no_message(
+        self, client, tree, outbox
+    ):
+        response = client.post(CANCEL, {"id_number": id_number(9)})
+        assert "验证码已发送" in response.content.decode()
+        assert outbox == []
+        invalid = client.post(CANCEL, {"id_number": "62242419900101001"}).content.decode()
+        assert "这不是有效的身份证号码" in invalid

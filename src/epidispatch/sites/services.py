@@ -153,32 +153,64 @@ def booking_code_send(*, id_number_digest: str) -> BookingCode | None:
     return booking_code
 
 
+def _resident_proved(*, id_number_digest: str, code: str) -> Resident | None:
+    """Inside the caller's transaction: the resident whose live code this is, the code
+    used up with it; None for a wrong guess, which is counted (the caller commits that
+    count before refusing, so guessing burns the code after MAX_ATTEMPTS)."""
+    booking_code = (
+        BookingCode.objects.select_for_update(of=("self",))
+        .filter(
+            resident__id_number_digest=id_number_digest,
+            used=False,
+            expires_at__gt=timezone.now(),
+            attempts__lt=BookingCode.MAX_ATTEMPTS,
+        )
+        .select_related("resident")
+        .order_by("-id")
+        .first()
+    )
+    if booking_code is None:
+        return None
+    resident = booking_code.resident
+    expected = protection.lookup_digest(f"booking:{resident.pk}:{code}")
+    if secrets.compare_digest(booking_code.code_digest, expected):
+        BookingCode.objects.filter(pk=booking_code.pk).update(used=True)
+        return resident
+    BookingCode.objects.filter(pk=booking_code.pk).update(attempts=F("attempts") + 1)
+    return None
+
+
 def appointment_book_with_code(*, id_number_digest: str, code: str, slot: Slot) -> Appointment:
     """A resident books on their phone, proving who they are with the code just sent.
 
     A wrong guess is counted in its own committed transaction, so guessing burns the
     code after MAX_ATTEMPTS; a right one is used up in the booking's transaction."""
     with transaction.atomic():
-        booking_code = (
-            BookingCode.objects.select_for_update(of=("self",))
-            .filter(
-                resident__id_number_digest=id_number_digest,
-                used=False,
-                expires_at__gt=timezone.now(),
-                attempts__lt=BookingCode.MAX_ATTEMPTS,
+        resident = _resident_proved(id_number_digest=id_number_digest, code=code)
+        if resident is not None:
+            return _book(slot=slot, resident=resident, by=None)
+    raise ValidationError(_("The code is wrong or has expired."), code="bad_code")
+
+
+def appointments_cancel_with_code(*, id_number_digest: str, code: str) -> list[Appointment]:
+    """A resident cancels their coming bookings (today's and later ones not yet checked
+    in) on their phone, proving who they are with the code just sent, as for booking;
+    each place is given back. Returns what was cancelled, none when nothing was booked."""
+    with transaction.atomic():
+        resident = _resident_proved(id_number_digest=id_number_digest, code=code)
+        if resident is not None:
+            coming = list(
+                Appointment.objects.filter(
+                    resident=resident,
+                    state=AppointmentState.BOOKED,
+                    day__gte=timezone.localdate(),
+                )
+                .select_related("site", "slot")
+                .order_by("day", "slot__starts_at")
             )
-            .select_related("resident")
-            .order_by("-id")
-            .first()
-        )
-        if booking_code is not None:
-            resident = booking_code.resident
-            expected = protection.lookup_digest(f"booking:{resident.pk}:{code}")
-            if secrets.compare_digest(booking_code.code_digest, expected):
-                BookingCode.objects.filter(pk=booking_code.pk).update(used=True)
-                appointment = _book(slot=slot, resident=resident, by=None)
-                return appointment
-            BookingCode.objects.filter(pk=booking_code.pk).update(attempts=F("attempts") + 1)
+            for appointment in coming:
+                appointment.state = appointment_cancel(appointment=appointment, by=None).state
+            return coming
     raise ValidationError(_("The code is wrong or has expired."), code="bad_code")
 
 

@@ -7,6 +7,7 @@ app_name = "sites"
 urlpatterns = [
     path("", views.public_index, name="public"),
     path("load/", views.load, name="load"),
+    path("cancel/", views.cancel_booking, name="cancel"),
     path("training/", views.training_index, name="training_index"),
     path("training/<int:pk>/", views.training, name="training"),
     path("<str:code>/book/", views.book, name="book"),

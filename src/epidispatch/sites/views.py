@@ -20,6 +20,7 @@ from epidispatch.registry.selectors import resident_find_for_site
 
 from .forms import (
     BookingForm,
+    CancelBookingForm,
     CheckInForm,
     EquipmentCheckForm,
     RosterForm,
@@ -60,6 +61,7 @@ from .services import (
     appointment_cancel,
     appointment_check_in,
     appointment_no_show,
+    appointments_cancel_with_code,
     booking_code_send,
     equipment_check_record,
     roster_assign,
@@ -112,6 +114,35 @@ def book(request, code: str):
         request,
         "sites/book.html",
         {"site": site, "form": form, "code_asked": code_asked, "appointment": appointment},
+    )
+
+
+def cancel_booking(request):
+    """A resident cancels their coming bookings on a phone: ID number → code to the phone
+    on file → the bookings of today and later are cancelled and their places freed."""
+    form = CancelBookingForm(request.POST or None)
+    cancelled = None
+    code_asked = False
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        digest = id_number_digest(data["id_number"])
+        code_asked = True
+        if digest is None:
+            code_asked = False
+            form.add_error("id_number", _("This is not a valid ID number."))
+        elif not data["code"]:
+            booking_code_send(id_number_digest=digest)
+        else:
+            try:
+                cancelled = appointments_cancel_with_code(
+                    id_number_digest=digest, code=data["code"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+    return render(
+        request,
+        "sites/cancel.html",
+        {"form": form, "code_asked": code_asked, "cancelled": cancelled},
     )
 
 
