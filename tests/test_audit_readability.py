@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
+from huey.contrib.djhuey import HUEY
 
 from epidispatch.accountability.models import Cause
 from epidispatch.accountability.services import accountability_propose
@@ -19,8 +20,10 @@ from epidispatch.accounts.models import Role
 from epidispatch.audit.models import AuditAction, AuditEntry, Change
 from epidispatch.audit.selectors import TrailFilters, audit_trail
 from epidispatch.certificates.services import certificate_issue, certificate_revoke
+from epidispatch.core import process
 from epidispatch.dispatch.models import RankingMeasure
 from epidispatch.dispatch.services import snapshot_take
+from epidispatch.dispatch.tasks import cutoff_task
 from epidispatch.fieldwork import reminders
 from epidispatch.fieldwork.models import VisitOutcome
 from epidispatch.fieldwork.services import visit_record
@@ -163,6 +166,20 @@ class TestWhoChanged:
         call_command("cutoff")
         client.force_login(make_user(Role.DISPATCHER, tree.city))
         assert who_of(trail(client, kind="dispatch.snapshot")) == [f"命令行({getpass.getuser()})"]
+
+    def test_a_change_by_a_queued_task_names_the_task(self, tree, client, make_user):
+        previous, HUEY.immediate = HUEY.immediate, True
+        try:
+            cutoff_task()
+        finally:
+            HUEY.immediate = previous
+        assert process.task_name() == ""
+        change = Change.objects.get(content_type__model="snapshot")
+        assert change.additional_data["task"] == "cutoff_task"
+        client.force_login(make_user(Role.DISPATCHER, tree.city))
+        assert who_of(trail(client, kind="dispatch.snapshot")) == [
+            f"后台任务 cutoff_task({getpass.getuser()})"
+        ]
 
     def test_a_booking_on_the_public_page_reads_as_the_public_page_and_a_desk_change_as_the_user(
         self, tree, client, dispatcher, make_user, settings

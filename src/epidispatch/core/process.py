@@ -1,11 +1,12 @@
 """Who acts when no user does: the command this process runs and the operating-system
 account that runs it.
 
-The `epidispatch` console script names the command as it starts (`command_set`); the audit
-trail writes both beside a change made outside any request (a command, the huey consumer
-started by `epidispatch run_huey`, a shell), as it names the account on its events. A
-request is marked while it runs (`request_running`, the audit middleware), so a change
-made on a page is never taken for a command's.
+The `epidispatch` console script names the command as it starts (`command_set`), the
+task queue names each task while it runs (`task_running`, for the huey consumer started by
+`epidispatch run_huey`); the audit trail writes them and the account beside a change made
+outside any request, as it names the account on its events. A request is marked while
+it runs (`request_running`, the audit middleware), so a change made on a page is never
+taken for a command's.
 """
 
 import getpass
@@ -16,6 +17,8 @@ from contextvars import ContextVar
 
 _command = ""
 _in_request: ContextVar[bool] = ContextVar("epidispatch_in_request", default=False)
+#: The task a worker thread runs (each worker of the consumer is a thread of its own).
+_task: ContextVar[str] = ContextVar("epidispatch_task", default="")
 
 
 def command_set(argv: Sequence[str]) -> None:
@@ -51,3 +54,17 @@ def request_running() -> Iterator[None]:
 
 def in_request() -> bool:
     return _in_request.get()
+
+
+def task_running(name: str) -> None:
+    """A queued task starts in this thread (the task queue's "executing" signal)."""
+    _task.set(name[:60])
+
+
+def task_ended() -> None:
+    _task.set("")
+
+
+def task_name() -> str:
+    """The task running in this thread ("" outside a task)."""
+    return _task.get()
