@@ -6,10 +6,13 @@ deployment's; certificates issued and revoked are on the trail."""
 import getpass
 import html
 import re
+from datetime import time
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone, translation
+from huey.contrib.djhuey import HUEY
 
 from epidispatch.accountability.models import Cause
 from epidispatch.accountability.services import accountability_propose
@@ -17,15 +20,22 @@ from epidispatch.accounts.models import Role
 from epidispatch.audit.models import AuditAction, AuditEntry, Change
 from epidispatch.audit.selectors import TrailFilters, audit_trail
 from epidispatch.certificates.services import certificate_issue, certificate_revoke
+from epidispatch.core import process
 from epidispatch.dispatch.models import RankingMeasure
 from epidispatch.dispatch.services import snapshot_take
+from epidispatch.dispatch.tasks import cutoff_task
+from epidispatch.fieldwork import reminders
 from epidispatch.fieldwork.models import VisitOutcome
 from epidispatch.fieldwork.services import visit_record
 from epidispatch.registry.models import Resident, ResidentStatus
+from epidispatch.registry.services import resident_create
+from epidispatch.sites.models import Appointment, SiteKind
+from epidispatch.sites.services import session_create
 from epidispatch.vaccination.models import Dose, VaccineProduct
 from epidispatch.vaccination.services import dose_correct, dose_delete
 
 from .certificate_fixtures import *  # noqa: F403 - the fixtures
+from .cli import run
 from .dose_files import RESIDENT_HEADERS, write_table
 from .fieldwork_fixtures import *  # noqa: F403 - the fixtures
 from .test_imports_framework import resident_row
@@ -130,6 +140,91 @@ class TestWhoActed:
         call_command("import_residents", str(path), "--json", "--user", official.username)
         entry = AuditEntry.objects.get(action=AuditAction.IMPORT_FILE)
         assert (entry.user, entry.actor) == (official, "")
+
+
+class TestWhoChanged:
+    """A change no user made names what made it: the command and the account, as the
+    events do; a page nobody is logged in to says so."""
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_change_by_a_command_names_the_command_and_the_account(self, tree, client, make_user):
+        result = run("cutoff")
+        assert result.returncode == 0, result.stderr
+        change = Change.objects.get(content_type__model="snapshot")
+        assert change.actor is None
+        assert (change.additional_data["command"], change.additional_data["os_account"]) == (
+            "cutoff",
+            getpass.getuser(),
+        )
+        client.force_login(make_user(Role.DISPATCHER, tree.city))
+        rows = who_of(trail(client, kind="dispatch.snapshot"))
+        assert rows == [f"命令 cutoff({getpass.getuser()})"]
+
+    def test_a_change_by_code_run_outside_a_request_names_the_account(
+        self, tree, client, make_user
+    ):
+        call_command("cutoff")
+        client.force_login(make_user(Role.DISPATCHER, tree.city))
+        assert who_of(trail(client, kind="dispatch.snapshot")) == [f"命令行({getpass.getuser()})"]
+
+    def test_a_change_by_a_queued_task_names_the_task(self, tree, client, make_user):
+        previous, HUEY.immediate = HUEY.immediate, True
+        try:
+            cutoff_task()
+        finally:
+            HUEY.immediate = previous
+        assert process.task_name() == ""
+        change = Change.objects.get(content_type__model="snapshot")
+        assert change.additional_data["task"] == "cutoff_task"
+        client.force_login(make_user(Role.DISPATCHER, tree.city))
+        assert who_of(trail(client, kind="dispatch.snapshot")) == [
+            f"后台任务 cutoff_task({getpass.getuser()})"
+        ]
+
+    def test_a_booking_on_the_public_page_reads_as_the_public_page_and_a_desk_change_as_the_user(
+        self, tree, client, dispatcher, make_user, settings
+    ):
+        settings.EPIDISPATCH_REMINDER_BACKEND = "epidispatch.fieldwork.reminders.LocmemBackend"
+        reminders.outbox.clear()
+        resident_create(name="丙", id_number=id_number(41), phone="13812340041", grid=tree.grid)
+        session = session_create(
+            site=tree.site,
+            kind=SiteKind.FIXED,
+            day=timezone.localdate(),
+            opens_at=time(0),
+            closes_at=time(23, 59),
+            capacity_per_hour=10,
+            by=dispatcher,
+        )
+        slot = session.slots.order_by("-starts_at").first()
+        url = reverse("sites:book", args=[tree.site.code])
+        client.post(url, {"id_number": id_number(41)})
+        code = re.search(r"\b(\d{6})\b", reminders.outbox[0].text).group(1)
+        client.post(url, {"id_number": id_number(41), "code": code, "slot": slot.pk})
+        booking = Change.objects.get(content_type__model="appointment")
+        assert booking.actor is None and booking.additional_data.get("public_page") is True
+        assert "command" not in booking.additional_data
+        staff = make_user(Role.SITE_STAFF, tree.site)
+        client.force_login(staff)
+        appointment = Appointment.objects.get()
+        client.post(
+            reverse("sites:appointment", args=[tree.site.code, appointment.pk]),
+            {"action": "cancel"},
+        )
+        cancel = Change.objects.filter(content_type__model="appointment").latest("pk")
+        assert cancel.actor == staff
+        assert not {"command", "os_account", "public_page"} & set(cancel.additional_data)
+        client.force_login(dispatcher)
+        assert who_of(trail(client, kind="vaccination_sites.appointment")) == [
+            str(staff),
+            "公开页面(未登录)",
+        ]
+
+
+def who_of(page: str) -> list[str]:
+    """The "who" cell of each row of the trail, newest first."""
+    cells = re.findall(r'<td data-label="操作人" class="field">(.*?)</td>', page)
+    return [html.unescape(cell) for cell in cells]
 
 
 class TestEntriesOfNoUnit:

@@ -1,6 +1,6 @@
 """The booking journey in a real browser at phone size: a resident books a slot, site
 staff check them in and record the dose, the slot shows as used and the public page's
-free count drops."""
+free count drops; a resident cancels their booking with a code and the place is free."""
 
 import os
 import re
@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from epidispatch.sites.services import _book
 from epidispatch.vaccination.models import Dose, VaccineProduct
 
 from .sites_fixtures import *  # noqa: F403
@@ -97,3 +98,33 @@ def test_a_resident_books_on_a_phone_and_the_site_checks_them_in_and_records_the
     assert Dose.objects.filter(resident=resident, site=tree.site).count() == 1
     resident_phone.close()
     staff_phone.close()
+
+
+def test_a_resident_cancels_their_booking_on_a_phone(
+    browser, live_server, tree, session, resident, outbox
+):
+    slot = current_slot(session)
+    appointment = _book(slot=slot, resident=resident, by=None)
+    phone = browser.new_context(viewport=PHONE, is_mobile=True)
+    page = phone.new_page()
+    page.goto(f"{live_server.url}/sites/?town={tree.town.code}")
+    free_before = int(free_places(page, tree.site.code).inner_text())
+    page.get_by_role("link", name="取消我的预约").click()
+    page.get_by_label("身份证号码").fill(id_number(1))
+    page.get_by_role("button", name="发送验证码").click()
+    expect(page.get_by_role("status")).to_contain_text("验证码已发送")
+    code = re.search(r"\b(\d{6})\b", outbox[-1].text).group(1)
+    page.get_by_label("手机收到的验证码").fill(code)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.get_by_role("button", name="取消预约").click()
+    expect(page.locator("[data-cancelled]")).to_contain_text(
+        f"{slot.starts_at:%H:%M} · {tree.site.name}"
+    )
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "resident-cancel-phone.png", full_page=True)
+    page.goto(f"{live_server.url}/sites/?town={tree.town.code}")
+    expect(free_places(page, tree.site.code)).to_have_text(str(free_before + 1))
+    appointment.refresh_from_db()
+    assert appointment.state == "cancelled"
+    phone.close()

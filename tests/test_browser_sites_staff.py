@@ -1,19 +1,21 @@
 """Site staff on a phone: a refrigerator reading out of range is flagged at once and on
 the dispatcher's load view; the roster page refuses a nurse whose qualification has
-expired, in Chinese, and takes a qualified one."""
+expired, in Chinese, and takes a qualified one; the desk cancels a booking and marks a
+person who did not come."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from epidispatch.audit.models import Change
 from epidispatch.sites.models import RosterEntry, StaffRole
-from epidispatch.sites.services import qualification_record
+from epidispatch.sites.services import _book, qualification_record
 
 from .sites_fixtures import *  # noqa: F403
-from .sites_fixtures import equipment, staff_member
+from .sites_fixtures import equipment, residents, staff_member
 from .test_browser import SCREENSHOTS
 from .test_browser_sites import PASSWORD, PHONE, browser  # noqa: F401
 
@@ -94,3 +96,48 @@ def test_site_staff_flag_a_warm_fridge_and_roster_only_the_qualified_on_a_phone(
         "80"
     )
     desktop.close()
+
+
+def test_site_staff_cancel_a_booking_and_mark_a_no_show_on_a_phone(
+    browser,  # noqa: F811
+    live_server,
+    tree,
+    session,
+    site_staff,
+):
+    """The desk's buttons at 390×844: the cancelled booking frees its place, the person
+    who did not come keeps it, and both land on the trail under the staff member."""
+    early = session.slots.get(starts_at=time(0))
+    first, second = residents(tree, 2)
+    cancelled = _book(slot=early, resident=first, by=None)
+    missed = _book(slot=early, resident=second, by=None)
+    phone = browser.new_context(viewport=PHONE, is_mobile=True)
+    page = log_in(phone, live_server, site_staff)
+    page.goto(f"{live_server.url}/sites/{tree.site.code}/desk/")
+    row = page.locator(f'[data-appointment="{cancelled.pk}"]')
+    expect(row).to_contain_text(first.name)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "site-desk-bookings-phone.png", full_page=True)
+    row.get_by_role("button", name="取消预约").click()
+    expect(page.locator(".message.success")).to_contain_text(f"已取消{first.name}的预约")
+    expect(page.locator(f'[data-appointment="{cancelled.pk}"]')).to_have_attribute(
+        "data-state", "cancelled"
+    )
+    expect(page.locator(f'[data-appointment="{cancelled.pk}"] button')).to_have_count(0)
+    page.locator(f'[data-appointment="{missed.pk}"]').get_by_role("button", name="标记爽约").click()
+    expect(page.locator(".message.success")).to_contain_text(f"已将{second.name}标记为爽约")
+    missed_row = page.locator(f'[data-appointment="{missed.pk}"]')
+    expect(missed_row).to_have_attribute("data-state", "no_show")
+    expect(missed_row).to_contain_text("爽约")
+    expect(
+        page.locator(f'[data-slot="{early.starts_at:%H:%M}"] [data-figure="booked"]')
+    ).to_have_text("1")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    phone.close()
+    states = dict(
+        Change.objects.filter(content_type__model="appointment", actor=site_staff).values_list(
+            "object_id", "changes__state"
+        )
+    )
+    assert states == {cancelled.pk: ["booked", "cancelled"], missed.pk: ["booked", "no_show"]}

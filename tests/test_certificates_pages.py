@@ -184,7 +184,7 @@ def test_the_resident_page_costs_the_same_queries_for_1_or_3_certificates(
     client.force_login(worker)
     url = f"/certificates/residents/{resident.pk}/"
     client.get(url)
-    with django_assert_num_queries(7) as small:
+    with django_assert_num_queries(6) as small:
         client.get(url)
     give_dose(resident, tree.site, site_staff, coronavac, days_ago=370)
     certificate_issue(resident=resident)

@@ -145,7 +145,7 @@ def test_the_phone_list_costs_the_same_queries_for_2_or_20_people(
     client.force_login(worker)
     url = f"/control/units/{tree.grid.code}/today/"
     client.get(url)
-    with django_assert_num_queries(6) as small:
+    with django_assert_num_queries(5) as small:
         response = client.get(url)
     assert response.content.decode().count('<li class="person') == 2
     add_cases(tree, 10, 18)
@@ -161,7 +161,7 @@ def test_the_board_page_costs_the_same_queries_for_2_or_20_people(
     client.force_login(officer)
     url = f"/control/units/{tree.county.code}/"
     client.get(url)
-    with django_assert_num_queries(11) as small:
+    with django_assert_num_queries(10) as small:
         client.get(url)
     add_cases(tree, 10, 18, grid=tree.other_grid)
     with django_assert_num_queries(len(small.captured_queries)):

@@ -58,7 +58,7 @@ def test_the_round_page_costs_the_same_queries_for_2_or_20_of_everything(
     client.force_login(worker)
     url = f"/field/grids/{tree.grid.code}/"
     client.get(url)
-    with django_assert_num_queries(12) as small:
+    with django_assert_num_queries(11) as small:
         response = client.get(url)
     assert response.content.decode().count('<li class="round-item') == 2 * 5
     add_round(tree, worker, station, site_staff, coronavac, start=10, count=18)
@@ -78,7 +78,7 @@ def test_the_checkpoint_list_costs_the_same_queries_for_2_or_20(
     add_round(tree, worker, station, site_staff, coronavac, start=1, count=2)
     client.force_login(station)
     client.get("/field/checkpoint/")
-    with django_assert_num_queries(9) as small:
+    with django_assert_num_queries(8) as small:
         client.get("/field/checkpoint/")
     add_round(tree, worker, station, site_staff, coronavac, start=10, count=18)
     with django_assert_num_queries(len(small.captured_queries)):

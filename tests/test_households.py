@@ -227,7 +227,7 @@ def test_the_household_page_costs_the_same_queries_for_3_or_30_members(
     client.force_login(make_user(Role.GRID_WORKER, tree.grid))
     url = f"/units/{tree.grid.code}/households/"
     client.get(url)
-    with django_assert_num_queries(7) as small:
+    with django_assert_num_queries(6) as small:
         client.get(url)
     add(100, 27)
     with django_assert_num_queries(len(small.captured_queries)):

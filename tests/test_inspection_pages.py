@@ -166,8 +166,8 @@ def test_lists_keep_their_number_of_queries_at_two_sizes(
     _more_places(tree, mall_category, 2, 0, inspector, team)
     client.force_login(inspector)
     counts = {
-        f"/inspection/units/{tree.town.code}/places/": 8,
-        "/inspection/": 10,
+        f"/inspection/units/{tree.town.code}/places/": 7,
+        "/inspection/": 9,
         "/api/v1/inspection/places": 5,
         "/api/v1/inspection/problems": 5,
         "/api/v1/inspection/inspections": 5,

@@ -198,6 +198,31 @@ def test_a_grid_worker_has_no_meetings_module(client, tree, make_user, meeting):
     assert "/meetings/" not in client.get("/").content.decode()
 
 
+def test_a_working_group_member_has_the_module_at_no_extra_query(
+    client, tree, make_user, meeting, vaccination_group, django_assert_num_queries
+):
+    """The menu asks whether the user belongs to a working group; the answer rides in the
+    query that reads the roles, so a member's page costs what a non-member's does."""
+    member, other = make_user(Role.GRID_WORKER, tree.grid), make_user(Role.GRID_WORKER, tree.grid)
+    vaccination_group.members.add(member)
+    counts = []
+    for user in (member, other):
+        client.force_login(user)
+        client.get("/field/checkpoint/")
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/field/checkpoint/").content.decode()
+        counts.append(len(queries.captured_queries))
+        assert ('href="/meetings/"' in page) is (user == member)
+        assert not any(
+            "meetings_workinggroup" in q["sql"] for q in queries if "UNION" not in q["sql"]
+        )
+    assert counts[0] == counts[1]
+    client.force_login(member)
+    assert client.get("/meetings/").status_code == 200
+    client.force_login(other)
+    assert client.get("/meetings/").status_code == 403
+
+
 def test_the_owner_posts_progress_and_the_office_confirms_through_the_api(
     client, tree, meeting, office, items, pingxiang
 ):

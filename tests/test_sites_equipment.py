@@ -203,5 +203,5 @@ def test_the_equipment_page_runs_a_fixed_number_of_queries(
                 equipment=item, temperature=Decimal(reading), working=True, by=site_staff
             )
     client.force_login(site_staff)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         assert client.get(reverse("sites:equipment", args=[tree.site.code])).status_code == 200

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from epidispatch.accounts.models import User
+from epidispatch.core import process
 from epidispatch.demo import generator
 from epidispatch.fieldwork.demo import load_fieldwork
 from epidispatch.sites.demo import load_sites
@@ -27,22 +28,20 @@ WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def _usernames() -> set[str]:
-    """Login names are data (the audit trail names who logged in), not the UI's language."""
-    return set(WORD.findall(" ".join(User.objects.values_list("username", flat=True))))
+    """Login names are data (the audit trail names who logged in), not the UI's language;
+    so is the operating-system account the trail names for what the demo loader wrote."""
+    names = [*User.objects.values_list("username", flat=True), process.os_account()]
+    return set(WORD.findall(" ".join(names)))
 
 
 #: Elements without an end tag, which never close a hidden region.
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 
-def _raw(attrs) -> bool:
-    return "data-raw" in dict(attrs)
-
-
 class _Page(HTMLParser):
-    """The links of a page and its visible text (scripts, styles, attributes, <code> and the
-    audit trail's before → after cells, which show stored field names and values as the
-    trail recorded them, left out)."""
+    """The links of a page and its visible text (scripts, styles, attributes and <code>
+    left out; the audit trail's before → after cells are read like any text: they show
+    each field by its label and each value as the pages say it)."""
 
     def __init__(self):
         super().__init__()
@@ -51,7 +50,7 @@ class _Page(HTMLParser):
         self._hidden = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag not in VOID and (tag in ("script", "style", "code") or self._hidden or _raw(attrs)):
+        if tag not in VOID and (tag in ("script", "style", "code") or self._hidden):
             self._hidden += 1
         href = dict(attrs).get("href")
         if tag == "a" and href and href.startswith("/") and "download" not in dict(attrs):

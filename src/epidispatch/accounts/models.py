@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from epidispatch.core.scoping import membership_rows
 from epidispatch.orgunits.models import OrgUnit, Responsibility, UnitKind
 
 
@@ -37,12 +38,20 @@ class User(AbstractUser):
     def scope_assignments(self) -> tuple[tuple[str, str], ...]:
         """(unit path, role) of each of the user's roles, and (grid path, "") for each grid
         assigned (包抓) to a department they hold a role on, in one query: what
-        `core.scoping` derives every scope and permission check from (and caches)."""
+        `core.scoping` derives every scope and permission check from (and caches). The
+        memberships the apps above install (`core.scoping.membership_install`) ride in
+        the same query, so a menu entry that asks about one costs none."""
         assignments = RoleAssignment.objects.filter(user=self)
         assigned_grids = Responsibility.objects.filter(
             unit__in=assignments.values("unit")
         ).values_list("grid__path", models.Value(""))
-        return tuple(sorted(assignments.values_list("unit__path", "role").union(assigned_grids)))
+        return tuple(
+            sorted(
+                assignments.values_list("unit__path", "role").union(
+                    assigned_grids, *membership_rows(self)
+                )
+            )
+        )
 
 
 class Role(models.TextChoices):

@@ -10,11 +10,14 @@ Both carry the path of the org unit the record belongs to, so a dispatcher reads
 trail of their own units only.
 """
 
+from auditlog.context import auditlog_value
 from auditlog.models import AbstractLogEntry
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from epidispatch.core import process
 
 
 class AuditAction(models.TextChoices):
@@ -86,6 +89,34 @@ class Change(AbstractLogEntry):
         ordering = ["-timestamp"]
 
     def save(self, *args, **kwargs):
-        """The unit comes from the record's `get_additional_data()` (auditlog's hook)."""
+        """The unit comes from the record's `get_additional_data()` (auditlog's hook).
+        A change made outside any request keeps what made it (`PROCESS_KEYS`: the command
+        and the operating-system account, as an event names them, and `TASK_KEY`, the
+        queued task); one made by a page
+        nobody is logged in to (a resident booking) says so (`PUBLIC_KEY`)."""
         self.unit_path = (self.additional_data or {}).get("unit_path", "")
+        if self._state.adding:
+            self.additional_data = {**(self.additional_data or {}), **_made_by()}
         super().save(*args, **kwargs)
+
+
+#: `additional_data` keys of a change made outside any request (the task, when a queued
+#: task made it), and of one made by a page with nobody logged in.
+PROCESS_KEYS = ("command", "os_account")
+TASK_KEY = "task"
+PUBLIC_KEY = "public_page"
+
+
+def _made_by() -> dict:
+    if not process.in_request():
+        made_by = dict(
+            zip(PROCESS_KEYS, (process.command_name(), process.os_account()), strict=True)
+        )
+        if process.task_name():
+            made_by[TASK_KEY] = process.task_name()
+        return made_by
+    try:
+        actor = auditlog_value.get().get("actor")
+    except LookupError:
+        actor = None
+    return {} if actor is not None else {PUBLIC_KEY: True}

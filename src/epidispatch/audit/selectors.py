@@ -20,7 +20,7 @@ from epidispatch.core.bounds import MAX_BIGINT
 from epidispatch.core.scoping import paths_q
 from epidispatch.orgunits.models import OrgUnit
 
-from .models import AuditAction, AuditEntry, Change
+from .models import PROCESS_KEYS, PUBLIC_KEY, TASK_KEY, AuditAction, AuditEntry, Change
 from .permissions import _dispatcher_paths, reads_unfiled_entries
 
 #: The `kind` of a change is its record's model, written "app_label.model".
@@ -165,12 +165,29 @@ def _change_row(change: Change, names: dict) -> TrailRow:
     }.get(change.action, pgettext("audit trail", "read"))
     return TrailRow(
         at=change.timestamp,
-        who=str(change.actor) if change.actor_id else _("the system"),
+        who=str(change.actor) if change.actor_id else _made_by(change.additional_data or {}),
         kind=f"{model._meta.verbose_name if model else change.content_type} · {verb}",
         subject=change.object_repr,
         ip_address=change.remote_addr,
         changes=_field_changes(model, change.changes or {}, names),
     )
+
+
+def _made_by(data: dict) -> str:
+    """Who made a change no user made: the queued task or the command and the account that
+    ran it, a page nobody was logged in to, or (changes recorded before either was kept)
+    the system."""
+    command, account = (str(data.get(key) or "")[:150] for key in PROCESS_KEYS)
+    task = str(data.get(TASK_KEY) or "")[:150]
+    if task and account:
+        return _("Task %(task)s (%(account)s)") % {"task": task, "account": account}
+    if command and account:
+        return _("Command %(command)s (%(account)s)") % {"command": command, "account": account}
+    if account:
+        return _("Command line (%(account)s)") % {"account": account}
+    if data.get(PUBLIC_KEY):
+        return _("Public page (not logged in)")
+    return _("the system")
 
 
 def _stored_pairs(changes: dict) -> dict[str, list]:

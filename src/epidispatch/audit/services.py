@@ -2,15 +2,15 @@
 (see models.Change); these are the events no record change shows."""
 
 import contextlib
-import getpass
 import ipaddress
-import os
 
 from auditlog.context import auditlog_disabled, auditlog_value
 from auditlog.diff import get_field_value, is_primitive, model_instance_diff
 from django.contrib.auth import get_user_model
 from django.utils.encoding import smart_str
 from django.utils.translation import gettext as _
+
+from epidispatch.core import process
 
 from .models import AuditAction, AuditEntry, Change
 
@@ -32,10 +32,7 @@ def audit_record(
 def command_line_actor() -> str:
     """The operating-system account running this process: who ran a command given no
     `--user` (the trail then shows "command line (account)")."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid {os.getuid()}"
+    return process.os_account()
 
 
 def client_ip(request) -> str | None:

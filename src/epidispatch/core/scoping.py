@@ -6,9 +6,45 @@ of the units their role assignments name, and the grids assigned (包抓) to a d
 they hold a role on, and nothing when they have none.
 """
 
-from django.db.models import Q
+from collections.abc import Callable
+
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.functions import Cast
 
 _CACHE_ATTRIBUTE = "_epidispatch_scope"
+
+#: Marks the rows of a membership among the (path, role) rows: a role never starts so.
+_MEMBERSHIP = "+"
+
+#: name → function(user) giving the queryset of what the user is a member of.
+_memberships: dict[str, Callable[[object], QuerySet]] = {}
+
+
+def membership_install(name: str, of_user: Callable[[object], QuerySet]) -> None:
+    """Let an app above ask whether a user belongs to something that grants no scope (a
+    meetings working group) without a query of its own: `of_user(user)` gives the rows
+    the user is a member of, whose keys the role lookup reads in the same statement. The
+    app installs it when Django starts (its `AppConfig.ready`), as the figures app
+    installs its engine in `core.live`."""
+    _memberships[name] = of_user
+
+
+def membership_rows(user) -> list[QuerySet]:
+    """`(key, "+name")` rows of each installed membership of `user`, for
+    `User.scope_assignments` to read with the roles (in one UNION)."""
+    return [
+        of_user(user)
+        .order_by()
+        .values_list(Cast("pk", CharField()), Value(_MEMBERSHIP + name, output_field=CharField()))
+        for name, of_user in _memberships.items()
+    ]
+
+
+def memberships(user, name: str) -> frozenset[str]:
+    """Keys (as text) of the user's memberships of kind `name`; none for an anonymous or
+    inactive user. Read with the roles, so it costs no query of its own."""
+    marker = _MEMBERSHIP + name
+    return frozenset(key for key, role in _rows(user) if role == marker)
 
 
 def scope_paths(user) -> tuple[str, ...]:
@@ -24,7 +60,12 @@ def root_paths(user) -> tuple[str, ...]:
 
 def _assignments(user) -> tuple[tuple[str, str], ...]:
     """(unit path, role) of each of the user's role assignments, and (grid path, "") for
-    each grid assigned to a department they hold a role on; read once per user object
+    each grid assigned to a department they hold a role on (the memberships left out)."""
+    return tuple(row for row in _rows(user) if not row[1].startswith(_MEMBERSHIP))
+
+
+def _rows(user) -> tuple[tuple[str, str], ...]:
+    """The assignments and the memberships, read once per user object
     (`User.scope_assignments`, in accounts: this module sits below the apps), so every
     scope and permission check of a request shares one query."""
     cached = getattr(user, _CACHE_ATTRIBUTE, None)

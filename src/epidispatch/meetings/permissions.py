@@ -10,7 +10,7 @@ the views and templates ask the same ones, so a button never leads to a refusal.
 """
 
 from epidispatch.accounts.models import Role
-from epidispatch.core.scoping import holds_role_over, role_paths
+from epidispatch.core.scoping import holds_role_over, memberships, role_paths
 
 from .models import ActionItem, Meeting, UnitReport, WorkingGroup
 
@@ -19,6 +19,20 @@ OFFICE_ROLES = (Role.DISPATCHER,)
 PACK_ROLES = (Role.DISPATCHER, Role.LEADER)
 #: Roles that act for a participating unit (a town, street or department).
 UNIT_ROLES = (Role.TOWN_OFFICIAL,)
+#: The membership (`core.scoping.membership_install`) of working groups, keyed by group.
+WORKING_GROUPS = "working_group"
+
+
+def working_groups_of_member(user):
+    """The user's working groups: read with the user's roles in one query (installed in
+    `MeetingsConfig.ready`), so the meetings menu entry costs a page no query of its own."""
+    return WorkingGroup.objects.filter(members=user.pk)
+
+
+def in_working_group(user) -> bool:
+    """Whether the user is a member of any working group (for the menu: read with the
+    roles; a write asks the group itself, `acts_for_owner`)."""
+    return bool(memberships(user, WORKING_GROUPS))
 
 
 def reads_meetings(user) -> bool:
@@ -26,7 +40,7 @@ def reads_meetings(user) -> bool:
     and members of a working group. The meetings pages check it; the menu shows it."""
     if role_paths(user, PACK_ROLES + UNIT_ROLES):
         return True
-    return bool(user.is_authenticated and WorkingGroup.objects.filter(members=user.pk).exists())
+    return in_working_group(user)
 
 
 def holds_meetings(user) -> bool:

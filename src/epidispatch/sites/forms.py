@@ -20,6 +20,14 @@ class BookingForm(forms.Form):
         ]
 
 
+class CancelBookingForm(forms.Form):
+    """The public form to cancel one's bookings: ID number, then the code sent to the
+    phone on file."""
+
+    id_number = forms.CharField(label=_("ID number"), max_length=20)
+    code = forms.CharField(label=_("Code sent to your phone"), max_length=6, required=False)
+
+
 class CheckInForm(forms.Form):
     id_number = forms.CharField(label=_("ID number"), max_length=20)
 

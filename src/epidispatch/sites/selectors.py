@@ -162,6 +162,19 @@ def site_appointments(user, site: OrgUnit, day: date):
     )
 
 
+def appointment_for_user(user, site: OrgUnit, appointment_id: int) -> Appointment:
+    """One booking at the site, scoped to the user (404 outside their scope)."""
+    appointment = (
+        Appointment.objects.filter(scope_q(user, "site__path"))
+        .filter(site=site, pk=appointment_id)
+        .select_related("resident", "site", "slot")
+        .first()
+    )
+    if appointment is None:
+        raise Http404
+    return appointment
+
+
 @dataclass(frozen=True)
 class SiteLoad:
     """A site's load for a day. `expected`: appointments held that day. `due_second`:

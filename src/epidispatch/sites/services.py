@@ -39,6 +39,7 @@ from .models import (
     TrainingAttendance,
     TrainingSession,
 )
+from .permissions import cancels_booking, marks_no_shows
 
 #: Who plans a site's sessions and roster: the county office and the site's own staff.
 PLANNING_ROLES = (Role.DISPATCHER, Role.SITE_STAFF)
@@ -152,32 +153,64 @@ def booking_code_send(*, id_number_digest: str) -> BookingCode | None:
     return booking_code
 
 
+def _resident_proved(*, id_number_digest: str, code: str) -> Resident | None:
+    """Inside the caller's transaction: the resident whose live code this is, the code
+    used up with it; None for a wrong guess, which is counted (the caller commits that
+    count before refusing, so guessing burns the code after MAX_ATTEMPTS)."""
+    booking_code = (
+        BookingCode.objects.select_for_update(of=("self",))
+        .filter(
+            resident__id_number_digest=id_number_digest,
+            used=False,
+            expires_at__gt=timezone.now(),
+            attempts__lt=BookingCode.MAX_ATTEMPTS,
+        )
+        .select_related("resident")
+        .order_by("-id")
+        .first()
+    )
+    if booking_code is None:
+        return None
+    resident = booking_code.resident
+    expected = protection.lookup_digest(f"booking:{resident.pk}:{code}")
+    if secrets.compare_digest(booking_code.code_digest, expected):
+        BookingCode.objects.filter(pk=booking_code.pk).update(used=True)
+        return resident
+    BookingCode.objects.filter(pk=booking_code.pk).update(attempts=F("attempts") + 1)
+    return None
+
+
 def appointment_book_with_code(*, id_number_digest: str, code: str, slot: Slot) -> Appointment:
     """A resident books on their phone, proving who they are with the code just sent.
 
     A wrong guess is counted in its own committed transaction, so guessing burns the
     code after MAX_ATTEMPTS; a right one is used up in the booking's transaction."""
     with transaction.atomic():
-        booking_code = (
-            BookingCode.objects.select_for_update(of=("self",))
-            .filter(
-                resident__id_number_digest=id_number_digest,
-                used=False,
-                expires_at__gt=timezone.now(),
-                attempts__lt=BookingCode.MAX_ATTEMPTS,
+        resident = _resident_proved(id_number_digest=id_number_digest, code=code)
+        if resident is not None:
+            return _book(slot=slot, resident=resident, by=None)
+    raise ValidationError(_("The code is wrong or has expired."), code="bad_code")
+
+
+def appointments_cancel_with_code(*, id_number_digest: str, code: str) -> list[Appointment]:
+    """A resident cancels their coming bookings (today's and later ones not yet checked
+    in) on their phone, proving who they are with the code just sent, as for booking;
+    each place is given back. Returns what was cancelled, none when nothing was booked."""
+    with transaction.atomic():
+        resident = _resident_proved(id_number_digest=id_number_digest, code=code)
+        if resident is not None:
+            coming = list(
+                Appointment.objects.filter(
+                    resident=resident,
+                    state=AppointmentState.BOOKED,
+                    day__gte=timezone.localdate(),
+                )
+                .select_related("site", "slot")
+                .order_by("day", "slot__starts_at")
             )
-            .select_related("resident")
-            .order_by("-id")
-            .first()
-        )
-        if booking_code is not None:
-            resident = booking_code.resident
-            expected = protection.lookup_digest(f"booking:{resident.pk}:{code}")
-            if secrets.compare_digest(booking_code.code_digest, expected):
-                BookingCode.objects.filter(pk=booking_code.pk).update(used=True)
-                appointment = _book(slot=slot, resident=resident, by=None)
-                return appointment
-            BookingCode.objects.filter(pk=booking_code.pk).update(attempts=F("attempts") + 1)
+            for appointment in coming:
+                appointment.state = appointment_cancel(appointment=appointment, by=None).state
+            return coming
     raise ValidationError(_("The code is wrong or has expired."), code="bad_code")
 
 
@@ -210,7 +243,13 @@ def _release(appointment: Appointment, state: str) -> None:
 
 @transaction.atomic
 def appointment_cancel(*, appointment: Appointment, by) -> Appointment:
-    """Cancel a booking and give its place back to the slot."""
+    """Cancel a booking and give its place back to the slot. `by` is None for the
+    resident themself, who proved who they are with a code (`appointment_cancel_with_code`);
+    else the site's office or staff, or whoever booked it (`cancels_booking`)."""
+    if by is not None and not cancels_booking(by, appointment):
+        raise PermissionDenied(
+            _("You may not cancel bookings at %(site)s.") % {"site": appointment.site.name}
+        )
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.state != AppointmentState.BOOKED:
         raise ValidationError(_("Only a booked appointment can be cancelled."))
@@ -222,10 +261,23 @@ def appointment_cancel(*, appointment: Appointment, by) -> Appointment:
 def appointment_no_show(*, appointment: Appointment, by) -> Appointment:
     """Site staff mark a booking whose person did not come; the place is not given back
     (the hour has passed) but the person may book another day."""
-    _require_role(by, (Role.SITE_STAFF,), appointment.site)
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if not marks_no_shows(by, appointment.site):
+        raise PermissionDenied(
+            _("You may not do this for %(unit)s.") % {"unit": appointment.site.name}
+        )
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("slot")
+        .get(pk=appointment.pk)
+    )
     if appointment.state != AppointmentState.BOOKED:
         raise ValidationError(_("Only a booked appointment can be marked as not come."))
+    starts = timezone.make_aware(datetime.combine(appointment.day, appointment.slot.starts_at))
+    if starts > timezone.now():
+        raise ValidationError(
+            _("A booking is marked as not come once its hour has begun (%(time)s).")
+            % {"time": f"{appointment.slot.starts_at:%H:%M}"}
+        )
     appointment.state = AppointmentState.NO_SHOW
     appointment.save(update_fields=["state"])
     return appointment

@@ -7,11 +7,12 @@ from datetime import date, timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from epidispatch.core.scoping import holds_role_over, role_paths
 from epidispatch.orgunits.models import OrgUnit
@@ -19,6 +20,7 @@ from epidispatch.registry.selectors import resident_find_for_site
 
 from .forms import (
     BookingForm,
+    CancelBookingForm,
     CheckInForm,
     EquipmentCheckForm,
     RosterForm,
@@ -27,8 +29,10 @@ from .forms import (
     TrainingResultForm,
 )
 from .models import Slot
+from .permissions import cancels_bookings, marks_no_shows
 from .selectors import (
     DOSES_PER_VACCINATOR_HOUR,
+    appointment_for_user,
     bookable_slots,
     equipment_alerts,
     equipment_checks,
@@ -54,7 +58,10 @@ from .selectors import (
 from .services import (
     PLANNING_ROLES,
     appointment_book_with_code,
+    appointment_cancel,
     appointment_check_in,
+    appointment_no_show,
+    appointments_cancel_with_code,
     booking_code_send,
     equipment_check_record,
     roster_assign,
@@ -110,11 +117,43 @@ def book(request, code: str):
     )
 
 
+def cancel_booking(request):
+    """A resident cancels their coming bookings on a phone: ID number → code to the phone
+    on file → the bookings of today and later are cancelled and their places freed."""
+    form = CancelBookingForm(request.POST or None)
+    cancelled = None
+    code_asked = False
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        digest = id_number_digest(data["id_number"])
+        code_asked = True
+        if digest is None:
+            code_asked = False
+            form.add_error("id_number", _("This is not a valid ID number."))
+        elif not data["code"]:
+            booking_code_send(id_number_digest=digest)
+        else:
+            try:
+                cancelled = appointments_cancel_with_code(
+                    id_number_digest=digest, code=data["code"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+    return render(
+        request,
+        "sites/cancel.html",
+        {"form": form, "code_asked": code_asked, "cancelled": cancelled},
+    )
+
+
 @login_required
 def desk(request, code: str):
     """The site's check-in desk: check a person in (or register a walk-in), then record
-    the dose on the dose form."""
+    the dose on the dose form; a day's bookings, each with its cancel and no-show buttons
+    for who may press them (another day's for a resident who phones to cancel)."""
     site = site_for_user(request.user, code)
+    today = timezone.localdate()
+    day = _day(request)
     form = CheckInForm(request.POST or None)
     if form.is_bound and form.is_valid():
         resident = resident_find_for_site(request.user, site, form.cleaned_data["id_number"])
@@ -128,14 +167,52 @@ def desk(request, code: str):
             else:
                 messages.success(request, _("%(name)s checked in.") % {"name": resident.name})
                 return redirect("dose_new", code=site.code)
-    today = timezone.localdate()
+    now = timezone.localtime()
+    appointments = list(site_appointments(request.user, site, day)[:500])
+    for appointment in appointments:
+        appointment.begun = (appointment.day, appointment.slot.starts_at) <= (
+            now.date(),
+            now.time(),
+        )
     context = {
         "site": site,
         "form": form,
-        "slots": site_slots(request.user, site, today),
-        "appointments": site_appointments(request.user, site, today)[:500],
+        "day": day,
+        "today": today,
+        "previous": day - timedelta(days=1),
+        "next": day + timedelta(days=1),
+        "slots": site_slots(request.user, site, day),
+        "appointments": appointments,
+        "may_cancel": cancels_bookings(request.user, site),
+        "may_mark_no_show": marks_no_shows(request.user, site),
     }
     return render(request, "sites/desk.html", context)
+
+
+@login_required
+@require_POST
+def appointment_act(request, code: str, pk: int):
+    """The desk's buttons on one booking: cancel it (the place is free again) or mark
+    that the person did not come; the desk of the booking's day answers."""
+    site = site_for_user(request.user, code)
+    appointment = appointment_for_user(request.user, site, pk)
+    name = appointment.resident.name
+    action = request.POST.get("action", "")
+    try:
+        if action == "cancel":
+            appointment_cancel(appointment=appointment, by=request.user)
+            messages.success(
+                request,
+                _("The booking of %(name)s is cancelled; its place is free.") % {"name": name},
+            )
+        elif action == "no_show":
+            appointment_no_show(appointment=appointment, by=request.user)
+            messages.success(request, _("%(name)s marked as not come.") % {"name": name})
+        else:
+            return HttpResponseBadRequest(_("Unknown action."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(f"{reverse('sites:desk', args=[site.code])}?day={appointment.day:%Y-%m-%d}")
 
 
 @login_required
