@@ -132,7 +132,7 @@ def get_board(request, code: str, as_of: date | None = None):
     }
 
 
-class PersonOut(Schema):
+class KeyPersonOut(Schema):
     case: int
     name: str
     id_number_masked: str
@@ -147,7 +147,7 @@ class PersonOut(Schema):
     checked_in: bool
 
 
-@router.get("/units/{code}/persons", response=list[PersonOut])
+@router.get("/units/{code}/persons", response=list[KeyPersonOut])
 def list_persons(request, code: str, day: date | None = None):
     """People under the unit under measures on `day` (default today), with what is due."""
     unit = unit_for_user(request.user, code)
@@ -253,14 +253,14 @@ def list_areas(request, code: str, as_of: date | None = None, lifted: bool = Fal
 # case or the area as it stands after the write.
 
 
-class PhaseOut(Schema):
+class CasePhaseOut(Schema):
     measure: Measure
     first: date
     last: date
     test_days: list[date]
 
 
-class CaseOut(Schema):
+class ControlCaseOut(Schema):
     id: int
     person: int
     name: str
@@ -272,7 +272,7 @@ class CaseOut(Schema):
     reference_date: date
     registered_on: date
     policy: str
-    phases: list[PhaseOut]
+    phases: list[CasePhaseOut]
     ends_on: date
     transferred_on: date | None
     isolation_place: str
@@ -327,7 +327,7 @@ class KeyPersonIn(Schema):
     address: text(200) = ""
 
 
-@router.post("/key-persons", response={200: CaseOut, 201: CaseOut})
+@router.post("/key-persons", response={200: ControlCaseOut, 201: ControlCaseOut})
 def post_key_person(request, payload: KeyPersonIn):
     """Put one person under the measures of the version in force today (a self-report, a
     checkpoint, tracing), as the registration page does: 201 with the new case, 200 with
@@ -351,7 +351,7 @@ class TestIn(Schema):
     result: TestResult
 
 
-@router.post("/cases/{case_id}/tests", response={201: CaseOut})
+@router.post("/cases/{case_id}/tests", response={201: ControlCaseOut})
 def post_case_test(request, case_id: RecordId, payload: TestIn):
     """Today's nucleic-acid result of a person under measures, entered by hand (the same
     result again changes nothing; a different one for the day is refused)."""
@@ -364,7 +364,7 @@ def post_case_test(request, case_id: RecordId, payload: TestIn):
     return Status(201, _case_out(case))
 
 
-@router.post("/cases/{case_id}/release", response={200: CaseOut})
+@router.post("/cases/{case_id}/release", response={200: ControlCaseOut})
 def post_case_release(request, case_id: RecordId):
     """Release (解除管控) today, once the last phase has ended and every required test is
     negative; 422 saying what is missing otherwise."""
@@ -374,12 +374,12 @@ def post_case_release(request, case_id: RecordId):
     return _case_out(case_for_user(request.user, case.pk))
 
 
-class TransferIn(Schema):
+class IsolationTransferIn(Schema):
     place: text(100)
 
 
-@router.post("/cases/{case_id}/transfer", response={200: CaseOut})
-def post_case_transfer(request, case_id: RecordId, payload: TransferIn):
+@router.post("/cases/{case_id}/transfer", response={200: ControlCaseOut})
+def post_case_transfer(request, case_id: RecordId, payload: IsolationTransferIn):
     """Transfer to centralized isolation at `place` from today until the end of the
     current phase."""
     case = case_for_user(request.user, case_id)
@@ -393,7 +393,7 @@ class ExtendIn(Schema):
     decision: text(150)
 
 
-@router.post("/cases/{case_id}/extend", response={200: CaseOut})
+@router.post("/cases/{case_id}/extend", response={200: ControlCaseOut})
 def post_case_extend(request, case_id: RecordId, payload: ExtendIn):
     """Keep a person longer than their version says, as a recorded local decision of
     today (the control group only)."""
@@ -513,7 +513,7 @@ class StepOut(Schema):
     done_at: datetime
 
 
-class CandidateOut(Schema):
+class ContactCandidateOut(Schema):
     id: int
     name: str
     id_number_masked: str
@@ -532,7 +532,7 @@ class PositiveOut(Schema):
     grid: str
     found_on: date
     steps: list[StepOut]
-    candidates: list[CandidateOut]
+    candidates: list[ContactCandidateOut]
 
 
 def _aware(moment: datetime) -> datetime:
@@ -616,7 +616,7 @@ class ContactsIn(Schema):
 
 
 class ContactsOut(Schema):
-    cases: list[CaseOut]
+    cases: list[ControlCaseOut]
 
 
 @router.post("/positives/{positive_id}/contacts", response={201: ContactsOut})

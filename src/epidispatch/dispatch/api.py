@@ -313,7 +313,7 @@ class RankingTableOut(Schema):
     rows: list[RankRowOut]
 
 
-class CandidateOut(Schema):
+class InterviewCandidateOut(Schema):
     code: str
     name: str
     measure: RankingMeasure
@@ -335,7 +335,7 @@ class BulletinOut(Schema):
     tables: list[RankingTableOut]
     #: Codes of the units that did not meet the day's target.
     below_target: list[str]
-    candidates: list[CandidateOut]
+    candidates: list[InterviewCandidateOut]
 
 
 class BulletinQuery(Schema):

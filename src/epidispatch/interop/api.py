@@ -137,7 +137,7 @@ def get_dose_changes(request, query: Query[ChangesQuery]):
     return dose_changes(request.user, cursor=query.cursor, limit=query.limit)
 
 
-class PhaseOut(Schema):
+class ChangePhaseOut(Schema):
     measure: Measure
     first: date
     last: date
@@ -161,7 +161,7 @@ class KeyPersonChangeOut(Schema):
     reference_date: date
     registered_on: date
     policy: str
-    phases: list[PhaseOut]
+    phases: list[ChangePhaseOut]
     ends_on: date
     detail: str
 
