@@ -63,9 +63,12 @@ def doses_settle(
         # Rows go in by resident, the order of the natural-key index and of the residents
         # the deferred foreign-key checks visit at commit: in file order nearly every row
         # lands on another page, and inserting and committing take half as long again
-        # (bench/RESULTS.md).
+        # (bench/RESULTS.md). A first load, as large as what is stored or larger, builds
+        # the secondary indexes (supply's trace indexes) again after the COPY instead.
         bulk.insert_frame(
-            Dose, new.drop(DOSE_FIELDS, strict=False).join(fields, on=keys).sort(keys)
+            Dose,
+            new.drop(DOSE_FIELDS, strict=False).join(fields, on=keys).sort(keys),
+            rebuild_indexes=True,
         )
         _store_derived(existing, fields, statuses, residents)
         _end_refusals(new.get_column("resident_id").unique().sort().to_list())
