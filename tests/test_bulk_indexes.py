@@ -20,7 +20,7 @@ from epidispatch.figures.models import Rollup
 from epidispatch.imports.services import import_batch_create, import_batch_run
 from epidispatch.registry.models import Resident
 from epidispatch.registry.services import resident_create
-from epidispatch.vaccination.models import Dose, VaccineProduct
+from epidispatch.vaccination.models import Dose, VaccinationStatus, VaccineProduct
 from epidispatch.vaccination.services import dose_record
 
 from .dose_files import DOSE_HEADERS, dose_row, id_number, write_table
@@ -256,3 +256,37 @@ def test_a_dose_recorded_during_an_import_waits_for_it_and_counts_once(
     assert Dose.objects.count() == 21
     assert Rollup.objects.aggregate(doses=Sum("doses"))["doses"] == 21
     assert live() == {leaf: values for leaf, values in recount().items() if any(values)}
+
+
+def status_frame(resident_ids: list[int]) -> pl.DataFrame:
+    product = VaccineProduct.objects.get(code="coronavac")
+    return pl.DataFrame(
+        {
+            "resident_id": resident_ids,
+            "county_code": ["621121"] * len(resident_ids),
+            "doses": [1] * len(resident_ids),
+            "series_product_id": [product.pk] * len(resident_ids),
+            "first_dose_on": [date(2021, 5, 1)] * len(resident_ids),
+            "last_dose_on": [date(2021, 5, 1)] * len(resident_ids),
+        }
+    )
+
+
+@pytest.mark.django_db
+def test_references_locked_and_found_by_lock_rows_are_not_checked_again(
+    tree, rebuilding, django_assert_num_queries
+):
+    ids = [resident.pk for resident in people(tree, 3)]
+    frame = status_frame(ids)
+    with transaction.atomic():
+        bulk.lock_rows(Resident, ids)
+        with django_assert_num_queries(2):  # is it still this transaction? the product's
+            bulk.references_lock(VaccinationStatus, frame)
+    with transaction.atomic():
+        bulk.lock_rows(Resident, [*ids, 0])  # one of them is missing: no guarantee
+        with django_assert_num_queries(2):  # the residents', the product's
+            bulk.references_lock(VaccinationStatus, frame)
+    with transaction.atomic():
+        bulk.lock_rows(Resident, ids[:2])
+        with pytest.raises(IntegrityError, match="registry_resident"):  # a row not locked
+            bulk.references_lock(VaccinationStatus, status_frame([*ids[:2], 10**9]))

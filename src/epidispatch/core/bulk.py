@@ -303,6 +303,11 @@ def references_lock(model, frame: pl.DataFrame) -> None:
         if not keys:
             continue
         parent, target = field.related_model, field.target_field
+        if target.primary_key and _locked_already(parent, keys, existing=True):
+            # lock_rows found and locked every one of them FOR NO KEY UPDATE in this
+            # transaction (an import's residents): stronger than FOR KEY SHARE, no other
+            # transaction can delete them or change their key until the commit.
+            continue
         parent_table, parent_key = quote(parent._meta.db_table), quote(target.column)
         with _keys_source(keys, target) as (source, params), connection.cursor() as cursor:
             cursor.execute(
@@ -398,12 +403,15 @@ def lock_rows(model, ids: Iterable[int]) -> None:
     remember = len(ids) >= LOCK_REMEMBER_FROM and connection.in_atomic_block
     if remember and _locked_already(model, ids):
         return
+    found = 0
     with connection.cursor() as cursor:
         for start in range(0, len(ids), KEY_TABLE_FROM * 10):
             cursor.execute(
-                f"SELECT 1 FROM {table} WHERE {pk} = ANY(%s) ORDER BY {pk} {strength}",
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {pk} = ANY(%s) "
+                f"ORDER BY {pk} {strength}) AS locked",
                 [ids[start : start + KEY_TABLE_FROM * 10]],
             )
+            found += cursor.fetchone()[0]
         if remember:
             cursor.execute("SELECT pg_current_xact_id()::text")
             connection.bulk_locked = (
@@ -411,20 +419,22 @@ def lock_rows(model, ids: Iterable[int]) -> None:
                 list(connection.savepoint_ids),
                 model._meta.label,
                 frozenset(ids),
+                found == len(ids),
             )
 
 
-def _locked_already(model, ids: list[int]) -> bool:
+def _locked_already(model, ids: list, *, existing: bool = False) -> bool:
     """Whether `lock_rows` locked all of `ids` in this transaction, at this savepoint or
     one enclosing it (a lock taken in a savepoint rolled back since is released, and a
-    savepoint's id is never reused, so its lock is not taken for held)."""
+    savepoint's id is never reused, so its lock is not taken for held). `existing`: and
+    every one of them was found (so each exists until the transaction ends)."""
     memo = getattr(connection, "bulk_locked", None)
-    if memo is None:
+    if memo is None or not _postgres():
         return False
-    transaction_id, savepoints, label, locked = memo
+    transaction_id, savepoints, label, locked, complete = memo
     if label != model._meta.label or connection.savepoint_ids[: len(savepoints)] != savepoints:
         return False
-    if not locked.issuperset(ids):
+    if (existing and not complete) or not locked.issuperset(ids):
         return False
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_current_xact_id_if_assigned()::text")
