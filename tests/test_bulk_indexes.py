@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from epidispatch.accounts.models import Role
-from epidispatch.core import bulk
+from epidispatch.core import bulk, protection
 from epidispatch.core.protection import decrypt
 from epidispatch.figures.models import Rollup
 from epidispatch.imports.services import import_batch_create, import_batch_run
@@ -290,3 +290,13 @@ def test_references_locked_and_found_by_lock_rows_are_not_checked_again(
         bulk.lock_rows(Resident, ids[:2])
         with pytest.raises(IntegrityError, match="registry_resident"):  # a row not locked
             bulk.references_lock(VaccinationStatus, status_frame([*ids[:2], 10**9]))
+
+
+def test_the_import_digests_are_the_one_by_one_digests(monkeypatch):
+    """lookup_digests (the import's, HMAC from copied inner and outer hashes) gives what
+    lookup_digest (hmac.new) gives, whatever the key's length."""
+    values = ["", "621121198001010017", "62112119800101001X", "张三", "x" * 200]
+    assert protection.lookup_digests(values) == [protection.lookup_digest(v) for v in values]
+    for key in (b"", b"k" * 64, b"k" * 65, bytes(range(200))):
+        monkeypatch.setattr(protection, "_lookup_key", lambda key=key: key)
+        assert protection.lookup_digests(values) == [protection.lookup_digest(v) for v in values]
