@@ -135,12 +135,12 @@ def _as_csv_text(column: str, dtype: pl.DataType) -> str:
     raise TypeError(f"select_in cannot copy a {dtype} column out of PostgreSQL")
 
 
-def insert_frame(model, frame: pl.DataFrame, *, rebuild_indexes: bool = False) -> None:
+def insert_frame(model, frame: pl.DataFrame, *, rebuild_indexes: Iterable[str] = ()) -> None:
     """Insert every row of `frame`, whose columns are field attribute names of `model`.
 
-    `rebuild_indexes`: a large COPY into a table not much larger than itself drops the
-    table's secondary indexes first and builds them again after the rows are in, in the
-    same transaction (`_indexes_dropped`)."""
+    `rebuild_indexes`: fields whose secondary indexes a large COPY into a table not much
+    larger than itself drops first and builds again after the rows are in, in the same
+    transaction (`_indexes_dropped`)."""
     if frame.is_empty():
         return
     if not _postgres():
@@ -160,7 +160,7 @@ def insert_frame(model, frame: pl.DataFrame, *, rebuild_indexes: bool = False) -
             # every reference is locked and counted: the COPY skips the per-row checks.
             # SET LOCAL ends with the block's savepoint or transaction if the COPY fails.
             cursor.execute("SET LOCAL session_replication_role = replica")
-        dropped = _indexes_dropped(model, frame.height) if rebuild_indexes else []
+        dropped = _indexes_dropped(model, frame.height, rebuild_indexes) if rebuild_indexes else []
         # A thread sends each slice while the next one is formatted.
         writer = QueuedLibpqWriter(cursor.cursor)
         with cursor.cursor.copy(sql, writer=writer) as copy:
@@ -174,12 +174,14 @@ def insert_frame(model, frame: pl.DataFrame, *, rebuild_indexes: bool = False) -
             _indexes_build(dropped)
 
 
-def _indexes_dropped(model, rows: int) -> list[str]:
+def _indexes_dropped(model, rows: int, fields: Iterable[str]) -> list[str]:
     """Before a COPY of `rows` rows into `model`'s table: when the COPY is large
     (REBUILD_FROM) and the table holds fewer than REBUILD_PER_ROW rows per row copied,
-    drop its secondary indexes (neither unique nor backing a constraint, nor BRIN, whose
-    upkeep costs nearly nothing) and return their definitions, to build them again after
-    the COPY. Else drop nothing.
+    drop its secondary indexes that begin with one of `fields` (B-tree or hash, neither
+    unique nor backing a constraint) and return their definitions, to build them again
+    after the COPY. Else drop nothing. Each build reads the whole table, so only the
+    indexes whose upkeep costs more are worth it (not, say, one on a column of a few
+    values, whose new rows go to a few pages).
 
     A B-tree on random values (supply's trace codes) takes a random page per row: a
     million-row COPY spends more time in such indexes than building them from the sorted
@@ -215,12 +217,13 @@ def _indexes_dropped(model, rows: int) -> list[str]:
             JOIN pg_class c ON c.oid = i.indexrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
             JOIN pg_am am ON am.oid = c.relam
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
             WHERE i.indrelid = %s::regclass AND i.indisvalid AND NOT i.indisunique
-              AND am.amname <> 'brin'
+              AND am.amname IN ('btree', 'hash') AND a.attname = ANY(%s)
               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
             ORDER BY c.relname
             """,
-            [table],
+            [table, [_column(model, field) for field in fields]],
         )
         indexes = cursor.fetchall()
         if not indexes:
