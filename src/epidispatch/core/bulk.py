@@ -34,9 +34,9 @@ COPY_SLICE = 50_000
 #: From this many rows on, a COPY's foreign keys are checked set-wise (below, PostgreSQL's
 #: per-row checks cost less than the statements of the set-wise check).
 SETWISE_FROM = 5_000
-#: `insert_frame(..., rebuild_indexes=True)`: a COPY of at least this many rows, into a
+#: `insert_frame(..., rebuild_indexes=fields)`: a COPY of at least this many rows, into a
 #: table holding fewer than REBUILD_PER_ROW times as many, drops the table's secondary
-#: indexes and builds them again after it (docs/imports.md, "Indexes").
+#: indexes on those fields and builds them again after it (docs/imports.md, "Indexes").
 REBUILD_FROM = 100_000
 REBUILD_PER_ROW = 2
 #: How long the DROP INDEX may wait for the table's readers before the COPY goes ahead
