@@ -578,7 +578,8 @@ class StageClock:
         self.calls.clear()
 
 
-#: (stage, depth) in the order the importer runs them; depth 1 is inside the stage above.
+#: (stage, depth) in the order the importer runs them; depth 1 is inside the stage above
+#: of depth 0, depth 2 inside the one of depth 1 above.
 STAGES = [
     ("import_batch_create", 0),
     ("read_file", 0),
@@ -597,6 +598,8 @@ STAGES = [
     ("leaf_figures", 1),
     ("derive", 1),
     ("insert_frame(Dose)", 1),
+    ("_indexes_dropped", 2),
+    ("_indexes_build", 2),
     ("references_lock(Dose)", 1),
     ("update_frame(Dose)", 1),
     ("delete_in(VaccinationStatus)", 1),
@@ -633,6 +636,8 @@ def instrument() -> StageClock:
         "select_in", "insert_frame", "update_frame", "delete_in", "lock_rows", "references_lock",
     ):  # fmt: skip
         clock.wrap(bulk, name, by_model(name))
+    clock.wrap(bulk, "_indexes_dropped")  # within insert_frame(Dose): a first load's
+    clock.wrap(bulk, "_indexes_build")  # secondary indexes dropped, then built again
     clock.wrap(services, "_end_refusals")
     clock.wrap(rollups, "leaf_figures")
     clock.wrap(rollups, "_apply")
@@ -857,7 +862,7 @@ def stage_table(clock_seconds: dict[str, float], calls: dict[str, int], total: f
         seconds = clock_seconds[name]
         if depth == 0:
             accounted += seconds
-        label = ("&nbsp;&nbsp;↳ " if depth else "") + f"`{name}`"
+        label = ("&nbsp;&nbsp;" * depth + "↳ " if depth else "") + f"`{name}`"
         lines.append(f"| {label} | {seconds:.2f} | {seconds / total:.0%} | {calls[name]} |")
     other = total - accounted
     lines.append(f"| other (batch ledger, progress) | {other:.2f} | {other / total:.0%} | |")

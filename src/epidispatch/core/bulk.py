@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import polars as pl
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
@@ -34,6 +34,18 @@ COPY_SLICE = 50_000
 #: From this many rows on, a COPY's foreign keys are checked set-wise (below, PostgreSQL's
 #: per-row checks cost less than the statements of the set-wise check).
 SETWISE_FROM = 5_000
+#: `insert_frame(..., rebuild_indexes=fields)`: a COPY of at least this many rows, into a
+#: table holding fewer than REBUILD_PER_ROW times as many, drops the table's secondary
+#: indexes on those fields and builds them again after it (docs/imports.md, "Indexes").
+REBUILD_FROM = 100_000
+REBUILD_PER_ROW = 2
+#: How long the DROP INDEX may wait for the table's readers before the COPY goes ahead
+#: with the indexes in place.
+REBUILD_LOCK_TIMEOUT = "2s"
+#: maintenance_work_mem for building the indexes again (the transaction's alone).
+REBUILD_MEMORY = "256MB"
+#: `lock_rows` of at least this many rows remembers them for the rest of the transaction.
+LOCK_REMEMBER_FROM = 10_000
 
 
 def _postgres() -> bool:
@@ -123,8 +135,12 @@ def _as_csv_text(column: str, dtype: pl.DataType) -> str:
     raise TypeError(f"select_in cannot copy a {dtype} column out of PostgreSQL")
 
 
-def insert_frame(model, frame: pl.DataFrame) -> None:
-    """Insert every row of `frame`, whose columns are field attribute names of `model`."""
+def insert_frame(model, frame: pl.DataFrame, *, rebuild_indexes: Iterable[str] = ()) -> None:
+    """Insert every row of `frame`, whose columns are field attribute names of `model`.
+
+    `rebuild_indexes`: fields whose secondary indexes a large COPY into a table not much
+    larger than itself drops first and builds again after the rows are in, in the same
+    transaction (`_indexes_dropped`)."""
     if frame.is_empty():
         return
     if not _postgres():
@@ -144,6 +160,7 @@ def insert_frame(model, frame: pl.DataFrame) -> None:
             # every reference is locked and counted: the COPY skips the per-row checks.
             # SET LOCAL ends with the block's savepoint or transaction if the COPY fails.
             cursor.execute("SET LOCAL session_replication_role = replica")
+        dropped = _indexes_dropped(model, frame.height, rebuild_indexes) if rebuild_indexes else []
         # A thread sends each slice while the next one is formatted.
         writer = QueuedLibpqWriter(cursor.cursor)
         with cursor.cursor.copy(sql, writer=writer) as copy:
@@ -153,6 +170,91 @@ def insert_frame(model, frame: pl.DataFrame) -> None:
                 copy.write(buffer.getvalue())
         if setwise:
             cursor.execute("SET LOCAL session_replication_role = origin")
+        if dropped:
+            _indexes_build(dropped)
+
+
+def _indexes_dropped(model, rows: int, fields: Iterable[str]) -> list[str]:
+    """Before a COPY of `rows` rows into `model`'s table: when the COPY is large
+    (REBUILD_FROM) and the table holds fewer than REBUILD_PER_ROW rows per row copied,
+    drop its secondary indexes that begin with one of `fields` (B-tree or hash, neither
+    unique nor backing a constraint) and return their definitions, to build them again
+    after the COPY. Else drop nothing. Each build reads the whole table, so only the
+    indexes whose upkeep costs more are worth it (not, say, one on a column of a few
+    values, whose new rows go to a few pages).
+
+    A B-tree on random values (supply's trace codes) takes a random page per row: a
+    million-row COPY spends more time in such indexes than building them from the sorted
+    rows takes (bench/RESULTS.md). The price is the lock: DROP INDEX takes ACCESS
+    EXCLUSIVE on the table until the transaction ends, so every reader of the table waits
+    for the rest of the import. It waits for the table's readers at most
+    REBUILD_LOCK_TIMEOUT; then the COPY goes ahead with the indexes in place. Uniqueness
+    and every constraint stay enforced throughout; a failed or killed import rolls the
+    DROP back with everything else."""
+    if rows < REBUILD_FROM or not _postgres() or not connection.in_atomic_block:
+        return []
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    limit = rows * REBUILD_PER_ROW
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.reltuples < %s AND pg_has_role(c.relowner, 'USAGE')
+            FROM pg_class c WHERE c.oid = %s::regclass
+            """,
+            [limit * 10, table],
+        )
+        if not cursor.fetchone()[0]:
+            return []  # far larger by the planner's estimate, or not ours to alter
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT %s) AS t", [limit])
+        if cursor.fetchone()[0] >= limit:
+            return []
+        cursor.execute(
+            """
+            SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname),
+                   pg_get_indexdef(i.indexrelid)
+            FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indexrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_am am ON am.oid = c.relam
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE i.indrelid = %s::regclass AND i.indisvalid AND NOT i.indisunique
+              AND am.amname IN ('btree', 'hash') AND a.attname = ANY(%s)
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+            ORDER BY c.relname
+            """,
+            [table, [_column(model, field) for field in fields]],
+        )
+        indexes = cursor.fetchall()
+        if not indexes:
+            return []
+        timeout = _setting("lock_timeout")
+        try:
+            with transaction.atomic():
+                cursor.execute(
+                    "SELECT set_config('lock_timeout', %s, true)", [REBUILD_LOCK_TIMEOUT]
+                )
+                cursor.execute(f"DROP INDEX {', '.join(name for name, _ in indexes)}")
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [timeout])
+        except OperationalError:
+            return []  # readers held the table: the COPY keeps the indexes up to date
+    return [definition for _name, definition in indexes]
+
+
+def _setting(name: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s)", [name])
+        return cursor.fetchone()[0]
+
+
+def _indexes_build(definitions: list[str]) -> None:
+    """Build the indexes `_indexes_dropped` dropped (with REBUILD_MEMORY to sort in)."""
+    with connection.cursor() as cursor:
+        memory = _setting("maintenance_work_mem")
+        cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [REBUILD_MEMORY])
+        for definition in definitions:
+            cursor.execute(definition)
+        cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [memory])
 
 
 def _foreign_keys(model) -> list:
@@ -204,6 +306,11 @@ def references_lock(model, frame: pl.DataFrame) -> None:
         if not keys:
             continue
         parent, target = field.related_model, field.target_field
+        if target.primary_key and _locked_already(parent, keys, existing=True):
+            # lock_rows found and locked every one of them FOR NO KEY UPDATE in this
+            # transaction (an import's residents): stronger than FOR KEY SHARE, no other
+            # transaction can delete them or change their key until the commit.
+            continue
         parent_table, parent_key = quote(parent._meta.db_table), quote(target.column)
         with _keys_source(keys, target) as (source, params), connection.cursor() as cursor:
             cursor.execute(
@@ -285,16 +392,53 @@ def lock_rows(model, ids: Iterable[int]) -> None:
     order (so that two lockers of overlapping sets never deadlock).
 
     A change computed from what a row's dependants looked like (a resident's doses, their
-    figures) must not interleave with another such change: the second waits here."""
+    figures) must not interleave with another such change: the second waits here.
+
+    Locking rows this transaction already locked (an import locks its residents before
+    comparing with their doses, and the live figures lock them again) is skipped for a
+    large set: locking 500,000 residents a second time cost 1.5 s (bench/RESULTS.md)."""
     ids = sorted(set(ids))
     strength = "FOR NO KEY UPDATE" if _postgres() else ""
-    if not strength:
+    if not strength or not ids:
         return  # SQLite writers are serialised by the database lock already.
     table = connection.ops.quote_name(model._meta.db_table)
     pk = connection.ops.quote_name(model._meta.pk.column)
+    remember = len(ids) >= LOCK_REMEMBER_FROM and connection.in_atomic_block
+    if remember and _locked_already(model, ids):
+        return
+    found = 0
     with connection.cursor() as cursor:
         for start in range(0, len(ids), KEY_TABLE_FROM * 10):
             cursor.execute(
-                f"SELECT 1 FROM {table} WHERE {pk} = ANY(%s) ORDER BY {pk} {strength}",
+                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {pk} = ANY(%s) "
+                f"ORDER BY {pk} {strength}) AS locked",
                 [ids[start : start + KEY_TABLE_FROM * 10]],
             )
+            found += cursor.fetchone()[0]
+        if remember:
+            cursor.execute("SELECT pg_current_xact_id()::text")
+            connection.bulk_locked = (
+                cursor.fetchone()[0],
+                list(connection.savepoint_ids),
+                model._meta.label,
+                frozenset(ids),
+                found == len(ids),
+            )
+
+
+def _locked_already(model, ids: list, *, existing: bool = False) -> bool:
+    """Whether `lock_rows` locked all of `ids` in this transaction, at this savepoint or
+    one enclosing it (a lock taken in a savepoint rolled back since is released, and a
+    savepoint's id is never reused, so its lock is not taken for held). `existing`: and
+    every one of them was found (so each exists until the transaction ends)."""
+    memo = getattr(connection, "bulk_locked", None)
+    if memo is None or not _postgres():
+        return False
+    transaction_id, savepoints, label, locked, complete = memo
+    if label != model._meta.label or connection.savepoint_ids[: len(savepoints)] != savepoints:
+        return False
+    if (existing and not complete) or not locked.issuperset(ids):
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id_if_assigned()::text")
+        return cursor.fetchone()[0] == transaction_id

@@ -95,8 +95,9 @@ def _checked(data: pl.DataFrame, products: dict[str, int]) -> pl.DataFrame:
         text["id_number"].alias("id_text"),
         text["id_type"].alias("id_type"),
         _parse_dose_number(text["dose"]).alias("dose_number"),
-        _parse_day(text["given"]).alias("given_on"),
-        _parse_time(text["given"]).alias("given_at"),
+        _export_day(text["given"]).alias("given_on"),
+        _export_time(text["given"]).alias("given_at"),
+        text["given"].alias("given_text"),
         _lookup_product(text["manufacturer"], text["manufacturer_code"], products).alias(
             "product_id"
         ),
@@ -106,6 +107,7 @@ def _checked(data: pl.DataFrame, products: dict[str, int]) -> pl.DataFrame:
         text["site_name"].alias("site_name"),
         text["site_code"].alias("site_code"),
     )
+    checked = _other_given_formats(checked)
     checked = check_id_numbers(checked, "id_text")
     today = timezone.localdate()
     problems = [
@@ -133,6 +135,46 @@ def _parse_dose_number(column: pl.Expr) -> pl.Expr:
     )
     number = text.str.extract(r"^第?\s*(\d+)\s*[剂针次]?$").cast(pl.Int64, strict=False)
     return pl.when(number.is_between(1, MAX_DOSE_NUMBER)).then(number)
+
+
+#: The provincial export's own way of writing the vaccination time: nearly every row.
+EXPORT_GIVEN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2})?$"
+
+
+def _export_day(column: pl.Expr) -> pl.Expr:
+    """The day of a vaccination time written as the export writes it (EXPORT_GIVEN);
+    `_other_given_formats` parses the rest. One format tried on a million rows instead of
+    five, and four for the time: 1.3 s less (bench/RESULTS.md)."""
+    fits = column.str.contains(EXPORT_GIVEN)
+    return pl.when(fits).then(column.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+
+
+def _export_time(column: pl.Expr) -> pl.Expr:
+    fits = column.str.contains(EXPORT_GIVEN)
+    return (
+        pl.when(fits)
+        .then(column.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False))
+        .dt.replace_time_zone(timezone.get_current_timezone_name())
+    )
+
+
+def _other_given_formats(checked: pl.DataFrame) -> pl.DataFrame:
+    """Parse the vaccination times not written as the export writes them (other date
+    formats, full-width digits, Excel day numbers) with every accepted format."""
+    other = checked.select(
+        pl.col("given_text").is_not_null() & ~pl.col("given_text").str.contains(EXPORT_GIVEN)
+    ).to_series()
+    if other.any():
+        rows = other.arg_true()
+        parsed = checked.filter(other).select(
+            _parse_day(pl.col("given_text")).alias("given_on"),
+            _parse_time(pl.col("given_text")).alias("given_at"),
+        )
+        checked = checked.with_columns(
+            checked.get_column(name).scatter(rows, parsed.get_column(name))
+            for name in ("given_on", "given_at")
+        )
+    return checked.drop("given_text")
 
 
 def _parse_day(column: pl.Expr) -> pl.Expr:

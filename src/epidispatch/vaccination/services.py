@@ -37,6 +37,8 @@ STORED_DOSE_SCHEMA = {
 #: The longest lot number or trace code a dose keeps (its columns).
 PACK_FIELD_MAX = 40
 RESIDENT_SCHEMA = {"id": pl.Int64, "birth_date": pl.Date, "county_code": pl.String}
+#: Dose fields whose indexes a first load builds after its COPY (core.bulk.insert_frame).
+REBUILT_INDEXES = ("lot_number", "trace_code")
 
 
 def stored_doses(resident_ids) -> pl.DataFrame:
@@ -65,9 +67,13 @@ def doses_settle(
         # Rows go in by resident, the order of the natural-key index and of the residents
         # the deferred foreign-key checks visit at commit: in file order nearly every row
         # lands on another page, and inserting and committing take half as long again
-        # (bench/RESULTS.md).
+        # (bench/RESULTS.md). A first load, half what is stored or more, builds the
+        # indexes by lot and trace code (supply's) after the COPY instead: their values
+        # are random, each row would change a random page of them.
         bulk.insert_frame(
-            Dose, new.drop(DOSE_FIELDS, strict=False).join(fields, on=keys).sort(keys)
+            Dose,
+            new.drop(DOSE_FIELDS, strict=False).join(fields, on=keys).sort(keys),
+            rebuild_indexes=REBUILT_INDEXES,
         )
         _store_derived(existing, fields, statuses, residents)
         _end_refusals(new.get_column("resident_id").unique().sort().to_list())
