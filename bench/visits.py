@@ -135,6 +135,13 @@ def parse_args():
         default=",".join(f"{o}={w}" for o, w in OUTCOMES),
         help="outcome mix as outcome=weight,… (default: %(default)s)",
     )
+    parser.add_argument(
+        "--paced",
+        default="20,50%",
+        help="offered loads of the open-loop runs, comma-separated: visits/s, or N%% of the "
+        "best setting's closed-loop platform rate measured just before (default: %(default)s;"
+        " empty: none)",
+    )
     parser.add_argument("--no-results", action="store_true", help="do not write RESULTS.md")
     parser.add_argument(
         "--quiet-load",
@@ -303,6 +310,7 @@ class Run:
     stored: int = 0
     load_before: float = 0.0
     mix: list = field(default_factory=list)
+    offered: float | None = None  # visits/s of an open-loop run
 
     @property
     def writes_per_second(self) -> float:
@@ -362,10 +370,57 @@ async def client(session, base: str, worker: Worker, run: Run, clock, seed: int,
             run.errors[str(status)] = run.errors.get(str(status), 0) + 1
 
 
-async def load(base: str, workers: list[Worker], args, *, baseline: bool, name: str) -> Run:
+async def paced_client(
+    session, base: str, worker: Worker, run: Run, clock, seed: int, baseline: bool, rate: float
+):
+    """One grid worker sending at random moments (a Poisson process of `rate` visits/s),
+    whatever the server's speed: the open loop. Latency counts from the moment a visit was
+    due, so a visit that waited for this worker's previous answer is charged the wait (no
+    coordinated omission). Every visit due inside the window is measured, however late it
+    ends."""
+    rng = random.Random(seed)
+    headers = {} if baseline else {"Authorization": f"Bearer {worker.token}"}
+    start_window, end_window = clock
+    due = time.monotonic() + rng.expovariate(rate)
+    while due < end_window:
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        url, form, submission = visit_form(worker, rng, run.mix, baseline=baseline)
+        run.sent.append(submission)
+        try:
+            async with session.post(base + url, data=form, headers=headers) as response:
+                await response.read()
+                status = response.status
+        except Exception as error:
+            key = type(error).__name__
+            run.errors[key] = run.errors.get(key, 0) + 1
+            status = None
+        ended = time.monotonic()
+        if status == 201:
+            run.ok += 1
+            if due >= start_window:
+                run.window.append(ended - due)
+        elif status is not None:
+            run.errors[str(status)] = run.errors.get(str(status), 0) + 1
+        due += rng.expovariate(rate)
+
+
+async def load(
+    base: str,
+    workers: list[Worker],
+    args,
+    *,
+    baseline: bool,
+    name: str,
+    offered: float | None = None,
+) -> Run:
+    """A closed-loop run (every client posts back to back), or with `offered` visits/s an
+    open-loop run (each of the clients at offered / clients visits/s)."""
     import aiohttp
 
     run = Run(name)
+    run.offered = offered
     run.mix = [
         (outcome, float(weight))
         for outcome, _, weight in (item.partition("=") for item in args.outcomes.split(","))
@@ -376,12 +431,20 @@ async def load(base: str, workers: list[Worker], args, *, baseline: bool, name: 
     connector = aiohttp.TCPConnector(limit=args.clients, limit_per_host=args.clients)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        await asyncio.gather(
-            *(
+        if offered is None:
+            clients = (
                 client(session, base, workers[i % len(workers)], run, clock, i, baseline)
                 for i in range(args.clients)
             )
-        )
+        else:
+            each = offered / args.clients
+            clients = (
+                paced_client(
+                    session, base, workers[i % len(workers)], run, clock, i, baseline, each
+                )
+                for i in range(args.clients)
+            )
+        await asyncio.gather(*clients)
     return run
 
 
@@ -450,40 +513,75 @@ def main() -> None:
     setup_seconds = time.monotonic() - started
     print(f"setup: {args.residents} residents, {len(workers)} workers, {setup_seconds:.1f} s")
 
-    from django.db import connections
-
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "visits_settings", "EPIDISPATCH_DEBUG": "0"}
     results: list[tuple[str, Run, Run]] = []
     for setting in [s.strip() for s in args.servers.split(",") if s.strip()]:
-        port = args.port or free_port()
-        server = start_server(setting, port, env)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            pair = []
-            for baseline in (True, False):
-                reset_state()
-                connections.close_all()
-                load_before = wait_for_quiet(args.quiet_load)
-                name = f"{setting} {'baseline' if baseline else 'platform'}"
-                run = asyncio.run(load(base, workers, args, baseline=baseline, name=name))
-                run.load_before = load_before
-                stored, sent = check_stored(run)
-                run.stored = stored
-                print(
-                    f"{name}: {run.writes_per_second:.0f} writes/s, p50 "
-                    f"{run.percentile(0.5):.1f} ms, p99 {run.percentile(0.99):.1f} ms; "
-                    f"sent {sent}, 201 {run.ok}, stored {stored}, errors {run.errors or 0}, "
-                    f"load before {load_before:.2f}"
-                )
-                pair.append(run)
-            results.append((setting, *pair))
-        finally:
-            stop_server(server)
+        results.append((setting, *measure_pair(setting, workers, args, env)))
+    paced: list[tuple[str, Run, Run]] = []
+    offered_loads = [item.strip() for item in args.paced.split(",") if item.strip()]
+    if offered_loads:
+        setting, _baseline, best = max(results, key=lambda item: item[2].writes_per_second)
+        for item in offered_loads:
+            rate = (
+                best.writes_per_second * float(item[:-1]) / 100
+                if item.endswith("%")
+                else float(item)
+            )
+            paced.append((setting, *measure_pair(setting, workers, args, env, offered=rate)))
     if not args.no_results:
-        write_results(args, results, setup_seconds, len(workers))
+        write_results(args, results, paced, setup_seconds, len(workers))
 
 
-def write_results(args, results, setup_seconds: float, workers: int) -> None:
+async def wake(base: str, clients: int) -> None:
+    """Answered requests from every worker process before anything is measured: a process
+    imports the URLs and the API on its first request (seconds on a busy machine)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+
+        async def touch() -> None:
+            async with session.get(base + "/api/v1/units") as response:
+                await response.read()
+
+        for _round in range(3):
+            await asyncio.gather(*(touch() for _ in range(clients)))
+
+
+def measure_pair(setting: str, workers, args, env, *, offered: float | None = None):
+    """The baseline and the platform, one after the other, on a fresh server of `setting`."""
+    from django.db import connections
+
+    port = args.port or free_port()
+    server = start_server(setting, port, env)
+    pair = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        asyncio.run(wake(base, args.clients))
+        for baseline in (True, False):
+            reset_state()
+            connections.close_all()
+            load_before = wait_for_quiet(args.quiet_load)
+            name = f"{setting} {'baseline' if baseline else 'platform'}"
+            run = asyncio.run(
+                load(base, workers, args, baseline=baseline, name=name, offered=offered)
+            )
+            run.load_before = load_before
+            stored, sent = check_stored(run)
+            run.stored = stored
+            label = f"{name} offered {offered:.0f}/s" if offered is not None else name
+            print(
+                f"{label}: {run.writes_per_second:.0f} writes/s, p50 "
+                f"{run.percentile(0.5):.1f} ms, p99 {run.percentile(0.99):.1f} ms; "
+                f"sent {sent}, 201 {run.ok}, stored {stored}, errors {run.errors or 0}, "
+                f"load before {load_before:.2f}"
+            )
+            pair.append(run)
+    finally:
+        stop_server(server)
+    return pair
+
+
+def write_results(args, results, paced, setup_seconds: float, workers: int) -> None:
     best = max(results, key=lambda item: item[2].writes_per_second)
     setting, baseline, platform_run = best
     ratio = platform_run.writes_per_second / baseline.writes_per_second
@@ -523,6 +621,31 @@ def write_results(args, results, setup_seconds: float, workers: int) -> None:
         f"{GOAL_RATIO:g}: {'met' if met_rate else 'missed'}; p99 ≤ "
         f"{GOAL_P99_MS} ms: {'met' if met_p99 else 'missed'}. After every run the database "
         "held exactly the visits sent (each submission id once).",
+    ]
+    if paced:
+        lines += [
+            "",
+            f"Open loop (`--paced {args.paced}`): the same {args.clients} clients, each a "
+            "grid worker sending at random moments (a Poisson process) at its share of the "
+            "offered load, whatever the server's speed; latency counts from the moment a "
+            "visit was due (a visit waiting for the worker's previous answer is charged the "
+            f"wait). A percentage is of the closed-loop platform rate of `{paced[0][0]}` "
+            "above. Same warm-up and window.",
+            "",
+            "| gunicorn | offered/s | run | writes/s | p50 ms | p99 ms | sent | stored | errors"
+            " | load before |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for name, *runs in paced:
+            for run in runs:
+                kind = run.name.rsplit(" ", 1)[1]
+                lines.append(
+                    f"| `{name}` | {run.offered:,.0f} | {kind} | {run.writes_per_second:,.0f} | "
+                    f"{run.percentile(0.5):.1f} | {run.percentile(0.99):.1f} | "
+                    f"{len(run.sent):,} | {run.stored:,} | {sum(run.errors.values())} | "
+                    f"{run.load_before:.2f} |"
+                )
+    lines += [
         "",
         NOTES.strip(),
         SECTION_END,
