@@ -104,8 +104,8 @@ def visit_record(
         proof.name = f"proof.{kind.suffix}"
     submission_id = submission_id or uuid.uuid4()
     visit = Visit(
-        resident=resident,  # the trail names the visit by them and its grid: no reads
-        grid=resident.grid,
+        resident_id=resident.pk,
+        grid=resident.grid,  # the trail files the visit under it: no read
         county_code=resident.county_code,
         worker=by,
         outcome=outcome,
@@ -125,6 +125,7 @@ def visit_record(
             locked = _visit_context(resident, submission_id)
             if locked.stored_visit is not None:
                 return _stored_submission(Visit.objects.get(pk=locked.stored_visit), resident, by)
+            visit.resident = locked  # the trail names the visit by them: no read
             latest_id = locked.latest_visit
             conflict = None
             if seen_visit_id is not None and latest_id is not None and latest_id != seen_visit_id:
