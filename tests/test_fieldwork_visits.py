@@ -185,11 +185,12 @@ def test_a_form_replayed_for_another_resident_is_refused(tree, resident, worker)
 
 
 def test_a_visit_that_changes_the_status_costs_a_pinned_number_of_statements(resident, worker):
-    """The write path of a grid worker's evening (bench/visits.py). Ten statements: the
-    worker's roles; the resident's lock, the visit's context, its insert and trail entry;
-    then the status: the figures' lock and count before, the resident read, the update,
-    its trail entry and one upsert of the figures' difference. No savepoint of its own
-    (the one counted is the test's transaction around the service's atomic block)."""
+    """The write path of a grid worker's evening (bench/visits.py). Eight statements: the
+    worker's roles; the resident's lock, which is the figures' lock and count before; the
+    resident's row with the visit's context; the visit's insert and trail entry; then the
+    status: the update, its trail entry and one upsert of the figures' difference. No
+    savepoint of its own (the one counted is the test's transaction around the service's
+    atomic block)."""
     with CaptureQueriesContext(connection) as context:
         visit_record(resident=resident, outcome=VisitOutcome.MOVED, by=worker)
     statements = [
@@ -198,7 +199,7 @@ def test_a_visit_that_changes_the_status_costs_a_pinned_number_of_statements(res
         if "django_content_type" not in query["sql"]  # cached after a process's first write
     ]
     assert sum(sql.startswith("SAVEPOINT") for sql in statements) == 1, statements
-    assert len(statements) == 10 + 2, statements
+    assert len(statements) == 8 + 2, statements
     assert sum(sql.startswith('INSERT INTO "figures_rollup"') for sql in statements) == 1
     resident.refresh_from_db()
     assert resident.status == ResidentStatus.MOVED_OUT

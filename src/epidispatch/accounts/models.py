@@ -6,7 +6,7 @@ the union of the subtrees under those units (see `epidispatch.core.scoping`).
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 from epidispatch.core.scoping import membership_rows
@@ -40,18 +40,38 @@ class User(AbstractUser):
         assigned (包抓) to a department they hold a role on, in one query: what
         `core.scoping` derives every scope and permission check from (and caches). The
         memberships the apps above install (`core.scoping.membership_install`) ride in
-        the same query, so a menu entry that asks about one costs none."""
-        assignments = RoleAssignment.objects.filter(user=self)
-        assigned_grids = Responsibility.objects.filter(
-            unit__in=assignments.values("unit")
-        ).values_list("grid__path", models.Value(""))
-        return tuple(
-            sorted(
-                assignments.values_list("unit__path", "role").union(
-                    assigned_grids, *membership_rows(self)
-                )
-            )
-        )
+        the same statement, so a menu entry that asks about one costs none. A user read
+        with their API token (`accounts.services.api_token_user`) has the roles already:
+        the token's statement read them too, and `core.scoping.memberships` reads that
+        user's memberships only when asked."""
+        prefetched = self.__dict__.get(PREFETCHED_SCOPE)
+        if prefetched is not None:
+            return prefetched
+        sql, params = scope_rows_sql("%s"), [self.pk, self.pk]
+        for rows in membership_rows(self):
+            member_sql, member_params = rows.query.sql_with_params()
+            sql += f" UNION {member_sql}"
+            params.extend(member_params)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return scope_rows_fold(cursor.fetchall())
+
+
+#: Where `User.scope_assignments` finds the rows a statement read with the user.
+PREFETCHED_SCOPE = "_prefetched_scope"
+
+
+def scope_rows_sql(user_id: str) -> str:
+    """The rows (path, role) of `User.scope_assignments` of the user whose id the SQL
+    expression `user_id` gives (it appears twice): a statement of its own, or a part of
+    another (the API token's). Plain SQL, built once: this runs on every request."""
+    return _SCOPE_ROWS_SQL.format(user_id=user_id)
+
+
+def scope_rows_fold(rows) -> tuple[tuple[str, str], ...]:
+    """The sorted, distinct (path, role) pairs of `rows`, skipping a NULL path (a LEFT
+    JOIN that found no role)."""
+    return tuple(sorted({(path, role) for path, role in rows if path is not None}))
 
 
 class Role(models.TextChoices):
@@ -147,3 +167,15 @@ class ApiToken(models.Model):
     def get_additional_data(self) -> dict:
         """The org unit the audit trail files this record under (django-auditlog's hook)."""
         return {"unit_path": self.user.audit_unit_path()}
+
+
+_ASSIGNMENT, _UNIT, _RESPONSIBILITY = (
+    model._meta.db_table for model in (RoleAssignment, OrgUnit, Responsibility)
+)
+_SCOPE_ROWS_SQL = (
+    f"SELECT o.path AS path, a.role AS role FROM {_ASSIGNMENT} a "
+    f"JOIN {_UNIT} o ON o.id = a.unit_id WHERE a.user_id = ({{user_id}}) "
+    "UNION "
+    f"SELECT g.path, '' FROM {_ASSIGNMENT} a JOIN {_RESPONSIBILITY} r ON r.unit_id = a.unit_id "
+    f"JOIN {_UNIT} g ON g.id = r.grid_id WHERE a.user_id = ({{user_id}})"
+)

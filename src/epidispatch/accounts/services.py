@@ -7,9 +7,17 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from epidispatch.core.scoping import MEMBERSHIPS_UNREAD
 from epidispatch.orgunits.models import OrgUnit
 
-from .models import ApiToken, RoleAssignment, User
+from .models import (
+    PREFETCHED_SCOPE,
+    ApiToken,
+    RoleAssignment,
+    User,
+    scope_rows_fold,
+    scope_rows_sql,
+)
 
 
 @transaction.atomic
@@ -54,16 +62,31 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
 
 
 def api_token_user(token: str) -> User | None:
-    """The active user a live token belongs to, or None; notes when it was last used."""
-    record = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=_token_digest(token), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
-    if record is None:
+    """The active user a live token belongs to, or None; notes when it was last used.
+
+    One statement on every API call: the token, its user and the user's roles
+    (`User.scope_assignments`, which then needs no query of its own)."""
+    digest = _token_digest(token)
+    stale = timezone.now() - TOKEN_USE_RESOLUTION
+    rows = list(User.objects.raw(_TOKEN_USER_SQL, [stale, digest, digest, digest]))
+    if not rows:
         return None
-    now = timezone.now()
-    if record.last_used_at is None or now - record.last_used_at > TOKEN_USE_RESOLUTION:
+    user = rows[0]
+    user.__dict__[PREFETCHED_SCOPE] = scope_rows_fold(
+        (row.scope_path, row.scope_role) for row in rows
+    )
+    user.__dict__[MEMBERSHIPS_UNREAD] = True
+    if user.token_stale:
         # Not a write per call: a script polling the API would queue on this one row.
-        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
-    return record.user
+        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=timezone.now())
+    return user
+
+
+_TOKEN_TABLE = ApiToken._meta.db_table
+_TOKEN_USER_SQL = (
+    "SELECT u.*, t.id AS token_id, s.path AS scope_path, s.role AS scope_role, "
+    "CASE WHEN t.last_used_at IS NULL OR t.last_used_at < %s THEN 1 ELSE 0 END AS token_stale "
+    f"FROM {_TOKEN_TABLE} t JOIN {User._meta.db_table} u ON u.id = t.user_id "
+    f"LEFT JOIN ({scope_rows_sql(f'SELECT user_id FROM {_TOKEN_TABLE} WHERE digest = %s')}) s "
+    "ON 1 = 1 WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active"
+)

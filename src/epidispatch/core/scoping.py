@@ -40,11 +40,21 @@ def membership_rows(user) -> list[QuerySet]:
     ]
 
 
+#: Set on a user whose roles were read without their memberships (the API token's
+#: statement reads the roles alone): `memberships` reads them when first asked.
+MEMBERSHIPS_UNREAD = "_memberships_unread"
+
+
 def memberships(user, name: str) -> frozenset[str]:
     """Keys (as text) of the user's memberships of kind `name`; none for an anonymous or
-    inactive user. Read with the roles, so it costs no query of its own."""
+    inactive user. Read with the roles, so it costs no query of its own (but for a user
+    marked `MEMBERSHIPS_UNREAD`, whose memberships are read once, here)."""
     marker = _MEMBERSHIP + name
-    return frozenset(key for key, role in _rows(user) if role == marker)
+    rows = _rows(user)
+    if user is not None and user.__dict__.pop(MEMBERSHIPS_UNREAD, False):
+        rows += tuple(row for member_rows in membership_rows(user) for row in member_rows)
+        setattr(user, _CACHE_ATTRIBUTE, rows)
+    return frozenset(key for key, role in rows if role == marker)
 
 
 def scope_paths(user) -> tuple[str, ...]:

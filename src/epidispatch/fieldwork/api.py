@@ -18,7 +18,7 @@ from pydantic import Field
 
 from epidispatch.core.bounds import MAX_BIGINT, NOTE_MAX, Moment, RecordId, UnitCode, text
 from epidispatch.orgunits.selectors import unit_for_user
-from epidispatch.registry.selectors import resident_for_user
+from epidispatch.registry.selectors import resident_for_user, resident_ref_for_user
 
 from .models import CheckpointState, FollowUpOutcome, Severity, VisitOutcome
 from .permissions import checkpoint_units, records_visits_for
@@ -103,7 +103,7 @@ def post_visit(
 ):
     """Record a visit of a resident in your scope (404 outside it, 403 for roles that do
     not visit). 201 when stored, 200 when this `submission_id` was stored already."""
-    resident = resident_for_user(request.user, resident_id)
+    resident = resident_ref_for_user(request.user, resident_id)
     with _domain_errors():
         result = visit_record(
             resident=resident,

@@ -1,5 +1,6 @@
 """Writes of field work: visits, checkpoint records, 60+ follow-ups and reminders."""
 
+import contextlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -7,8 +8,8 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,7 @@ from epidispatch.core import protection
 from epidispatch.core.bounds import EARLIEST_DAY
 from epidispatch.core.dates import latest_birth_date_for_age
 from epidispatch.core.ids import mask_id_number, mask_phone, parse_id_number
+from epidispatch.core.live import figures_track
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_status_change
@@ -102,8 +104,8 @@ def visit_record(
         proof.name = f"proof.{kind.suffix}"
     submission_id = submission_id or uuid.uuid4()
     visit = Visit(
-        resident=resident,  # the trail names the visit by them and its grid: no reads
-        grid=resident.grid,
+        resident_id=resident.pk,
+        grid=resident.grid,  # the trail files the visit under it: no read
         county_code=resident.county_code,
         worker=by,
         outcome=outcome,
@@ -114,15 +116,17 @@ def visit_record(
         seen_visit_id=seen_visit_id or None,
     )
     stored_proof = ""
+    effect = OUTCOME_EFFECTS[outcome]
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _resident_locked(resident.pk, tracked=effect is not None):
             # The resident's row lock orders every save of this person; the next statement
-            # (a fresh snapshot, taken after the lock was granted) sees the visit this save
-            # follows, a retried form, and whether a checkpoint task waits.
-            locked = Resident.objects.select_for_update().get(pk=resident.pk)
-            latest_id, stored_id, open_tasks = _visit_context(locked.pk, submission_id)
-            if stored_id is not None:
-                return _stored_submission(Visit.objects.get(pk=stored_id), resident, by)
+            # (a fresh snapshot, taken after the lock was granted) reads their row, the
+            # visit this save follows, a retried form, and whether a checkpoint task waits.
+            locked = _visit_context(resident, submission_id)
+            if locked.stored_visit is not None:
+                return _stored_submission(Visit.objects.get(pk=locked.stored_visit), resident, by)
+            visit.resident = locked  # the trail names the visit by them: no read
+            latest_id = locked.latest_visit
             conflict = None
             if seen_visit_id is not None and latest_id is not None and latest_id != seen_visit_id:
                 conflict = Visit.objects.select_related("worker").get(pk=latest_id)
@@ -131,7 +135,6 @@ def visit_record(
                 visit.proof.save(proof.name, proof, save=False)
                 stored_proof = visit.proof.name
             visit.save(force_insert=True)
-            effect = OUTCOME_EFFECTS[outcome]
             if effect is not None:
                 status, unvaccinated_reason = effect
                 if locked.status != status or (
@@ -143,8 +146,9 @@ def visit_record(
                         status=status,
                         unvaccinated_reason=unvaccinated_reason,
                         by=by,
+                        fresh=True,
                     )
-            if open_tasks:
+            if locked.open_tasks:
                 CheckpointRecord.objects.filter(
                     resident_id=locked.pk, state=CheckpointState.OPEN
                 ).update(state=CheckpointState.DONE, closed_by=visit)
@@ -182,23 +186,50 @@ def proof_discard(name: str) -> None:
     default_storage.delete(name)
 
 
-def _visit_context(resident_id: int, submission_id) -> tuple[int | None, int | None, bool]:
-    """(the resident's latest visit, the visit already stored for this submission, whether
-    a checkpoint task is open), in one query: a visit is one round trip fewer per query
-    saved, and 200 workers at once make every round trip count (bench/RESULTS.md)."""
-    visits = Visit.objects.filter(resident_id=resident_id)
-    return (
-        Resident.objects.filter(pk=resident_id)
-        .annotate(
-            latest_visit=Subquery(visits.order_by("-id").values("id")[:1]),
-            stored_visit=Subquery(visits.filter(submission_id=submission_id).values("id")[:1]),
-            open_tasks=Exists(
-                CheckpointRecord.objects.filter(resident_id=resident_id, state=CheckpointState.OPEN)
-            ),
-        )
-        .values_list("latest_visit", "stored_visit", "open_tasks")
-        .get()
+@contextlib.contextmanager
+def _resident_locked(resident_id: int, *, tracked: bool):
+    """Hold the resident's row lock for a visit: inside `figures_track` when the outcome
+    may change their status (its one statement locks the row and counts their figures
+    before, so the status change needs no lock of its own), else a plain row lock
+    (PostgreSQL; SQLite's writers are serialised by its database lock already)."""
+    if tracked:
+        with figures_track([resident_id]):
+            yield
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_SQL, [resident_id])
+    yield
+
+
+def _visit_context(resident: Resident, submission_id) -> Resident:
+    """The resident's row as it is now, annotated with `latest_visit` (their latest visit),
+    `stored_visit` (the visit already stored for this submission) and `open_tasks`
+    (whether a checkpoint task is open), in one statement built once: a visit is one
+    round trip fewer per query saved, and 200 workers at once make every round trip and
+    every query built count (bench/RESULTS.md)."""
+    submission = Visit._meta.get_field("submission_id").get_db_prep_value(submission_id, connection)
+    row = next(
+        iter(Resident.objects.raw(_CONTEXT_SQL, [submission, CheckpointState.OPEN, resident.pk]))
     )
+    row.open_tasks = bool(row.open_tasks)
+    if row.grid_id == resident.grid_id:
+        row.grid = resident.grid  # read with the resident already
+    return row
+
+
+_RESIDENT, _VISIT, _CHECKPOINT = (
+    model._meta.db_table for model in (Resident, Visit, CheckpointRecord)
+)
+_LOCK_SQL = f"SELECT 1 FROM {_RESIDENT} WHERE id = %s FOR UPDATE"
+_CONTEXT_SQL = (
+    f"SELECT r.*, (SELECT v.id FROM {_VISIT} v WHERE v.resident_id = r.id "
+    "ORDER BY v.id DESC LIMIT 1) AS latest_visit, "
+    f"(SELECT v.id FROM {_VISIT} v WHERE v.resident_id = r.id AND v.submission_id = %s) "
+    "AS stored_visit, "
+    f"EXISTS (SELECT 1 FROM {_CHECKPOINT} c WHERE c.resident_id = r.id AND c.state = %s) "
+    f"AS open_tasks FROM {_RESIDENT} r WHERE r.id = %s"
+)
 
 
 def _stored_submission(stored: Visit, resident: Resident, by) -> VisitResult:

@@ -12,6 +12,7 @@ reads the figures before, and the upsert that computes the figures after and the
 in SQL. A bulk write (an import) counts by leaf instead, in chunks.
 """
 
+import threading
 from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import date
@@ -172,7 +173,8 @@ def banded_on() -> date:
 class _Tracking:
     """The block's handle: the residents it creates join the count with `add_new`."""
 
-    def __init__(self) -> None:
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = frozenset(ids)
         self.new: list[int] = []
 
     def add_new(self, resident_ids: Iterable[int]) -> None:
@@ -185,17 +187,34 @@ def rollups_track(resident_ids: Iterable[int] = ()):
     residents it creates (`add_new`), then move the live figures by what the changes
     moved, in the caller's transaction. Writers call it as `core.live.figures_track`.
 
-    No savepoint: nothing here is retried, and a failing block fails the transaction."""
+    No savepoint: nothing here is retried, and a failing block fails the transaction.
+
+    Inside a block that tracks these residents already (a visit tracks its resident,
+    then changes the status through `resident_status_change`, which tracks it too), the
+    enclosing block counts the change: nothing is locked or counted twice."""
     ids = sorted(set(resident_ids))
-    tracking = _Tracking()
+    enclosing = getattr(_open, "tracking", None)
+    if enclosing is not None and enclosing.ids.issuperset(ids):
+        yield enclosing
+        return
+    tracking = _Tracking(ids)
     with transaction.atomic(savepoint=False):
         day, before = _lock_and_count(ids)
-        yield tracking
+        _open.tracking = tracking
+        try:
+            yield tracking
+        finally:
+            _open.tracking = enclosing
         touched = sorted(set(ids).union(tracking.new))
         if len(touched) <= ROW_TRACKING_LIMIT:
             _add_changes(touched, day, before)
         else:
             _apply(_add(leaf_figures(touched, banded_on=day), before, sign=-1))
+
+
+#: The innermost open `rollups_track` block of this thread (Django's connection is the
+#: thread's too), whose residents a block nested in it leaves to it.
+_open = threading.local()
 
 
 #: The banding day the last write found: the lock statement counts with it, and counts

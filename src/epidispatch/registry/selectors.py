@@ -34,6 +34,18 @@ def resident_for_user(user, resident_id: int) -> Resident:
     return get_object_or_404(residents_visible_to(user).select_related("grid"), pk=resident_id)
 
 
+def resident_ref_for_user(user, resident_id: int) -> Resident:
+    """One resident in the user's scope (Http404 outside it) with only their grid and
+    county: for a write that reads the row itself under its lock (a visit), where a
+    query of every column would be built for nothing on the busiest write path."""
+    return get_object_or_404(
+        residents_visible_to(user)
+        .select_related("grid")
+        .only("grid", "county_code", "grid__path", "grid__county_code"),
+        pk=resident_id,
+    )
+
+
 def resident_find(user, id_number: str) -> Resident | None:
     """The resident in the user's scope with this exact ID number (by its lookup digest)."""
     digest = _lookup_digest(id_number)

@@ -104,7 +104,12 @@ def resident_phone_reveal(*, user, resident: Resident, ip_address: str | None = 
 
 
 def resident_status_change(
-    *, resident: Resident, status: str, unvaccinated_reason: str | None = None, by
+    *,
+    resident: Resident,
+    status: str,
+    unvaccinated_reason: str | None = None,
+    by,
+    fresh: bool = False,
 ) -> Resident:
     """Set a resident's status (and, when given, 未接种原因), locking the row first.
 
@@ -113,11 +118,14 @@ def resident_status_change(
     on the path of every visit that changes a status (200 grid workers at a county's
     evening peak): the row is locked once (by `figures_track`), read once, updated with one
     statement, and no savepoint is taken (a failure fails the caller's transaction).
+
+    `fresh`: the caller locked the row in its own `figures_track` block of this
+    transaction and `resident` was read after that (a visit does): it is not read again.
     """
     if status not in ResidentStatus.values:
         raise ValidationError(_("Unknown status: %(value)s.") % {"value": status})
     with transaction.atomic(savepoint=False), figures_track([resident.pk]):
-        before = Resident.objects.select_related("grid").get(pk=resident.pk)
+        before = resident if fresh else Resident.objects.select_related("grid").get(pk=resident.pk)
         after = copy(before)
         changes = {"status": status, "updated_at": timezone.now()}
         if unvaccinated_reason is not None:
