@@ -147,8 +147,8 @@ def test_the_bulletin_reads_a_fixed_number_of_queries(
         assert client.get(f"{URL}/bulletins", headers=headers).status_code == 200
 
 
-BULLETIN_QUERIES = 9
-LIST_QUERIES = 4
+BULLETIN_QUERIES = 8
+LIST_QUERIES = 3
 
 
 @pytest.mark.parametrize("extra", [0, 6])
@@ -163,4 +163,4 @@ def test_a_units_frozen_figures_read_a_fixed_number_of_queries(
         assert client.get(url, headers=headers).status_code == 200
 
 
-SNAPSHOT_QUERIES = 6
+SNAPSHOT_QUERIES = 5

@@ -97,8 +97,8 @@ def test_households_are_paged_in_a_fixed_number_of_queries(
     assert all(len(h["members"]) == 2 for h in page["items"])
 
 
-#: The token, the user's roles, the households, their members.
-HOUSEHOLD_LIST_QUERIES = 4
+#: The token with the user's roles (one statement), the households, their members.
+HOUSEHOLD_LIST_QUERIES = 3
 
 
 def test_the_residents_page_shows_who_lives_with_them(tree, client, worker, homes):
