@@ -149,11 +149,12 @@ def test_bad_cursors_are_refused_without_a_500(client, officer, query):
 def test_the_feed_reads_a_fixed_number_of_queries(
     tree, client, officer, django_assert_num_queries, cases
 ):
-    """Token (read, last use), scope, the page of changes with their cases and people."""
+    """Token with its scope (one read), last use, the page of changes with their cases and
+    people."""
     for n in range(cases):
         register(sequence=200 + n, grid=tree.grid, reference=TODAY())
     headers = bearer(officer)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = client.get(URL, headers=headers)
     assert len(response.json()["items"]) == cases
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from epidispatch.core.feeds import CurrentTxid
 from epidispatch.imports.models import ImportBatch
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident
@@ -189,6 +190,11 @@ class Dose(models.Model):
     completes_series = models.BooleanField(_("completes the series"), default=False)
     sequential = models.BooleanField(_("sequential booster"), default=False)
     next_due_by = models.DateField(_("next dose due by"), null=True, blank=True)
+    # The transaction that wrote the dose last (core.feeds): the dose change feed's order.
+    # A column default, so the import's COPY fills it at no other cost.
+    txid = models.BigIntegerField(
+        _("writing transaction"), null=True, blank=True, editable=False, db_default=CurrentTxid()
+    )
 
     class Meta:
         verbose_name = _("dose")
@@ -201,7 +207,8 @@ class Dose(models.Model):
                 fields=["recorded_by"],
                 name="dose_recorded_by",
                 condition=models.Q(recorded_by__isnull=False),
-            )
+            ),
+            models.Index(fields=["txid", "id"], name="dose_feed_order"),
         ]
 
     def __str__(self) -> str:
