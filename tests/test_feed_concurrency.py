@@ -132,9 +132,7 @@ def test_a_dose_committed_after_a_later_one_is_not_skipped(tree, client, make_us
     follow_two_writers(client, DOSES, headers, write)
 
 
-def test_a_key_person_change_committed_after_a_later_one_is_not_skipped(
-    tree, client, officer
-):
+def test_a_key_person_change_committed_after_a_later_one_is_not_skipped(tree, client, officer):
     case = register(sequence=300, grid=tree.grid, reference=date.today())
 
     def write() -> int:
