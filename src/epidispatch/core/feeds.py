@@ -73,13 +73,14 @@ def settled(queryset: QuerySet) -> QuerySet:
     )
 
 
-def after(queryset: QuerySet, cursor: tuple[int, int]) -> QuerySet:
-    """The settled rows after `cursor`, in feed order ((txid, id) on PostgreSQL, id else)."""
+def after(queryset: QuerySet, cursor: tuple[int, int], *, key: str = "pk") -> QuerySet:
+    """The settled rows after `cursor`, in feed order ((txid, key) on PostgreSQL, key
+    else); `key` the row's feed id (a tombstone's: the id of what it replaces)."""
     txid, pk = cursor
     if not _postgres():
-        return queryset.filter(pk__gt=pk).order_by("pk")
+        return queryset.filter(**{f"{key}__gt": pk}).order_by(key)
     return settled(
-        queryset.filter(Q(txid__gt=txid) | Q(txid=txid, pk__gt=pk)).order_by("txid", "pk")
+        queryset.filter(Q(txid__gt=txid) | Q(txid=txid, **{f"{key}__gt": pk})).order_by("txid", key)
     )
 
 

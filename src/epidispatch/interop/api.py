@@ -2,6 +2,7 @@
 dose change feed out; all within the caller's units (404 outside them)."""
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -108,6 +109,12 @@ def get_immunization(request, dose_id: int = Path(..., ge=1, le=MAX_ID)):
     return immunization_for_user(request.user, dose_id)
 
 
+class DoseChangeKind(StrEnum):
+    RECORDED = "recorded"
+    CORRECTED = "corrected"
+    DELETED = "deleted"
+
+
 CURSOR_DOC = (
     'Opaque: the `next_cursor` of the previous page, "0" at first (a bare id from '
     'before counts as "0.<id>")'
@@ -115,16 +122,18 @@ CURSOR_DOC = (
 
 
 class ChangeOut(Schema):
-    id: int
+    id: int = Field(..., description="The dose's id (a deleted dose's too)")
+    kind: DoseChangeKind
     resident_id: int
     dose_number: int
-    product: str
+    product: str = Field(..., description='"" when deleted')
     cvx_code: str
-    given_on: date
+    given_on: date | None = Field(..., description="null when deleted")
     lot_number: str
     site: str
     source: str
-    created_at: datetime
+    created_at: datetime | None = Field(..., description="null when deleted")
+    changed_at: datetime = Field(..., description="recorded, corrected or deleted at")
 
 
 class ChangesOut(Schema):

@@ -195,6 +195,8 @@ class Dose(models.Model):
     txid = models.BigIntegerField(
         _("writing transaction"), null=True, blank=True, editable=False, db_default=CurrentTxid()
     )
+    # Set by a correction (更正), which also moves txid: the feed gives the dose again.
+    corrected_at = models.DateTimeField(_("corrected at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("dose")
@@ -225,6 +227,30 @@ class Dose(models.Model):
         filled in before someone else changed the dose."""
         pack = zlib.crc32(f"{self.lot_number}\x1f{self.trace_code}".encode())
         return f"{self.product_id}:{self.given_on:%Y%m%d}:{pack:08x}"
+
+
+class DoseDeletion(models.Model):
+    """What is left of a dose deleted in error (删除): the dose change feed gives it once,
+    as `deleted`, in the order of the deleting transaction (core.feeds). Its `dose_id` is
+    the feed's id: a dose id is never used again."""
+
+    dose_id = models.BigIntegerField(_("dose id"), unique=True)
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("resident"), on_delete=models.CASCADE, related_name="+"
+    )
+    dose_number = models.PositiveSmallIntegerField(_("dose number"))
+    at = models.DateTimeField(_("deleted at"), auto_now_add=True)
+    txid = models.BigIntegerField(
+        _("writing transaction"), null=True, blank=True, editable=False, db_default=CurrentTxid()
+    )
+
+    class Meta:
+        verbose_name = _("deleted dose")
+        verbose_name_plural = _("deleted doses")
+        indexes = [models.Index(fields=["txid", "dose_id"], name="dose_deletion_feed_order")]
+
+    def __str__(self) -> str:
+        return f"#{self.dose_id} ({self.dose_number})"
 
 
 class VaccinationStatus(models.Model):
