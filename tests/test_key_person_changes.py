@@ -149,7 +149,7 @@ def test_bad_cursors_are_refused_without_a_500(client, officer, query):
 def test_the_feed_reads_a_fixed_number_of_queries(
     tree, client, officer, django_assert_num_queries, cases
 ):
-    """Token (read, last use) with the roles, the page of changes with their cases and
+    """Token with its scope (one read), last use, the page of changes with their cases and
     people."""
     for n in range(cases):
         register(sequence=200 + n, grid=tree.grid, reference=TODAY())

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from epidispatch.core.feeds import CurrentTxid
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident
 
@@ -263,10 +264,15 @@ class CaseChange(models.Model):
     )
     county_code = models.CharField(_("county code"), max_length=6, db_index=True)
     at = models.DateTimeField(_("at"), auto_now_add=True)
+    # The transaction that wrote the change (core.feeds): the feed's order.
+    txid = models.BigIntegerField(
+        _("writing transaction"), null=True, blank=True, editable=False, db_default=CurrentTxid()
+    )
 
     class Meta:
         verbose_name = _("case change")
         verbose_name_plural = _("case changes")
+        indexes = [models.Index(fields=["txid", "id"], name="case_change_feed_order")]
 
     def __str__(self) -> str:
         return f"{self.case} · {self.get_kind_display()} · {self.day}"

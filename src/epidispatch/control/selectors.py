@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from epidispatch.core import feeds
 from epidispatch.core.scoping import paths_q, scope_q
 from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit, UnitKind
 from epidispatch.registry.models import HouseholdMember, Resident, ResidentStatus
@@ -39,22 +40,25 @@ MEASURE_FIGURES = ("centralized_isolation", "home_isolation", "home_monitoring")
 MAX_CHANGES, DEFAULT_CHANGES = 1000, 100
 
 
-def key_person_changes(user, *, cursor: int, limit: int = DEFAULT_CHANGES) -> dict:
-    """The changes of cases under the user's units after `cursor` (a change id), oldest
-    first, and the cursor to ask with next time: registration, transfer to centralized
-    isolation, a stricter local decision, release. Each carries the person (ID number
-    and phone masked) and the case's phases as they stood after the change. One query."""
+def key_person_changes(user, *, cursor: tuple[int, int], limit: int = DEFAULT_CHANGES) -> dict:
+    """The changes of cases under the user's units after `cursor` ((txid, id), core.feeds),
+    in the order their transactions wrote them, and the cursor to ask with next time:
+    registration, transfer to centralized isolation, a stricter local decision, release.
+    Each carries the person (ID number and phone masked) and the case's phases as they
+    stood after the change. A change committed late comes on a later page, never skipped.
+    One query."""
     limit = max(1, min(limit, MAX_CHANGES))
-    page = list(
-        CaseChange.objects.filter(scope_q(user, "grid__path"), pk__gt=cursor)
-        .select_related("case__person", "case__policy", "grid")
-        .order_by("pk")[: limit + 1]
+    result = feeds.page(
+        CaseChange.objects.filter(scope_q(user, "grid__path")).select_related(
+            "case__person", "case__policy", "grid"
+        ),
+        cursor=cursor,
+        limit=limit,
     )
-    items = page[:limit]
     return {
-        "items": [_change_item(change) for change in items],
-        "next_cursor": items[-1].pk if items else cursor,
-        "has_more": len(page) > limit,
+        "items": [_change_item(change) for change in result["items"]],
+        "next_cursor": result["next_cursor"],
+        "has_more": result["has_more"],
     }
 
 

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 
 import polars as pl
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
 from psycopg.copy import QueuedLibpqWriter
 
@@ -353,6 +354,8 @@ def _with_defaults(model, frame: pl.DataFrame) -> pl.DataFrame:
     for field in model._meta.concrete_fields:
         if field.primary_key or field.attname in frame.columns:
             continue
+        if field.db_default is not NOT_PROVIDED:
+            continue  # the column's own default fills it (a feed's txid, core.feeds)
         auto_now = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
         missing[field.attname] = now if auto_now else field.get_default()
     return frame.with_columns(pl.lit(value).alias(name) for name, value in missing.items())

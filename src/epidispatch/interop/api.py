@@ -2,6 +2,7 @@
 dose change feed out; all within the caller's units (404 outside them)."""
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -9,11 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
+from pydantic import field_validator
 
 from epidispatch.control.models import Category, ChangeKind, Measure, Source
 from epidispatch.control.selectors import DEFAULT_CHANGES as DEFAULT_KEY_PERSON_CHANGES
 from epidispatch.control.selectors import MAX_CHANGES as MAX_KEY_PERSON_CHANGES
 from epidispatch.control.selectors import key_person_changes
+from epidispatch.core import feeds
 from epidispatch.orgunits.selectors import unit_for_user
 
 from .selectors import (
@@ -106,35 +109,56 @@ def get_immunization(request, dose_id: int = Path(..., ge=1, le=MAX_ID)):
     return immunization_for_user(request.user, dose_id)
 
 
+class DoseChangeKind(StrEnum):
+    RECORDED = "recorded"
+    CORRECTED = "corrected"
+    DELETED = "deleted"
+
+
+CURSOR_DOC = (
+    'Opaque: the `next_cursor` of the previous page, "0" at first (a bare id from '
+    'before counts as "0.<id>")'
+)
+
+
 class ChangeOut(Schema):
-    id: int
+    id: int = Field(..., description="The dose's id (a deleted dose's too)")
+    kind: DoseChangeKind
     resident_id: int
     dose_number: int
-    product: str
+    product: str = Field(..., description='"" when deleted')
     cvx_code: str
-    given_on: date
+    given_on: date | None = Field(..., description="null when deleted")
     lot_number: str
     site: str
     source: str
-    created_at: datetime
+    created_at: datetime | None = Field(..., description="null when deleted")
+    changed_at: datetime = Field(..., description="recorded, corrected or deleted at")
 
 
 class ChangesOut(Schema):
     items: list[ChangeOut]
-    next_cursor: int
+    next_cursor: str = Field(..., description=CURSOR_DOC)
     has_more: bool
 
 
 class ChangesQuery(Schema):
-    cursor: int = Field(0, ge=0, le=MAX_ID)
+    cursor: str = Field("0", pattern=feeds.CURSOR_PATTERN, description=CURSOR_DOC)
     limit: int = Field(DEFAULT_CHANGES, ge=1, le=MAX_CHANGES)
+
+    @field_validator("cursor")
+    @classmethod
+    def _cursor(cls, value: str) -> str:
+        feeds.parse_cursor(value)  # ValueError (a 422) beyond a bigint
+        return value
 
 
 @router.get("/changes/doses", response={200: ChangesOut}, url_name="dose_changes")
 def get_dose_changes(request, query: Query[ChangesQuery]):
-    """Doses recorded since `cursor` in your units, oldest first: keep `next_cursor` and
-    ask again with it (while `has_more`) instead of reading every dose each time."""
-    return dose_changes(request.user, cursor=query.cursor, limit=query.limit)
+    """Doses recorded since `cursor` in your units, in the order they were committed: keep
+    `next_cursor` (opaque) and ask again with it (while `has_more`) instead of reading
+    every dose each time. A dose committed late comes on a later page, never skipped."""
+    return dose_changes(request.user, cursor=feeds.parse_cursor(query.cursor), limit=query.limit)
 
 
 class ChangePhaseOut(Schema):
@@ -168,12 +192,11 @@ class KeyPersonChangeOut(Schema):
 
 class KeyPersonChangesOut(Schema):
     items: list[KeyPersonChangeOut]
-    next_cursor: int
+    next_cursor: str = Field(..., description=CURSOR_DOC)
     has_more: bool
 
 
-class KeyPersonChangesQuery(Schema):
-    cursor: int = Field(0, ge=0, le=MAX_ID)
+class KeyPersonChangesQuery(ChangesQuery):
     limit: int = Field(DEFAULT_KEY_PERSON_CHANGES, ge=1, le=MAX_KEY_PERSON_CHANGES)
 
 
@@ -190,4 +213,6 @@ def get_key_person_changes(request, query: Query[KeyPersonChangesQuery]):
     `detail` the decision), released (`released`). Each carries the case's phases as they
     stood after the change; ID numbers and phones masked. Keep `next_cursor` and ask again
     with it (while `has_more`), as with the dose feed."""
-    return key_person_changes(request.user, cursor=query.cursor, limit=query.limit)
+    return key_person_changes(
+        request.user, cursor=feeds.parse_cursor(query.cursor), limit=query.limit
+    )

@@ -12,11 +12,11 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from epidispatch.core import protection
+from epidispatch.core import feeds, protection
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident, Sex
 from epidispatch.registry.selectors import residents_visible_to
-from epidispatch.vaccination.models import Dose
+from epidispatch.vaccination.models import Dose, DoseDeletion
 
 CVX_SYSTEM = "http://hl7.org/fhir/sid/cvx"
 #: Our own code systems: the product codes of the reference data, and the resident ID
@@ -117,28 +117,64 @@ def immunization_resource(dose: Dose) -> dict:
     return resource
 
 
-def dose_changes(user, *, cursor: int, limit: int = DEFAULT_CHANGES) -> dict:
-    """The doses recorded after `cursor` (a dose id) in the user's units, oldest first, and
-    the cursor to ask with next time: a follower stores `next_cursor` and asks again."""
+def _deletions(user) -> QuerySet:
+    deletions = DoseDeletion.objects.all()
+    return deletions if user is None else deletions.filter(resident__in=residents_visible_to(user))
+
+
+def dose_changes(user, *, cursor: tuple[int, int], limit: int = DEFAULT_CHANGES) -> dict:
+    """The doses recorded, corrected (`kind`) or deleted after `cursor` ((txid, id),
+    core.feeds) in the user's units, in the order their transactions wrote them, and the
+    cursor to ask with next time: a follower stores `next_cursor` and asks again. A dose
+    committed late by a slow transaction comes on a later page, never skipped; a corrected
+    one comes again, a deleted one once more as `deleted`. Two queries (doses, deletions)."""
     limit = max(1, min(limit, MAX_CHANGES))
-    page = list(_doses(user).filter(pk__gt=cursor).order_by("pk")[: limit + 1])
-    items = page[:limit]
+    doses = list(feeds.after(_doses(user), cursor)[: limit + 1])
+    deletions = list(feeds.after(_deletions(user), cursor, key="dose_id")[: limit + 1])
+    rows = sorted(
+        [(dose.txid or 0, dose.pk, _dose_item(dose)) for dose in doses]
+        + [(gone.txid or 0, gone.dose_id, _deletion_item(gone)) for gone in deletions],
+        key=lambda row: row[:2],
+    )
+    items = rows[:limit]
     return {
-        "items": [
-            {
-                "id": dose.pk,
-                "resident_id": dose.resident_id,
-                "dose_number": dose.dose_number,
-                "product": dose.product.code,
-                "cvx_code": dose.product.cvx_code,
-                "given_on": dose.given_on,
-                "lot_number": dose.lot_number,
-                "site": dose.site.code if dose.site_id else "",
-                "source": dose.source,
-                "created_at": dose.created_at,
-            }
-            for dose in items
-        ],
-        "next_cursor": items[-1].pk if items else cursor,
-        "has_more": len(page) > limit,
+        "items": [item for _txid, _pk, item in items],
+        "next_cursor": feeds.format_cursor(*items[-1][:2])
+        if items
+        else feeds.format_cursor(*cursor),
+        "has_more": len(rows) > limit,
+    }
+
+
+def _dose_item(dose: Dose) -> dict:
+    return {
+        "id": dose.pk,
+        "kind": "corrected" if dose.corrected_at else "recorded",
+        "resident_id": dose.resident_id,
+        "dose_number": dose.dose_number,
+        "product": dose.product.code,
+        "cvx_code": dose.product.cvx_code,
+        "given_on": dose.given_on,
+        "lot_number": dose.lot_number,
+        "site": dose.site.code if dose.site_id else "",
+        "source": dose.source,
+        "created_at": dose.created_at,
+        "changed_at": dose.corrected_at or dose.created_at,
+    }
+
+
+def _deletion_item(gone: DoseDeletion) -> dict:
+    return {
+        "id": gone.dose_id,
+        "kind": "deleted",
+        "resident_id": gone.resident_id,
+        "dose_number": gone.dose_number,
+        "product": "",
+        "cvx_code": "",
+        "given_on": None,
+        "lot_number": "",
+        "site": "",
+        "source": "",
+        "created_at": None,
+        "changed_at": gone.at,
     }

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from epidispatch.core.feeds import CurrentTxid
 from epidispatch.imports.models import ImportBatch
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident
@@ -189,6 +190,13 @@ class Dose(models.Model):
     completes_series = models.BooleanField(_("completes the series"), default=False)
     sequential = models.BooleanField(_("sequential booster"), default=False)
     next_due_by = models.DateField(_("next dose due by"), null=True, blank=True)
+    # The transaction that wrote the dose last (core.feeds): the dose change feed's order.
+    # A column default, so the import's COPY fills it at no other cost.
+    txid = models.BigIntegerField(
+        _("writing transaction"), null=True, blank=True, editable=False, db_default=CurrentTxid()
+    )
+    # Set by a correction (更正), which also moves txid: the feed gives the dose again.
+    corrected_at = models.DateTimeField(_("corrected at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("dose")
@@ -201,7 +209,8 @@ class Dose(models.Model):
                 fields=["recorded_by"],
                 name="dose_recorded_by",
                 condition=models.Q(recorded_by__isnull=False),
-            )
+            ),
+            models.Index(fields=["txid", "id"], name="dose_feed_order"),
         ]
 
     def __str__(self) -> str:
@@ -218,6 +227,30 @@ class Dose(models.Model):
         filled in before someone else changed the dose."""
         pack = zlib.crc32(f"{self.lot_number}\x1f{self.trace_code}".encode())
         return f"{self.product_id}:{self.given_on:%Y%m%d}:{pack:08x}"
+
+
+class DoseDeletion(models.Model):
+    """What is left of a dose deleted in error (删除): the dose change feed gives it once,
+    as `deleted`, in the order of the deleting transaction (core.feeds). Its `dose_id` is
+    the feed's id: a dose id is never used again."""
+
+    dose_id = models.BigIntegerField(_("dose id"), unique=True)
+    resident = models.ForeignKey(
+        Resident, verbose_name=_("resident"), on_delete=models.CASCADE, related_name="+"
+    )
+    dose_number = models.PositiveSmallIntegerField(_("dose number"))
+    at = models.DateTimeField(_("deleted at"), auto_now_add=True)
+    txid = models.BigIntegerField(
+        _("writing transaction"), null=True, blank=True, editable=False, db_default=CurrentTxid()
+    )
+
+    class Meta:
+        verbose_name = _("deleted dose")
+        verbose_name_plural = _("deleted doses")
+        indexes = [models.Index(fields=["txid", "dose_id"], name="dose_deletion_feed_order")]
+
+    def __str__(self) -> str:
+        return f"#{self.dose_id} ({self.dose_number})"
 
 
 class VaccinationStatus(models.Model):

@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from epidispatch.audit.models import AuditAction
 from epidispatch.audit.services import audit_record, change_record_created
 from epidispatch.core import bulk
+from epidispatch.core.feeds import CurrentTxid
 from epidispatch.core.live import figures_track
 from epidispatch.orgunits.models import OrgUnit
 from epidispatch.registry.models import Resident, ResidentStatus
 
-from .models import Dose, DoseSource, VaccinationStatus, VaccineProduct
+from .models import Dose, DoseDeletion, DoseSource, VaccinationStatus, VaccineProduct
 from .permissions import accepts_outside_doses, corrects_doses, records_doses_at
 from .rules import DOSE_COLUMNS, DOSE_FIELDS, Rules, derive, load_rules
 from .signals import dose_changed, dose_pack_changed, dose_recorded
@@ -352,7 +353,18 @@ def dose_correct(
     with figures_track([dose.resident_id]):
         dose.given_on, dose.product = given_on, product
         dose.lot_number, dose.trace_code = lot_number, trace_code
-        dose.save(update_fields=["given_on", "product", "lot_number", "trace_code"])
+        # A new txid: the dose change feed gives the dose again, as corrected.
+        dose.txid, dose.corrected_at = CurrentTxid(), timezone.now()
+        dose.save(
+            update_fields=[
+                "given_on",
+                "product",
+                "lot_number",
+                "trace_code",
+                "txid",
+                "corrected_at",
+            ]
+        )
         _rederive(dose.resident)
     if (lot_number, trace_code) != previous:
         dose_pack_changed.send(
@@ -379,7 +391,12 @@ def dose_delete(*, dose: Dose, by, reason: str, seen: str = "") -> None:
     with figures_track([dose.resident_id]):
         try:
             with transaction.atomic():
+                pk = dose.pk
                 dose.delete()
+                # The dose change feed gives the deletion once (its txid: this transaction).
+                DoseDeletion.objects.create(
+                    dose_id=pk, resident_id=dose.resident_id, dose_number=dose.dose_number
+                )
         except ProtectedError:
             raise ValidationError(
                 _(
