@@ -9,22 +9,25 @@ for the role alone, where a town's user may not do it anywhere): a refusal of to
 comes from the scope, not from a malformed request. Writes to town B must change nothing.
 """
 
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from epidispatch.accountability.models import Cause
 from epidispatch.accountability.services import accountability_propose
 from epidispatch.accounts.models import Role
-from epidispatch.accounts.services import api_token_create
+from epidispatch.accounts.services import api_token_create, user_create
 from epidispatch.api.api import api
 from epidispatch.audit.models import AuditEntry, Change
 from epidispatch.certificates.services import certificate_issue
@@ -33,6 +36,7 @@ from epidispatch.control.models import (
     CaseTest,
     ControlArea,
     ControlCase,
+    ControlPolicy,
     HealthCheck,
     KeyPerson,
     PositiveCase,
@@ -45,8 +49,13 @@ from epidispatch.dispatch.services import snapshot_take, target_issue
 from epidispatch.fieldwork.models import CheckpointRecord, FollowUp, Visit, VisitOutcome
 from epidispatch.fieldwork.services import visit_record
 from epidispatch.imports.services import import_batch_create, import_batch_run
-from epidispatch.inspection.models import Problem, Rectification, Team
-from epidispatch.inspection.services import PlaceFields, place_save, rectification_submit
+from epidispatch.inspection.models import PlaceCategory, Problem, Rectification, Team
+from epidispatch.inspection.services import (
+    PlaceFields,
+    checklist_publish,
+    place_save,
+    rectification_submit,
+)
 from epidispatch.meetings.models import (
     ActionItem,
     Meeting,
@@ -87,10 +96,10 @@ from epidispatch.supply.services import aefi_report_file, stock_receive, supply_
 from epidispatch.vaccination.models import Dose, VaccineProduct
 from epidispatch.vaccination.services import dose_record
 
-from .certificate_fixtures import _keys_dir  # noqa: F401 - the fixture
-from .control_fixtures import policies, register  # noqa: F401 - the fixture
+from .conftest import Tree
+from .control_fixtures import register
 from .dose_files import write_table
-from .inspection_fixtures import _media_root, inspect_with_problem, mall_category, office, photo  # noqa: F401
+from .inspection_fixtures import inspect_with_problem, photo
 from .test_interop_hl7 import vxu
 from .test_registry_pages import id_number
 
@@ -325,26 +334,73 @@ class World:
     token: str
 
 
-@pytest.fixture
-def immediate_tasks():
-    """Uploads are imported inside the request, as with EPIDISPATCH_TASKS_IMMEDIATE=1."""
+@pytest.fixture(scope="module")
+def _world_dir(tmp_path_factory):
+    """The world's files (uploads, signing keys, import files), kept for the module."""
+    return tmp_path_factory.mktemp("cross-town")
+
+
+@pytest.fixture(autouse=True)
+def _keys_dir(settings, _world_dir):
+    """The certificates of the world are signed with keys every test of it can read."""
+    settings.EPIDISPATCH_KEYS_DIR = _world_dir / "keys"
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, _world_dir):
+    settings.MEDIA_ROOT = _world_dir / "uploads"
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, _world_dir):
+    """Both towns' objects, built once for the module inside a transaction that is rolled
+    back at its end; each test runs in a savepoint of it (as Django's setUpTestData), so
+    what a test writes is gone before the next one."""
     previous = HUEY.immediate
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = previous
+    HUEY.immediate = True  # uploads are imported inside the request (TASKS_IMMEDIATE=1)
+    overrides = override_settings(
+        EPIDISPATCH_DATA_DIR=str(_world_dir),
+        EPIDISPATCH_KEYS_DIR=_world_dir / "keys",
+        MEDIA_ROOT=_world_dir / "uploads",
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    )
+    try:
+        with overrides, django_db_blocker.unblock(), transaction.atomic():
+            yield _world(_world_dir)
+            transaction.set_rollback(True)
+    finally:
+        HUEY.immediate = previous
 
 
-@pytest.fixture
-def world(tree, make_user, tmp_path, policies, mall_category, settings, immediate_tasks):  # noqa: F811
-    settings.EPIDISPATCH_DATA_DIR = str(tmp_path)
+def _world(folder) -> World:
+    if not ControlPolicy.objects.exists():  # flushed by a transactional test: seed again
+        from django.apps import apps
+
+        importlib.import_module("epidispatch.control.migrations.0002_policies").seed(apps, None)
+    tree = Tree()
+
+    def make_user(role: str, *units, username: str):
+        return user_create(
+            username=username, password="secret-pass-1", roles=[(role, unit) for unit in units]
+        )
+
+    office = make_user(Role.DISPATCHER, tree.county, username="office")
+    category, _created = PlaceCategory.objects.get_or_create(name="商场")
+    if not category.checklists.exists():
+        checklist_publish(
+            category=category,
+            items=["扫码查验（健康码、行程码）", "测温", "佩戴口罩", "限流"],
+            effective_from=date(2021, 1, 1),
+            by=office,
+        )
     county_staff = {
         "supply": make_user(Role.SUPPLY_OFFICER, tree.county, username="cdc"),
         "control": make_user(Role.CONTROL_OFFICER, tree.county, username="control"),
         "screening": make_user(Role.SCREENING_OFFICER, tree.county, username="screening"),
         "dispatcher": make_user(Role.DISPATCHER, tree.county, username="dispatcher"),
         "inspector": make_user(Role.INSPECTOR, tree.county, username="inspector"),
-        "category": mall_category,
-        "tmp": tmp_path,
+        "category": category,
+        "tmp": folder,
     }
     county_staff["series"] = MeetingSeries.objects.create(
         unit=tree.county, name="县疫苗接种工作调度会议", kind=MeetingKind.DISPATCH
