@@ -9,6 +9,7 @@ import re
 from datetime import time
 
 import pytest
+from auditlog.context import auditlog_value
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -27,6 +28,8 @@ from epidispatch.dispatch.tasks import cutoff_task
 from epidispatch.fieldwork import reminders
 from epidispatch.fieldwork.models import VisitOutcome
 from epidispatch.fieldwork.services import visit_record
+from epidispatch.imports.services import import_batch_create
+from epidispatch.imports.tasks import import_file_task
 from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_create
 from epidispatch.sites.models import Appointment, SiteKind
@@ -177,6 +180,33 @@ class TestWhoChanged:
         change = Change.objects.get(content_type__model="snapshot")
         assert change.additional_data["task"] == "cutoff_task"
         client.force_login(make_user(Role.DISPATCHER, tree.city))
+        assert who_of(trail(client, kind="dispatch.snapshot")) == [
+            f"后台任务 cutoff_task({getpass.getuser()})"
+        ]
+
+    def test_a_file_the_queue_imports_is_the_uploaders_and_the_next_task_is_nobodys(
+        self, tree, client, make_user, tmp_path
+    ):
+        official = make_user(Role.TOWN_OFFICIAL, tree.town)
+        rows = [resident_row("上传人", id_number(42), tree.grid)]
+        path = write_table(tmp_path / "residents", RESIDENT_HEADERS, rows, "utf-8")
+        batch = import_batch_create(kind="residents", path=path, file_name=path.name, user=official)
+        worker_context = auditlog_value.get(None)
+        previous, HUEY.immediate = HUEY.immediate, True
+        try:
+            import_file_task(batch.pk, str(path))
+            cutoff_task()
+        finally:
+            HUEY.immediate = previous
+
+        # The task ran in a copy of the worker's context: nothing of it stays behind.
+        assert auditlog_value.get(None) is worker_context
+        imported = Change.objects.get(content_type__model="resident")
+        assert imported.actor == official
+        assert imported.additional_data["task"] == "import_file_task"
+        assert Change.objects.get(content_type__model="snapshot").actor is None
+        client.force_login(make_user(Role.DISPATCHER, tree.city))
+        assert who_of(trail(client, kind="registry.resident")) == [official.username]
         assert who_of(trail(client, kind="dispatch.snapshot")) == [
             f"后台任务 cutoff_task({getpass.getuser()})"
         ]
