@@ -18,6 +18,7 @@ from epidispatch.control.models import (
     ControlArea,
     ControlCase,
     KeyPerson,
+    PlanItem,
     PositiveCase,
 )
 from epidispatch.control.policy import required_test_days
@@ -298,3 +299,29 @@ def test_check_ins_and_tests_are_on_the_trail_under_the_grid_with_who_entered_th
         ).count()
         == 2
     )
+
+
+def test_a_town_official_checks_an_item_of_the_emergency_plan_and_no_other_town_can(
+    tree, client, make_user, worker
+):
+    official = make_user(Role.TOWN_OFFICIAL, tree.town)
+    url = f"{API}/units/{tree.town.code}/plan/leadership"
+
+    checked = post(client, url, official, {"ready": True, "note": "指挥部已成立"})
+
+    assert checked.status_code == 200, checked.content
+    assert checked.json() == {
+        "unit": tree.town.code,
+        "item": "leadership",
+        "ready": True,
+        "note": "指挥部已成立",
+        "checked_on": TODAY().isoformat(),
+    }
+    assert changes_of("planitem", official) == 1
+    far = make_user(Role.TOWN_OFFICIAL, tree.other_town)
+    assert post(client, url, far, {"ready": False}).status_code == 404
+    assert post(client, url, worker, {"ready": False}).status_code == 403
+    unknown = f"{API}/units/{tree.town.code}/plan/budget"
+    assert post(client, unknown, official, {"ready": True}).status_code == 422
+    row = PlanItem.objects.get()
+    assert (row.unit, row.ready, row.checked_by) == (tree.town, True, official)

@@ -322,6 +322,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "screening.ScreeningRound",
     "control.HealthCheck",
     "control.CaseTest",
+    "control.PlanItem",
 )
 
 # Content-Security-Policy: scripts, styles and images from this server only (htmx and

@@ -26,6 +26,7 @@ from .models import (
     ControlArea,
     ControlCase,
     PositiveCase,
+    ReadinessItem,
     ResponseStep,
     Source,
     TestResult,
@@ -54,6 +55,7 @@ from .services import (
     contacts_confirm,
     health_check_record,
     key_person_resolve,
+    plan_item_check,
     positive_record,
     response_step_done,
 )
@@ -191,6 +193,38 @@ def post_check_in(request, case_id: int, payload: CheckInIn):
             symptoms=payload.symptoms, by=request.user,
         )  # fmt: skip
     return Status(201, {"id": check.pk, "day": check.day})
+
+
+class PlanCheckIn(Schema):
+    ready: bool
+    note: text(200) = ""
+
+
+class PlanCheckOut(Schema):
+    unit: str
+    item: ReadinessItem
+    ready: bool
+    note: str
+    checked_on: date
+
+
+@router.post("/units/{code}/plan/{item}", response={200: PlanCheckOut})
+def post_plan_check(request, code: UnitCode, item: ReadinessItem, payload: PlanCheckIn):
+    """Record one item of the unit's emergency plan (五个到位) as checked today, in place
+    or not, as the board's form does (the control group and the town's officials)."""
+    unit = unit_for_user(request.user, code)
+    with _domain_errors():
+        row = plan_item_check(
+            unit=unit, item=item, ready=payload.ready, note=payload.note,
+            on=timezone.localdate(), by=request.user,
+        )  # fmt: skip
+    return {
+        "unit": unit.code,
+        "item": row.item,
+        "ready": row.ready,
+        "note": row.note,
+        "checked_on": row.checked_on,
+    }
 
 
 class AreaRowOut(Schema):

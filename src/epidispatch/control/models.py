@@ -568,3 +568,7 @@ class PlanItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} · {self.get_item_display()}"
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.unit.path}
