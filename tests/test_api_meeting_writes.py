@@ -7,6 +7,8 @@ and an office cannot reach outside its county."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from epidispatch.accounts.models import Role
@@ -182,3 +184,24 @@ def test_an_items_progress_lists_its_files_which_its_readers_fetch_and_no_other_
     refused = client.post(f"{URL}/items/{item.pk}/progress", forged, headers=other)
     assert refused.status_code == 404
     assert (ProgressPost.objects.count(), Attachment.objects.count()) == (1, 1)
+
+
+def test_an_items_progress_list_runs_as_many_queries_for_one_post_as_for_four(
+    tree, client, office, meeting, pingxiang
+):
+    item = item_create(
+        meeting=meeting, decision="加快老年人接种", owner_unit=tree.town, by=office,
+        deadline=timezone.localdate() + timedelta(days=7),
+    )  # fmt: skip
+    headers = bearer(office)
+    # The token's first use stamps it (one more statement); count from the second.
+    assert client.get(f"{URL}/items/{item.pk}/progress", headers=headers).json() == []
+    counts = []
+    for posts in (1, 3):
+        for _n in range(posts):
+            progress_post(item=item, note="进展", attachments=[photo(), photo()], by=pingxiang)
+        with CaptureQueriesContext(connection) as queries:
+            listed = client.get(f"{URL}/items/{item.pk}/progress", headers=headers).json()
+        assert sum(len(post["attachments"]) for post in listed) == 2 * len(listed)
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 6, counts
