@@ -8,14 +8,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from epidispatch.accounts.models import Role
 from epidispatch.accounts.services import api_token_create
 from epidispatch.audit.models import AuditAction, AuditEntry, Change
+from epidispatch.audit.selectors import TrailFilters, audit_trail
 from epidispatch.control.models import (
     CaseChange,
     CaseTest,
     ControlArea,
     ControlCase,
     KeyPerson,
+    PlanItem,
     PositiveCase,
 )
 from epidispatch.control.policy import required_test_days
@@ -266,3 +269,61 @@ def test_a_positive_is_recorded_its_steps_ticked_and_its_contacts_confirmed(
     assert client.get(url, headers=bearer(officer)).json()["candidates"][0]["case"] == case["id"]
     assert post(client, f"{url}/contacts", officer, contacts).status_code == 422  # confirmed
     assert CaseChange.objects.filter(case_id=case["id"], kind="registered").count() == 1
+
+
+def test_check_ins_and_tests_are_on_the_trail_under_the_grid_with_who_entered_them(
+    tree, client, officer, worker, make_user
+):
+    case = register(
+        sequence=1, grid=tree.grid, category="high_risk_arrival",
+        reference=TODAY() - timedelta(days=1), registered=TODAY(), by=officer,
+    )  # fmt: skip
+    check_in = {"temperature": "36.6", "symptoms": "无"}
+    assert post(client, f"{API}/cases/{case.pk}/check-ins", worker, check_in).status_code == 201
+    test = post(client, f"{API}/cases/{case.pk}/tests", worker, {"result": "negative"})
+    assert test.status_code == 201
+    dispatcher = make_user(Role.DISPATCHER, tree.county)
+    far_dispatcher = make_user(Role.DISPATCHER, tree.other_county)
+
+    for kind, value in (
+        ("control.healthcheck", "36.6"),
+        ("control.casetest", "negative"),
+    ):
+        rows = audit_trail(dispatcher, TrailFilters(kind=kind), limit=10)
+        assert [row.who for row in rows] == [str(worker)], kind
+        assert value in {str(change.after_raw) for change in rows[0].changes}, kind
+        assert audit_trail(far_dispatcher, TrailFilters(kind=kind), limit=10) == []
+    assert (
+        Change.objects.filter(
+            content_type__model__in=["healthcheck", "casetest"], unit_path=tree.grid.path
+        ).count()
+        == 2
+    )
+
+
+def test_a_town_official_checks_an_item_of_the_emergency_plan_and_no_other_town_can(
+    tree, client, make_user, worker
+):
+    official = make_user(Role.TOWN_OFFICIAL, tree.town)
+    url = f"{API}/units/{tree.town.code}/plan/leadership"
+
+    checked = post(client, url, official, {"ready": True, "note": "指挥部已成立"})
+
+    assert checked.status_code == 200, checked.content
+    assert checked.json() == {
+        "unit": tree.town.code,
+        "item": "leadership",
+        "ready": True,
+        "note": "指挥部已成立",
+        "checked_on": TODAY().isoformat(),
+    }
+    assert changes_of("planitem", official) == 1
+    far = make_user(Role.TOWN_OFFICIAL, tree.other_town)
+    assert post(client, url, far, {"ready": False}).status_code == 404
+    # A grid worker sees the grid's plan but does not keep it.
+    grid_url = f"{API}/units/{tree.grid.code}/plan/leadership"
+    assert post(client, grid_url, worker, {"ready": False}).status_code == 403
+    unknown = f"{API}/units/{tree.town.code}/plan/budget"
+    assert post(client, unknown, official, {"ready": True}).status_code == 422
+    row = PlanItem.objects.get()
+    assert (row.unit, row.ready, row.checked_by) == (tree.town, True, official)

@@ -39,6 +39,7 @@ from epidispatch.control.models import (
     ControlPolicy,
     HealthCheck,
     KeyPerson,
+    PlanItem,
     PositiveCase,
     ResponseCheck,
 )
@@ -64,7 +65,12 @@ from epidispatch.meetings.models import (
     ProgressPost,
     UnitReport,
 )
-from epidispatch.meetings.services import item_create, meeting_create, report_submit
+from epidispatch.meetings.services import (
+    item_create,
+    meeting_create,
+    progress_post,
+    report_submit,
+)
 from epidispatch.registry.services import household_member_place, resident_create
 from epidispatch.screening.models import (
     GroupMember,
@@ -84,6 +90,7 @@ from epidispatch.screening.services import (
 )
 from epidispatch.sites.models import Appointment, EquipmentCheck, RosterEntry, SiteKind
 from epidispatch.sites.services import (
+    appointments_book_batch,
     equipment_add,
     qualification_record,
     roster_assign,
@@ -219,6 +226,11 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
         by=county_staff["dispatcher"],
     )
     slot = session.slots.order_by("-starts_at").first()
+    # A booking in the session's first hour (begun: the staff may mark it not come).
+    [appointment] = appointments_book_batch(
+        slot=session.slots.order_by("starts_at").first(), residents=[resident], by=worker,
+        group="",
+    )  # fmt: skip
     target_issue(unit=town, day=today, doses=100, by=county_staff["dispatcher"])
     receipts = write_table(
         county_staff["tmp"] / f"{name}入库单",
@@ -263,6 +275,7 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
         owner_unit=town,
         by=dispatcher,
     )
+    post = progress_post(item=item, note=f"{name}已入户动员", attachments=[photo()], by=official)
     group = group_create(
         unit=town, name=f"{name}冷链从业人员", kind="cold_chain", every_days=7,
         by=county_staff["screening"],
@@ -317,6 +330,8 @@ def _side(tree, make_user, county_staff, *, label, town, grid, site, lot, sequen
             "meeting": meeting,
             "report": report,
             "item": item,
+            "attachment": post.attachments.get(),
+            "appointment": appointment,
             "group": group,
             "staff_member": staff_member,
             "fridge": fridge,
@@ -910,6 +925,20 @@ CASES.update(
             body=lambda s: {"decision": "加快接种", "deadline": _day(7), "owner_unit": s.town.code},
             own=(403,),  # recorded by the office holding the meeting
         ),
+        "POST /sites/{code}/appointments/{appointment_id}/cancel": Case(
+            path=lambda s: {"code": s.site.code, "appointment_id": s.appointment.pk}
+        ),
+        "POST /sites/{code}/appointments/{appointment_id}/no-show": Case(
+            path=lambda s: {"code": s.site.code, "appointment_id": s.appointment.pk}
+        ),
+        "POST /control/units/{code}/plan/{item}": Case(
+            path=lambda s: {"code": s.town.code, "item": "leadership"},
+            body=lambda s: {"ready": True, "note": "指挥部已成立"},
+        ),
+        "GET /meetings/items/{item_id}/progress": Case(path=lambda s: {"item_id": s.item.pk}),
+        "GET /meetings/attachments/{attachment_id}": Case(
+            path=lambda s: {"attachment_id": s.attachment.pk}
+        ),
         "GET /registry/households": Case(query=lambda s: {"under": s.town.code}),
         "GET /registry/households/{household_id}": Case(
             path=lambda s: {"household_id": s.household.pk}
@@ -948,6 +977,10 @@ def _footprint(world) -> dict:
     counts["areas"] = list(ControlArea.objects.order_by("pk").values_list("name", "ended_on"))
     counts["members"] = list(GroupMember.objects.order_by("pk").values_list("left_on", flat=True))
     counts["aefi"] = list(AEFIReport.objects.order_by("pk").values_list("status", flat=True))
+    counts["appointments"] = list(
+        Appointment.objects.order_by("pk").values_list("state", flat=True)
+    )
+    counts["plan"] = list(PlanItem.objects.order_by("pk").values_list("unit_id", "ready", "note"))
     counts["tubes"] = list(
         Tube.objects.order_by("pk").values_list("sent_at", "received_at", "result")
     )

@@ -7,14 +7,26 @@ and an office cannot reach outside its county."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from epidispatch.accounts.models import Role
 from epidispatch.accounts.services import api_token_create
 from epidispatch.audit.models import Change
-from epidispatch.meetings.models import ActionItem, ItemState, Meeting, MeetingKind, MeetingSeries
-from epidispatch.meetings.services import progress_post
+from epidispatch.meetings.models import (
+    ActionItem,
+    Attachment,
+    ItemState,
+    Meeting,
+    MeetingKind,
+    MeetingSeries,
+    ProgressPost,
+)
+from epidispatch.meetings.services import item_create, progress_post
 
+from .fieldwork_fixtures import JPEG
+from .inspection_fixtures import photo
 from .meetings_fixtures import *  # noqa: F403 - the fixtures
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +151,57 @@ def test_an_item_owner_outside_the_office_or_a_meeting_of_another_county_is_refu
                            headers=far_office)  # fmt: skip
     assert response.status_code == 404
     assert not ActionItem.objects.exists()
+
+
+def test_an_items_progress_lists_its_files_which_its_readers_fetch_and_no_other_town(
+    tree, client, office, meeting, pingxiang, jichuan
+):
+    item = item_create(
+        meeting=meeting, decision="加快老年人接种", owner_unit=tree.town, by=office,
+        deadline=timezone.localdate() + timedelta(days=7),
+    )  # fmt: skip
+    body = {"note": "已入户动员", "attachments": photo()}
+    posted = client.post(f"{URL}/items/{item.pk}/progress", body, headers=bearer(pingxiang))
+    assert posted.status_code == 201 and posted.json()["attachments"] == 1
+
+    office_headers = bearer(office)
+    [post] = client.get(f"{URL}/items/{item.pk}/progress", headers=office_headers).json()
+    [attachment] = post["attachments"]
+    assert (post["note"], attachment["name"], attachment["content_type"]) == (
+        "已入户动员",
+        "现场.jpg",
+        "image/jpeg",
+    )
+    file = client.get(f"{URL}/attachments/{attachment['id']}", headers=office_headers)
+    assert file.status_code == 200 and file["Content-Type"] == "image/jpeg"
+    assert file["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(file.streaming_content) == JPEG
+
+    other = bearer(jichuan)
+    assert client.get(f"{URL}/attachments/{attachment['id']}", headers=other).status_code == 404
+    assert client.get(f"{URL}/items/{item.pk}/progress", headers=other).status_code == 404
+    forged = {"note": "代报", "attachments": photo()}
+    refused = client.post(f"{URL}/items/{item.pk}/progress", forged, headers=other)
+    assert refused.status_code == 404
+    assert (ProgressPost.objects.count(), Attachment.objects.count()) == (1, 1)
+
+
+def test_an_items_progress_list_runs_as_many_queries_for_one_post_as_for_four(
+    tree, client, office, meeting, pingxiang
+):
+    item = item_create(
+        meeting=meeting, decision="加快老年人接种", owner_unit=tree.town, by=office,
+        deadline=timezone.localdate() + timedelta(days=7),
+    )  # fmt: skip
+    headers = bearer(office)
+    # The token's first use stamps it (one more statement); count from the second.
+    assert client.get(f"{URL}/items/{item.pk}/progress", headers=headers).json() == []
+    counts = []
+    for posts in (1, 3):
+        for _n in range(posts):
+            progress_post(item=item, note="进展", attachments=[photo(), photo()], by=pingxiang)
+        with CaptureQueriesContext(connection) as queries:
+            listed = client.get(f"{URL}/items/{item.pk}/progress", headers=headers).json()
+        assert sum(len(post["attachments"]) for post in listed) == 2 * len(listed)
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 6, counts

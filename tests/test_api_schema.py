@@ -114,16 +114,17 @@ def test_no_two_schemas_of_the_api_share_a_name():
     operation documented with the other's body (a response outside its spec)."""
     owners: dict[str, list[str]] = {}
     for info in pkgutil.iter_modules(epidispatch.__path__):
-        try:
-            module = importlib.import_module(f"epidispatch.{info.name}.api")
-        except ModuleNotFoundError:
-            continue
-        for name, value in vars(module).items():
-            if (
-                isinstance(value, type)
-                and issubclass(value, Schema)
-                and value.__module__ == module.__name__
-            ):
-                owners.setdefault(name, []).append(module.__name__)
+        for part in ("api", "schemas"):
+            try:
+                module = importlib.import_module(f"epidispatch.{info.name}.{part}")
+            except ModuleNotFoundError:
+                continue
+            for name, value in vars(module).items():
+                if (
+                    isinstance(value, type)
+                    and issubclass(value, Schema)
+                    and value.__module__ == module.__name__
+                ):
+                    owners.setdefault(name, []).append(module.__name__)
     clashes = {name for name, modules in owners.items() if len(modules) > 1}
     assert not clashes, {name: owners[name] for name in clashes}

@@ -186,3 +186,25 @@ def test_an_officer_opens_a_key_group_and_a_keeper_takes_a_member_off(
     assert left.status_code == 200 and left.json()["left_on"] == str(timezone.localdate())
     assert post(client, leave, official, {}).status_code == 422
     assert Change.objects.filter(content_type__model="groupmember", actor=official).count() == 2
+
+
+def test_tube_changes_are_a_kind_of_the_audit_page_filter(
+    client, tree, make_user, officer, county_round
+):
+    """Tubes go on the trail by hand (their chain steps), not through django-auditlog;
+    the audit page still lists them among its kinds and filters by them."""
+    sample_collect(
+        screening_round=county_round, barcode="P001", id_number=person(1), by=officer, at=at(8)
+    )
+    url = f"{API}/rounds/{county_round.pk}/tubes/send"
+    assert (
+        post(client, url, officer, {"barcodes": ["P001"], "courier": "王师傅"}).status_code == 200
+    )
+    client.force_login(make_user(Role.DISPATCHER, tree.county))
+
+    page = client.get("/audit/", {"kind": "screening.tube"})
+
+    assert page.status_code == 200
+    assert 'value="screening.tube"' in page.content.decode()
+    assert page.content.decode().count("<tr data-entry") == 1
+    assert page.context["rows"][0].subject == "P001"

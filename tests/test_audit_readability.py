@@ -6,9 +6,10 @@ deployment's; certificates issued and revoked are on the trail."""
 import getpass
 import html
 import re
-from datetime import time
+from datetime import time, timedelta
 
 import pytest
+from auditlog.context import auditlog_value
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -27,6 +28,8 @@ from epidispatch.dispatch.tasks import cutoff_task
 from epidispatch.fieldwork import reminders
 from epidispatch.fieldwork.models import VisitOutcome
 from epidispatch.fieldwork.services import visit_record
+from epidispatch.imports.services import import_batch_create
+from epidispatch.imports.tasks import import_file_task
 from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_create
 from epidispatch.sites.models import Appointment, SiteKind
@@ -42,6 +45,9 @@ from .test_imports_framework import resident_row
 from .test_registry_pages import id_number
 
 pytestmark = pytest.mark.django_db
+
+
+RECEIPT_HEADERS = ["入库单号", "入库单位编码", "物资名称", "批号", "有效期至", "数量"]
 
 
 def trail(client, **filters) -> str:
@@ -177,6 +183,39 @@ class TestWhoChanged:
         change = Change.objects.get(content_type__model="snapshot")
         assert change.additional_data["task"] == "cutoff_task"
         client.force_login(make_user(Role.DISPATCHER, tree.city))
+        assert who_of(trail(client, kind="dispatch.snapshot")) == [
+            f"后台任务 cutoff_task({getpass.getuser()})"
+        ]
+
+    def test_a_file_the_queue_imports_is_the_uploaders_and_the_next_task_is_nobodys(
+        self, tree, client, make_user, tmp_path
+    ):
+        """A delivery note uploaded by a site's staff: its stock moves are theirs on the
+        trail, though the queue's worker wrote them; the next task is nobody's."""
+        staff = make_user(Role.SITE_STAFF, tree.site)
+        product = VaccineProduct.objects.get(code="coronavac")
+        expires = str(timezone.localdate() + timedelta(days=300))
+        rows = [["RK-1", tree.site.code, product.name, "LOT-Q1", expires, "5"]]
+        path = write_table(tmp_path / "receipts", RECEIPT_HEADERS, rows, "utf-8")
+        batch = import_batch_create(
+            kind="stock_receipts", path=path, file_name=path.name, user=staff
+        )
+        worker_context = auditlog_value.get(None)
+        previous, HUEY.immediate = HUEY.immediate, True
+        try:
+            import_file_task(batch.pk, str(path))
+            cutoff_task()
+        finally:
+            HUEY.immediate = previous
+
+        # The task ran in a copy of the worker's context: nothing of it stays behind.
+        assert auditlog_value.get(None) is worker_context
+        received = Change.objects.get(content_type__model="stockmove")
+        assert received.actor == staff
+        assert received.additional_data["task"] == "import_file_task"
+        assert Change.objects.get(content_type__model="snapshot").actor is None
+        client.force_login(make_user(Role.DISPATCHER, tree.city))
+        assert who_of(trail(client, kind="supply.stockmove")) == [str(staff)]
         assert who_of(trail(client, kind="dispatch.snapshot")) == [
             f"后台任务 cutoff_task({getpass.getuser()})"
         ]

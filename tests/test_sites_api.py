@@ -133,3 +133,39 @@ def test_booking_an_impossible_slot_is_not_a_500(client, tree, make_user, token_
         **token_of(worker),
     )
     assert response.status_code in (404, 422)
+
+
+def act_url(site, appointment, action: str) -> str:
+    return f"/api/v1/sites/{site.code}/appointments/{appointment.pk}/{action}"
+
+
+def test_site_staff_cancel_a_booking_and_mark_another_not_come_through_the_api(
+    client, tree, session, site_staff, token_of
+):
+    slot = current_slot(session)
+    first, second = (_book(slot=slot, resident=p, by=None) for p in residents(tree, 2))
+    headers = token_of(site_staff)
+
+    cancelled = client.post(act_url(tree.site, first, "cancel"), **headers)
+    not_come = client.post(act_url(tree.site, second, "no-show"), **headers)
+
+    assert cancelled.status_code == 200
+    assert cancelled.json() == {"id": first.pk, "state": "cancelled"}
+    assert not_come.json() == {"id": second.pk, "state": "no_show"}
+    # The cancelled place is free again; the missed one is not (its hour has passed).
+    assert Slot.objects.get(pk=slot.pk).booked == 1
+    again = client.post(act_url(tree.site, first, "cancel"), **headers)
+    assert again.status_code == 409 and "取消" in again.json()["detail"]
+
+
+def test_another_towns_site_staff_neither_cancel_nor_mark_a_booking(
+    client, tree, session, make_user, token_of
+):
+    booked = _book(slot=current_slot(session), resident=residents(tree, 1)[0], by=None)
+    headers = token_of(make_user(Role.SITE_STAFF, tree.other_site))
+    for action in ("cancel", "no-show"):
+        assert client.post(act_url(tree.site, booked, action), **headers).status_code == 404
+        other_site = client.post(act_url(tree.other_site, booked, action), **headers)
+        assert other_site.status_code == 404
+    assert Appointment.objects.get(pk=booked.pk).state == "booked"
+    assert Slot.objects.get(pk=booked.slot_id).booked == 1

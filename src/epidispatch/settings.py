@@ -320,6 +320,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "control.ControlCase",
     "supply.AEFIReport",
     "screening.ScreeningRound",
+    "control.HealthCheck",
+    "control.CaseTest",
+    "control.PlanItem",
 )
 
 # Content-Security-Policy: scripts, styles and images from this server only (htmx and

@@ -120,3 +120,18 @@ def _made_by() -> dict:
     except LookupError:
         actor = None
     return {} if actor is not None else {PUBLIC_KEY: True}
+
+
+#: Records django-auditlog does not follow on every save, whose services put some of their
+#: writes on the trail by hand (`services.change_record_fields`: a screening tube, filled a
+#: sample at a time, is on it for the chain's steps). Their apps list them here so that the
+#: trail can be filtered by their kind as by a tracked record's.
+_TRACKED_BY_HAND: set[type[models.Model]] = set()
+
+
+def track_by_hand(model: type[models.Model]) -> None:
+    _TRACKED_BY_HAND.add(model)
+
+
+def tracked_by_hand() -> set[type[models.Model]]:
+    return set(_TRACKED_BY_HAND)

@@ -20,7 +20,15 @@ from epidispatch.core.bounds import MAX_BIGINT
 from epidispatch.core.scoping import paths_q
 from epidispatch.orgunits.models import OrgUnit
 
-from .models import PROCESS_KEYS, PUBLIC_KEY, TASK_KEY, AuditAction, AuditEntry, Change
+from .models import (
+    PROCESS_KEYS,
+    PUBLIC_KEY,
+    TASK_KEY,
+    AuditAction,
+    AuditEntry,
+    Change,
+    tracked_by_hand,
+)
 from .permissions import _dispatcher_paths, reads_unfiled_entries
 
 #: The `kind` of a change is its record's model, written "app_label.model".
@@ -29,13 +37,15 @@ CHANGE_KIND_SEPARATOR = "."
 
 def audit_kinds() -> list[tuple[str, str]]:
     """Every kind the trail can be filtered by: the events, then a change of each tracked
-    kind of record."""
+    kind of record (by django-auditlog, or by hand as a screening tube)."""
     changes = [
         (
             f"{model._meta.app_label}.{model._meta.model_name}",
             _("Change: %(record)s") % {"record": model._meta.verbose_name},
         )
-        for model in sorted(auditlog.get_models(), key=lambda m: m._meta.label)
+        for model in sorted(
+            {*auditlog.get_models(), *tracked_by_hand()}, key=lambda m: m._meta.label
+        )
     ]
     return [*((value, str(label)) for value, label in AuditAction.choices), *changes]
 

@@ -2,9 +2,10 @@
 (see models.Change); these are the events no record change shows."""
 
 import contextlib
+import contextvars
 import ipaddress
 
-from auditlog.context import auditlog_disabled, auditlog_value
+from auditlog.context import auditlog_disabled, auditlog_value, set_actor
 from auditlog.diff import get_field_value, is_primitive, model_instance_diff
 from django.contrib.auth import get_user_model
 from django.utils.encoding import smart_str
@@ -89,6 +90,22 @@ def attribute_changes_to(user) -> None:
     """
     with contextlib.suppress(LookupError):
         auditlog_value.get()["actor"] = user
+
+
+def run_as(user, function, /, *args, **kwargs):
+    """Call `function` with the changes it makes credited to `user` on the trail, as those
+    of a request of theirs are: for work a user queued (a file uploaded on the web that the
+    task queue imports).
+
+    django-auditlog's `set_actor` (3.4) sets its context variable and never resets it: in a
+    queue worker's thread the actor would stay for the next task. Run in a copy of the
+    context, the setting ends with the call."""
+
+    def credited():
+        with set_actor(user):
+            return function(*args, **kwargs)
+
+    return contextvars.copy_context().run(credited)
 
 
 def change_record_created(instance) -> None:

@@ -16,7 +16,7 @@ from ninja.errors import HttpError
 from pydantic import Field
 
 from epidispatch.core.bounds import Day, Moment, RecordId, UnitCode, text
-from epidispatch.orgunits.selectors import unit_for_user, units_visible_to
+from epidispatch.orgunits.selectors import unit_for_user
 
 from .models import (
     AreaLevel,
@@ -25,18 +25,20 @@ from .models import (
     Category,
     ControlArea,
     ControlCase,
-    Measure,
     PositiveCase,
+    ReadinessItem,
     ResponseStep,
     Source,
     TestResult,
 )
+from .schemas import KeyPersonCaseOut
 from .selectors import (
     area_for_user,
     area_summary,
     candidates_of,
     case_for_user,
     control_board,
+    grid_named,
     persons_under_measures,
     positive_for_user,
 )
@@ -53,6 +55,7 @@ from .services import (
     contacts_confirm,
     health_check_record,
     key_person_resolve,
+    plan_item_check,
     positive_record,
     response_step_done,
 )
@@ -192,6 +195,38 @@ def post_check_in(request, case_id: int, payload: CheckInIn):
     return Status(201, {"id": check.pk, "day": check.day})
 
 
+class PlanCheckIn(Schema):
+    ready: bool
+    note: text(200) = ""
+
+
+class PlanCheckOut(Schema):
+    unit: str
+    item: ReadinessItem
+    ready: bool
+    note: str
+    checked_on: date
+
+
+@router.post("/units/{code}/plan/{item}", response={200: PlanCheckOut})
+def post_plan_check(request, code: UnitCode, item: ReadinessItem, payload: PlanCheckIn):
+    """Record one item of the unit's emergency plan (五个到位) as checked today, in place
+    or not, as the board's form does (the control group and the town's officials)."""
+    unit = unit_for_user(request.user, code)
+    with _domain_errors():
+        row = plan_item_check(
+            unit=unit, item=item, ready=payload.ready, note=payload.note,
+            on=timezone.localdate(), by=request.user,
+        )  # fmt: skip
+    return {
+        "unit": unit.code,
+        "item": row.item,
+        "ready": row.ready,
+        "note": row.note,
+        "checked_on": row.checked_on,
+    }
+
+
 class AreaRowOut(Schema):
     id: int
     name: str
@@ -253,27 +288,8 @@ def list_areas(request, code: str, as_of: date | None = None, lifted: bool = Fal
 # case or the area as it stands after the write.
 
 
-class CasePhaseOut(Schema):
-    measure: Measure
-    first: date
-    last: date
-    test_days: list[date]
-
-
-class ControlCaseOut(Schema):
+class ControlCaseOut(KeyPersonCaseOut):
     id: int
-    person: int
-    name: str
-    id_number_masked: str
-    phone_masked: str
-    grid: str
-    category: Category
-    source: Source
-    reference_date: date
-    registered_on: date
-    policy: str
-    phases: list[CasePhaseOut]
-    ends_on: date
     transferred_on: date | None
     isolation_place: str
     extra_days: int
@@ -305,16 +321,6 @@ def _case_out(case: ControlCase) -> dict:
     }
 
 
-def _grid_of(request, code: str):
-    """The grid a body names, within the caller's units (422 otherwise); None if none."""
-    if not code.strip():
-        return None
-    grid = units_visible_to(request.user).filter(code=code.strip()).first()
-    if grid is None:
-        raise HttpError(422, _("No grid %(code)s within your units.") % {"code": code.strip()})
-    return grid
-
-
 class KeyPersonIn(Schema):
     name: text(60)
     id_number: text(30)
@@ -333,8 +339,8 @@ def post_key_person(request, payload: KeyPersonIn):
     checkpoint, tracing), as the registration page does: 201 with the new case, 200 with
     the stored one when the same person, category and reference date is registered
     already. A non-resident needs `grid`, a grid within your units (422 otherwise)."""
-    grid = _grid_of(request, payload.grid)
     with _domain_errors(), transaction.atomic():
+        grid = grid_named(request.user, payload.grid)
         person = key_person_resolve(
             name=payload.name, id_number=payload.id_number, phone=payload.phone, grid=grid,
             address=payload.address,
@@ -572,8 +578,8 @@ def post_positive(request, payload: PositiveIn):
     """Record a positive person with their trajectory (the control group): "report" is
     ticked on the first-hour checklist and the contacts the platform's data gives are
     proposed as candidates, answered here."""
-    grid = _grid_of(request, payload.grid)
     with _domain_errors(), transaction.atomic():
+        grid = grid_named(request.user, payload.grid)
         person = key_person_resolve(
             name=payload.name, id_number=payload.id_number, grid=grid, address=payload.address
         )

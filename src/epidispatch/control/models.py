@@ -305,6 +305,10 @@ class HealthCheck(models.Model):
     def __str__(self) -> str:
         return f"{self.case.person} · {self.day} · {self.temperature}"
 
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (the case's grid)."""
+        return {"unit_path": self.case.grid.path}
+
 
 class TestResult(models.TextChoices):
     NEGATIVE = "negative", _("Negative")
@@ -340,6 +344,10 @@ class CaseTest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.person} · {self.day} · {self.get_result_display()}"
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (the case's grid)."""
+        return {"unit_path": self.case.grid.path}
 
 
 class ResponseStep(models.TextChoices):
@@ -560,3 +568,7 @@ class PlanItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} · {self.get_item_display()}"
+
+    def get_additional_data(self) -> dict:
+        """The org unit the audit trail files this record under (django-auditlog's hook)."""
+        return {"unit_path": self.unit.path}

@@ -5,13 +5,16 @@ phones masked."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from epidispatch.core import feeds
 from epidispatch.core.scoping import paths_q, scope_q
 from epidispatch.orgunits.models import PATH_SEPARATOR, OrgUnit, UnitKind
+from epidispatch.orgunits.selectors import units_visible_to
 from epidispatch.registry.models import HouseholdMember, Resident, ResidentStatus
 
 from .models import (
@@ -93,6 +96,19 @@ def _change_item(change: CaseChange) -> dict:
         "ends_on": change.ends_on,
         "detail": change.detail,
     }
+
+
+def grid_named(user, code: str) -> OrgUnit | None:
+    """The grid a form or an API body names for a person, within the user's units; None when
+    it names none. Another town's grid is refused (a ValidationError on the field `grid`),
+    so that nobody files a person where they cannot see him."""
+    code = code.strip()
+    if not code:
+        return None
+    grid = units_visible_to(user).filter(code=code).first()
+    if grid is None:
+        raise ValidationError({"grid": _("No grid %(code)s within your units.") % {"code": code}})
+    return grid
 
 
 def cases_visible_to(user):

@@ -42,6 +42,7 @@ from .selectors import (
     case_for_user,
     control_board,
     emergency_plan_above,
+    grid_named,
     persons_under_measures,
     positive_for_user,
     positives_visible_to,
@@ -222,17 +223,6 @@ def transfer(request, pk: int):
     return redirect(_back(case))
 
 
-def _grid_of(request, form):
-    """The grid a form names, when it names one within the user's units."""
-    code = form.cleaned_data["grid"].strip()
-    if not code:
-        return None
-    grid = units_visible_to(request.user).filter(code=code).first()
-    if grid is None:
-        form.add_error("grid", _("No grid %(code)s within your units.") % {"code": code})
-    return grid
-
-
 @login_required
 @require_POST
 def extend(request, pk: int):
@@ -264,31 +254,30 @@ def key_person_new(request):
     form = KeyPersonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        grid = _grid_of(request, form)
-        if form.is_valid():
-            try:
-                person = key_person_resolve(
-                    name=data["name"], id_number=data["id_number"], phone=data["phone"],
-                    grid=grid, address=data["address"],
-                )  # fmt: skip
-                registration = case_register(
-                    person=person, category=data["category"],
-                    reference_date=data["reference_date"], registered_on=timezone.localdate(),
-                    source=data["source"], by=request.user,
-                )  # fmt: skip
-            except ValidationError as error:
-                form.add_error(None, error)
+        try:
+            grid = grid_named(request.user, data["grid"])
+            person = key_person_resolve(
+                name=data["name"], id_number=data["id_number"], phone=data["phone"],
+                grid=grid, address=data["address"],
+            )  # fmt: skip
+            registration = case_register(
+                person=person, category=data["category"],
+                reference_date=data["reference_date"], registered_on=timezone.localdate(),
+                source=data["source"], by=request.user,
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            case = registration.case
+            if registration.created:
+                messages.success(
+                    request,
+                    _("%(name)s is under measures until %(day)s.")
+                    % {"name": person.name, "day": case.ends_on.isoformat()},
+                )
             else:
-                case = registration.case
-                if registration.created:
-                    messages.success(
-                        request,
-                        _("%(name)s is under measures until %(day)s.")
-                        % {"name": person.name, "day": case.ends_on.isoformat()},
-                    )
-                else:
-                    messages.info(request, _("This case was registered already."))
-                return redirect("control:today", code=case.grid.code)
+                messages.info(request, _("This case was registered already."))
+            return redirect("control:today", code=case.grid.code)
     return render(request, "control/key_person_new.html", {"form": form})
 
 
@@ -298,21 +287,20 @@ def positive_new(request):
     form = PositiveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        grid = _grid_of(request, form)
-        if form.is_valid():
-            try:
-                person = key_person_resolve(
-                    name=data["name"], id_number=data["id_number"], grid=grid,
-                    address=data["address"],
-                )  # fmt: skip
-                positive = positive_record(
-                    person=person, found_on=data["found_on"], trajectory=data["trajectory"],
-                    by=request.user,
-                )  # fmt: skip
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                return redirect("control:positive", pk=positive.pk)
+        try:
+            grid = grid_named(request.user, data["grid"])
+            person = key_person_resolve(
+                name=data["name"], id_number=data["id_number"], grid=grid,
+                address=data["address"],
+            )  # fmt: skip
+            positive = positive_record(
+                person=person, found_on=data["found_on"], trajectory=data["trajectory"],
+                by=request.user,
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("control:positive", pk=positive.pk)
     return render(request, "control/positive_new.html", {"form": form})
 
 

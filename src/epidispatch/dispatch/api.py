@@ -50,7 +50,10 @@ class FiguresOut(Schema):
     to_clear: int
 
 
-class TotalsOut(FiguresOut):
+class VaccinationCoverageOut(FiguresOut):
+    """The coverage figures that the live totals and a cutoff's frozen totals share; each
+    adds its own count of the day's doses."""
+
     covered: int
     #: Shares of the target population (0–1); null when it is empty.
     coverage: float | None
@@ -62,6 +65,9 @@ class TotalsOut(FiguresOut):
     seniors_coverage: float | None
     seniors_series: int
     seniors_booster: int
+
+
+class TotalsOut(VaccinationCoverageOut):
     doses_since_cutoff: int
 
 
@@ -186,17 +192,7 @@ class BandSnapshotOut(BandOut):
     doses_added: int
 
 
-class SnapshotTotalsOut(FiguresOut):
-    covered: int
-    coverage: float | None
-    series_rate: float | None
-    booster_rate: float | None
-    adults_to_clear: int
-    seniors_target: int
-    seniors_covered: int
-    seniors_coverage: float | None
-    seniors_series: int
-    seniors_booster: int
+class SnapshotTotalsOut(VaccinationCoverageOut):
     #: Doses given since the previous cutoff (日增量).
     doses_added: int
 

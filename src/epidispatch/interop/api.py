@@ -12,7 +12,8 @@ from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import field_validator
 
-from epidispatch.control.models import Category, ChangeKind, Measure, Source
+from epidispatch.control.models import ChangeKind
+from epidispatch.control.schemas import KeyPersonCaseOut
 from epidispatch.control.selectors import DEFAULT_CHANGES as DEFAULT_KEY_PERSON_CHANGES
 from epidispatch.control.selectors import MAX_CHANGES as MAX_KEY_PERSON_CHANGES
 from epidispatch.control.selectors import key_person_changes
@@ -161,32 +162,13 @@ def get_dose_changes(request, query: Query[ChangesQuery]):
     return dose_changes(request.user, cursor=feeds.parse_cursor(query.cursor), limit=query.limit)
 
 
-class ChangePhaseOut(Schema):
-    measure: Measure
-    first: date
-    last: date
-    test_days: list[date]
-
-
-class KeyPersonChangeOut(Schema):
+class KeyPersonChangeOut(KeyPersonCaseOut):
     id: int
     kind: ChangeKind
     day: date
     at: datetime
     case: int
-    person: int
-    name: str
-    id_number_masked: str
-    phone_masked: str
     resident_id: int | None
-    grid: str
-    category: Category
-    source: Source
-    reference_date: date
-    registered_on: date
-    policy: str
-    phases: list[ChangePhaseOut]
-    ends_on: date
     detail: str
 
 

@@ -20,6 +20,7 @@ from epidispatch.core.bounds import NOTE_MAX, Day, Moment, RecordId, UnitCode, t
 from epidispatch.dispatch.selectors import snapshots_visible_to
 
 from . import selectors
+from .attachments import CONTENT_TYPES, attachment_response
 from .models import ItemState, MeetingKind
 from .pack import meeting_pack
 from .permissions import holds_meetings, reads_pack, runs_meeting_of
@@ -265,6 +266,58 @@ def post_progress(
             "attachments": post.attachments.count(),
         },
     )
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+
+
+class ProgressPostOut(Schema):
+    id: int
+    note: str
+    posted_at: datetime
+    #: Fetched one by one from `GET /meetings/attachments/{id}`.
+    attachments: list[AttachmentOut]
+
+
+@router.get("/items/{item_id}/progress", response=list[ProgressPostOut])
+def list_progress(request, item_id: RecordId):
+    """The progress posted on an item, oldest first, each post with its attachments."""
+    item = selectors.item_for_user(request.user, item_id)
+    return [
+        {
+            "id": post.pk,
+            "note": post.note,
+            "posted_at": post.posted_at,
+            "attachments": [
+                {"id": a.pk, "name": a.name, "content_type": a.content_type}
+                for a in post.attachments.all()
+            ],
+        }
+        for post in selectors.item_posts(item)
+    ]
+
+
+_FILE = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get(
+    "/attachments/{attachment_id}",
+    response={200: None},
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The attached file (a photo inline, other files to download)",
+                "content": dict.fromkeys(CONTENT_TYPES, _FILE),
+            }
+        }
+    },
+)
+def get_attachment(request, attachment_id: RecordId):
+    """An attachment of a progress post, to whoever may see its item (404 otherwise)."""
+    return attachment_response(selectors.attachment_for_user(request.user, attachment_id))
 
 
 @router.post("/items/{item_id}/confirm", response=ItemOut)

@@ -8,7 +8,9 @@ from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 #: Largest attachment (a scanned document, a few photos in a PDF).
@@ -81,3 +83,22 @@ def attachment_store(upload) -> StoredFile:
 
 def attachment_discard(name: str) -> None:
     default_storage.delete(name)
+
+
+#: Every type an attachment may have, as it is served.
+CONTENT_TYPES = (*(kind.content_type for kind in KINDS), *OFFICE_KINDS.values())
+
+
+def attachment_response(found) -> FileResponse:
+    """The stored file of an attachment, for the page and the API alike: a photo shown
+    inline, any other file downloaded under its original name, never sniffed."""
+    try:
+        handle = found.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=found.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = content_disposition_header(
+        not found.content_type.startswith("image/"), found.name
+    )
+    return response

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -22,6 +22,7 @@ from epidispatch.dispatch.selectors import latest_snapshot
 from epidispatch.orgunits.models import OrgUnit
 
 from . import documents, selectors
+from .attachments import attachment_response
 from .forms import (
     CallInForm,
     ItemForm,
@@ -402,17 +403,7 @@ def confirm(request, pk: int):
 @login_required
 def attachment(request, pk: int):
     """An attachment of a progress post, only to users who may see the item."""
-    found = selectors.attachment_for_user(request.user, pk)
-    try:
-        handle = found.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type=found.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = content_disposition_header(
-        not found.content_type.startswith("image/"), found.name
-    )
-    return response
+    return attachment_response(selectors.attachment_for_user(request.user, pk))
 
 
 @login_required

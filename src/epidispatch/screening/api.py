@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
@@ -17,7 +18,7 @@ from epidispatch.core.bounds import Day, Moment, RecordId, UnitCode, text
 from epidispatch.orgunits.selectors import unit_for_user
 from epidispatch.registry.selectors import resident_for_user
 
-from .models import EVERY_DAYS, GroupKind, GroupMember, MissedReason, Result, Tube
+from .models import EVERY_DAYS, GroupKind, GroupMember, MissedReason, Result
 from .rules import ROUND_KINDS
 from .selectors import (
     MemberState,
@@ -30,6 +31,7 @@ from .selectors import (
     round_coverage,
     round_for_user,
     rounds_visible_to,
+    tube_in_round,
 )
 from .services import (
     group_create,
@@ -388,9 +390,10 @@ def post_result(request, round_id: RecordId, payload: ResultIn):
     a member of a positive pool is the retest (复核) result. The same result again stores
     nothing (`stored` false); a different one is refused and the stored one stays."""
     screening_round = round_for_user(request.user, round_id)
-    tube = Tube.objects.filter(round=screening_round, barcode=payload.barcode.strip()).first()
-    if tube is None:
-        raise HttpError(404, _("No tube %(barcode)s in this round.") % {"barcode": payload.barcode})
+    try:
+        tube = tube_in_round(screening_round, payload.barcode)
+    except Http404 as error:
+        raise HttpError(404, str(error)) from None
     tested_at = payload.tested_at
     if timezone.is_naive(tested_at):
         tested_at = timezone.make_aware(tested_at)

@@ -81,6 +81,15 @@ def round_for_user(user, pk: int) -> ScreeningRound:
         raise Http404(message) from None
 
 
+def tube_in_round(screening_round: ScreeningRound, barcode: str) -> Tube:
+    """The round's tube of this barcode (as scanned: surrounding blanks ignored); 404
+    otherwise, whoever asks (the round is already one of the user's)."""
+    tube = Tube.objects.filter(round=screening_round, barcode=barcode.strip()).first()
+    if tube is None:
+        raise Http404(_("No tube %(barcode)s in this round.") % {"barcode": barcode})
+    return tube
+
+
 def round_area(user, screening_round: ScreeningRound, code: str | None = None) -> OrgUnit:
     """The unit whose figures the user asks for: `code`, else the round's unit, else (for
     someone working below it, a grid worker) the user's own unit under the round's. It

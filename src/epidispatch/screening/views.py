@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -50,6 +50,7 @@ from .selectors import (
     round_coverage,
     round_for_user,
     rounds_visible_to,
+    tube_in_round,
     tubes_of,
     units_for_new_groups,
     units_for_new_rounds,
@@ -274,11 +275,10 @@ def _chain_step(user, screening_round, action: str, data) -> str:
     if action == "receive":
         count = tubes_receive(screening_round=screening_round, barcodes=data["barcodes"], by=user)
         return _("%(count)d tubes received by the lab.") % {"count": count}
-    tube = Tube.objects.filter(round=screening_round, barcode=data["barcode"].strip()).first()
-    if tube is None:
-        raise ValidationError(
-            _("No tube %(barcode)s in this round.") % {"barcode": data["barcode"]}
-        )
+    try:
+        tube = tube_in_round(screening_round, data["barcode"])
+    except Http404 as error:
+        raise ValidationError(str(error)) from None
     tube_result_record(
         tube=tube, result=data["result"], tested_at=data["tested_at"], lab=data["lab"], by=user
     )

@@ -11,10 +11,12 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
+from epidispatch.core.bounds import RecordId, UnitCode
 from epidispatch.registry.selectors import resident_find
 
 from .models import StaffRole
 from .selectors import (
+    appointment_for_user,
     equipment_for_user,
     roster_day,
     site_appointments,
@@ -26,7 +28,13 @@ from .selectors import (
     staff_visible_to,
     training_sessions_visible_to,
 )
-from .services import appointments_book_batch, equipment_check_record, roster_assign
+from .services import (
+    appointment_cancel,
+    appointment_no_show,
+    appointments_book_batch,
+    equipment_check_record,
+    roster_assign,
+)
 
 router = Router(tags=["sites"])
 
@@ -35,6 +43,7 @@ LIST_LIMIT = 1000
 
 
 class AppointmentOut(Schema):
+    id: int
     starts_at: time = Field(alias="slot.starts_at")
     name: str = Field(alias="resident.name")
     id_number: str = Field(alias="resident.id_number_masked")
@@ -107,6 +116,38 @@ def list_appointments(request, code: str, day: date | None = None):
     """A site's appointments of a day (today by default), ID numbers masked."""
     site = site_for_user(request.user, code[:15])
     return site_appointments(request.user, site, day or timezone.localdate())[:LIST_LIMIT]
+
+
+class AppointmentActedOut(Schema):
+    id: int
+    state: str
+
+
+@router.post("/{code}/appointments/{appointment_id}/cancel", response={200: AppointmentActedOut})
+def post_appointment_cancel(request, code: UnitCode, appointment_id: RecordId):
+    """Cancel a booking at the site, as the desk does: its place is free again. 409 when
+    it is no longer booked; 403 when you may not cancel bookings there."""
+    site = site_for_user(request.user, code[:15])
+    appointment = appointment_for_user(request.user, site, appointment_id)
+    try:
+        appointment = appointment_cancel(appointment=appointment, by=request.user)
+    except (PermissionDenied, ValidationError) as error:
+        raise _refusal(error) from None
+    return appointment
+
+
+@router.post("/{code}/appointments/{appointment_id}/no-show", response={200: AppointmentActedOut})
+def post_appointment_no_show(request, code: UnitCode, appointment_id: RecordId):
+    """Mark that the person of a booking did not come (the site's staff, once its hour has
+    begun), as the desk does; the place is not given back. 409 when it is not booked or its
+    hour has not begun."""
+    site = site_for_user(request.user, code[:15])
+    appointment = appointment_for_user(request.user, site, appointment_id)
+    try:
+        appointment = appointment_no_show(appointment=appointment, by=request.user)
+    except (PermissionDenied, ValidationError) as error:
+        raise _refusal(error) from None
+    return appointment
 
 
 class SlotOut(Schema):
