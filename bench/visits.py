@@ -74,26 +74,41 @@ rates from hour to hour (other engineers' work between the runs; `--quiet-load 1
 load average before each run is in the tables). Only the ratio of the same run is
 compared; the previous recorded ratio was 0.29 (101 vs 344/s).
 
-Issue 20, this round (what changed, by the profile of the request in-process):
+Issue 20, this round (2026-12-02, by cProfile of `bench/visit_cpu.py`'s requests; what
+changed):
 
-- the API token, its user and the user's roles (`User.scope_assignments`) are one
-  statement (plain SQL built once; the roles' SQL is shared with `scope_assignments`);
-- a visit whose outcome may change the status locks its resident with the figures' lock
-  (the statement that locks the row and counts the figures before); the next statement
-  reads the resident's row with the visit's context (latest visit, a retried form, open
-  checkpoint tasks); `resident_status_change(fresh=True)` neither locks nor reads again,
-  and its `figures_track` folds into the visit's (a tracking block nested in one of the
-  same residents is counted once by the outer);
-- the view's scoped read takes the resident's grid and county only (four columns).
+- the trail: the visit's entry and the status change's are collected during the service
+  (`audit.services.changes_batched`, django-auditlog's manager keeps them instead of
+  saving each) and written in one multi-row INSERT at the end of its transaction, with
+  the same content, actor, remote address, unit and origin (tests/test_audit_trail.py
+  compares a batched row with a saved one column by column); the status change's diff
+  compares the changed fields only;
+- django-auditlog's middleware connected a `pre_save` receiver at the start of every
+  request and disconnected it at the end (the signal's lock, its receiver cache emptied
+  for every save of the request); one receiver connected at startup fills the entries
+  from the same request context, which now ends with the request;
+- the view's scoped read of the resident is one statement built once, its scope checked
+  in Python on the grid's path (the same prefix test as `scope_q`); the status UPDATE is
+  built once per set of columns;
+- `str(visit)` (the trail's `object_repr`) took the outcome's label through
+  `get_outcome_display()`, which makes the choices hashable, translating every label, on
+  each call (~0.7 ms profiled per visit).
 
-| `bench/visit_cpu.py 100`, two alternate runs each, same database | main (f41702a) | this branch |
+| `bench/visit_cpu.py 100`, two alternate runs each, same database | main (8784ec4) | this branch |
 |---|---:|---:|
-| statements of a visit that changes the status (with BEGIN and COMMIT) | 14 | 11 |
-| statements of a visit that changes nothing | 9 | 8 |
-| CPU of a visit that changes the status (median) | 20.6 / 26.0 ms | 16.8 / 13.6 ms |
-| CPU of a visit that changes nothing (median) | 19.7 / 19.4 ms | 11.6 / 9.8 ms |
+| statements of a visit that changes the status (with BEGIN and COMMIT) | 11 | 10 |
+| statements of a visit that changes nothing | 8 | 8 |
+| CPU of a visit that changes the status (median) | 18.4 / 18.1 ms | 14.5 / 12.2 ms |
+| CPU of a visit that changes nothing (median) | 14.4 / 12.9 ms | 11.2 / 8.8 ms |
 
-(load average 1.6–4.6 during these: the CPU times are noisy, the statements exact.)
+(run through `/work/notes/b`, load average 1.0 during these.)
+
+Looked at and left: the middleware that serve browser sessions only (sessions, CSRF,
+auth from the session, messages) cost ~1 % of a token request's profiled CPU together
+(CSRF and auth are lazy or exempt for ninja's views), so they are not short-circuited
+for token requests; CSP's header (~2 %) is built on every response. Ninja's parsing of
+the form into `VisitIn` (~2 %) and the response's validation (~2 %) have no costly
+validator.
 
 p99 ≤ 250 ms: with 200 closed-loop clients posting back to back, latency is clients ÷
 throughput (Little's law: 200 ÷ 73/s ≈ 2.7 s), for the bare view too (200 ÷ 145/s ≈
