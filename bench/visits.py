@@ -118,10 +118,10 @@ runs measure what a worker waits at a stated load: 20 visits/s is a generous eve
 platform's saturation rate is a stress point. There the platform's p99 is 45 ms and 79 ms
 (the bare view's 30 and 33 ms): within 250 ms. Nothing was lost or doubled in any run.
 
-Next, by the profile: django-auditlog's two trail entries per status change (~18 % of
-the view's CPU: model save, signals, diff) could be one multi-row insert; then ninja's
-form parsing and the middleware chain (with the test client, ~29 % of a request's
-profiled CPU lies outside the view function).
+Next, by the profile (SQLite, cProfile, 300 status changes after this round): the
+visit's own `Model.save` with django-auditlog's post_save diff (~15 % of the request),
+the ORM's compilation of the trail's and the figures' INSERTs, the token's lookup (~5 %),
+the RejectNul middleware's multipart parse (which ninja then reuses).
 """
 
 #: (outcome, weight); contraindications carry a reason, "away" a proof photo.
