@@ -2,18 +2,25 @@
 unit; the trail is read by dispatchers only, filtered, and nobody can change or delete it
 through a page, the API or the admin."""
 
+from copy import copy
 from datetime import timedelta
 from uuid import uuid4
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.http import HttpResponse
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from epidispatch.accountability.models import Cause
 from epidispatch.accountability.services import accountability_decide, accountability_propose
 from epidispatch.accounts.models import Role
 from epidispatch.accounts.services import api_token_create, role_assign, user_create
+from epidispatch.audit.middleware import ChangeActorMiddleware
 from epidispatch.audit.models import AuditAction, AuditEntry, Change
+from epidispatch.audit.services import change_record_updated, changes_batched
 from epidispatch.dispatch.models import RankingMeasure
 from epidispatch.dispatch.services import snapshot_take, target_issue
 from epidispatch.fieldwork.models import FollowUp, VisitOutcome
@@ -22,7 +29,7 @@ from epidispatch.fieldwork.services import (
     follow_up_complete,
     visit_record,
 )
-from epidispatch.registry.models import ResidentStatus
+from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_create, resident_status_change, resident_unmask
 from epidispatch.vaccination.models import VaccineProduct
 from epidispatch.vaccination.services import dose_correct, dose_delete, dose_record
@@ -215,6 +222,106 @@ def test_a_change_through_the_api_names_the_tokens_user(world, client):
     assert response.status_code == 201, response.content
     visit_change = Change.objects.filter(content_type__model="visit").latest("timestamp")
     assert visit_change.actor == world.worker
+
+
+def test_a_visit_through_the_api_writes_its_two_entries_in_one_insert(world, client):
+    """A visit that changes the status leaves the visit's entry and the status change's,
+    inserted together at the end of the service (`changes_batched`), with everything a
+    save would have written: the token's user, the client address, the unit, the fields."""
+    token = api_token_create(user=world.worker, name="script")[1]
+    with CaptureQueriesContext(connection) as context:
+        response = client.post(
+            f"/api/v1/field/residents/{world.resident.pk}/visits",
+            {"outcome": VisitOutcome.MOVED},
+            headers={"Authorization": f"Bearer {token}", "X-Forwarded-For": "10.1.2.3"},
+        )
+    assert response.status_code == 201, response.content
+    inserts = [
+        q["sql"] for q in context.captured_queries if 'INSERT INTO "audit_change"' in q["sql"]
+    ]
+    assert len(inserts) == 1, inserts
+    visit_change = Change.objects.get(content_type__model="visit")
+    status_change = Change.objects.get(content_type__model="resident", action=Change.Action.UPDATE)
+    assert visit_change.pk < status_change.pk
+    assert visit_change.timestamp <= status_change.timestamp
+    for change in (visit_change, status_change):
+        assert change.actor == world.worker
+        assert change.remote_addr == "10.1.2.3"
+        assert change.unit_path == world.tree.grid.path
+        assert "public_page" not in change.additional_data
+        assert "command" not in change.additional_data
+    assert visit_change.action == Change.Action.CREATE
+    assert visit_change.object_pk == str(response.json()["id"])
+    assert visit_change.changes["outcome"] == [None, VisitOutcome.MOVED]
+    assert status_change.changes == {"status": [ResidentStatus.PRESENT, ResidentStatus.MOVED_OUT]}
+    assert status_change.object_repr == str(world.resident)
+
+
+def test_a_batched_entry_is_the_row_a_save_writes(world, rf):
+    """The same change, written by a save inside a request and inside `changes_batched`:
+    every column but the key and the time is equal."""
+    before = Resident.objects.get(pk=world.resident.pk)
+    after = copy(before)
+    after.status = ResidentStatus.REFUSED
+
+    def write(request):
+        change_record_updated(before, after, fields=["status"])
+        with transaction.atomic(), changes_batched():
+            change_record_updated(before, after)
+        return HttpResponse()
+
+    request = rf.post("/", REMOTE_ADDR="192.0.2.7")
+    request.user = world.worker
+    ChangeActorMiddleware(write)(request)
+    saved, batched = (
+        Change.objects.filter(content_type__model="resident", action=Change.Action.UPDATE)
+        .order_by("pk")
+        .values()
+    )
+    for row in (saved, batched):
+        del row["id"], row["timestamp"]
+    assert saved == batched
+    assert saved["actor_id"] == world.worker.pk and saved["remote_addr"] == "192.0.2.7"
+    assert saved["changes"] == {"status": [ResidentStatus.PRESENT, ResidentStatus.REFUSED]}
+
+
+def test_a_visit_that_fails_leaves_no_entry(world, tree):
+    """A form already used for another resident's visit fails the transaction: the
+    entries gathered for it are dropped with it."""
+    submission = uuid4()
+    visit_record(
+        resident=world.resident,
+        outcome=VisitOutcome.REFUSED,
+        by=world.worker,
+        submission_id=submission,
+    )
+    neighbour = resident_create(name="李四", id_number=id_number(2), grid=tree.grid)
+    entries = Change.objects.count()
+    with pytest.raises(ValidationError):
+        visit_record(
+            resident=neighbour,
+            outcome=VisitOutcome.MOVED,
+            by=world.worker,
+            submission_id=submission,
+        )
+    assert Change.objects.count() == entries
+
+
+def test_a_requests_actor_does_not_outlive_the_request(world, client):
+    """What the request set (the token's user, the address) is not given to a change made
+    after it in the same thread (a command, the next request's unauthenticated page)."""
+    token = api_token_create(user=world.worker, name="script")[1]
+    response = client.post(
+        f"/api/v1/field/residents/{world.resident.pk}/visits",
+        {"outcome": VisitOutcome.REFUSED},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201
+    resident_status_change(resident=world.resident, status=ResidentStatus.PRESENT, by=None)
+    later = Change.objects.filter(content_type__model="resident").latest("pk")
+    assert later.changes["status"] == [ResidentStatus.REFUSED, ResidentStatus.PRESENT]
+    assert later.actor is None and later.remote_addr is None
+    assert "command" in later.additional_data
 
 
 def test_an_admin_deletion_leaves_the_before_on_the_trail(world, client, tree):

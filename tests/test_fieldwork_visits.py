@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from epidispatch.fieldwork.models import CheckpointRecord, CheckpointState, Visit, VisitOutcome
 from epidispatch.fieldwork.selectors import to_visit_clearance
@@ -185,12 +186,12 @@ def test_a_form_replayed_for_another_resident_is_refused(tree, resident, worker)
 
 
 def test_a_visit_that_changes_the_status_costs_a_pinned_number_of_statements(resident, worker):
-    """The write path of a grid worker's evening (bench/visits.py). Eight statements: the
+    """The write path of a grid worker's evening (bench/visits.py). Seven statements: the
     worker's roles; the resident's lock, which is the figures' lock and count before; the
-    resident's row with the visit's context; the visit's insert and trail entry; then the
-    status: the update, its trail entry and one upsert of the figures' difference. No
-    savepoint of its own (the one counted is the test's transaction around the service's
-    atomic block)."""
+    resident's row with the visit's context; the visit's insert; the status update; one
+    upsert of the figures' difference; the visit's and the status change's trail entries
+    in one insert (`changes_batched`). No savepoint of its own (the one counted is the
+    test's transaction around the service's atomic block)."""
     with CaptureQueriesContext(connection) as context:
         visit_record(resident=resident, outcome=VisitOutcome.MOVED, by=worker)
     statements = [
@@ -199,7 +200,18 @@ def test_a_visit_that_changes_the_status_costs_a_pinned_number_of_statements(res
         if "django_content_type" not in query["sql"]  # cached after a process's first write
     ]
     assert sum(sql.startswith("SAVEPOINT") for sql in statements) == 1, statements
-    assert len(statements) == 8 + 2, statements
+    assert len(statements) == 7 + 2, statements
+    assert sum(sql.startswith('INSERT INTO "audit_change"') for sql in statements) == 1
     assert sum(sql.startswith('INSERT INTO "figures_rollup"') for sql in statements) == 1
     resident.refresh_from_db()
     assert resident.status == ResidentStatus.MOVED_OUT
+
+
+@pytest.mark.parametrize("outcome", [*VisitOutcome.values, "no_such_outcome"])
+def test_a_visit_is_named_by_its_outcomes_label_in_the_trail(resident, worker, outcome):
+    """`str(visit)` (the trail's name of the record) gives the label `get_outcome_display`
+    gives, and an unknown value as it is."""
+    visit = Visit(resident=resident, worker=worker, outcome=outcome, visited_at=timezone.now())
+    assert str(visit) == (
+        f"{resident} · {visit.get_outcome_display()} ({visit.visited_at:%Y-%m-%d})"
+    )

@@ -10,10 +10,13 @@ Both carry the path of the org unit the record belongs to, so a dispatcher reads
 trail of their own units only.
 """
 
+from contextvars import ContextVar
+
 from auditlog.context import auditlog_value
-from auditlog.models import AbstractLogEntry
+from auditlog.models import AbstractLogEntry, LogEntryManager
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import pre_save
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -76,8 +79,32 @@ class AuditEntry(models.Model):
         return "—"
 
 
+#: The changes of the current `audit.services.changes_batched()` block, or None outside one.
+batched_changes: ContextVar[list | None] = ContextVar("audit_changes_batched", default=None)
+
+
+class ChangeManager(LogEntryManager):
+    """django-auditlog's manager; inside `audit.services.changes_batched()` the entries it
+    creates (its save signals' and `log_create`'s) are kept and inserted together when the
+    block ends, as the same rows a save would have written."""
+
+    def create(self, **kwargs):
+        pending = batched_changes.get()
+        if pending is None:
+            return super().create(**kwargs)
+        change = self.model(**kwargs)
+        # What a save would fill in: django-auditlog's actor and remote address (its
+        # request context listens to this signal), then `Change.save`'s unit and origin.
+        pre_save.send(sender=self.model, instance=change, raw=False, using=self.db)
+        change.fill_origin()
+        pending.append(change)
+        return change
+
+
 class Change(AbstractLogEntry):
     """One save or delete of a tracked record: who, when, and each field before and after."""
+
+    objects = ChangeManager()
 
     unit_path = models.CharField(
         _("unit of the record"), max_length=255, blank=True, default="", db_index=True
@@ -94,10 +121,16 @@ class Change(AbstractLogEntry):
         and the operating-system account, as an event names them, and `TASK_KEY`, the
         queued task); one made by a page
         nobody is logged in to (a resident booking) says so (`PUBLIC_KEY`)."""
-        self.unit_path = (self.additional_data or {}).get("unit_path", "")
         if self._state.adding:
-            self.additional_data = {**(self.additional_data or {}), **_made_by()}
+            self.fill_origin()
+        else:
+            self.unit_path = (self.additional_data or {}).get("unit_path", "")
         super().save(*args, **kwargs)
+
+    def fill_origin(self) -> None:
+        """The unit and what made a new change (see `save`)."""
+        self.unit_path = (self.additional_data or {}).get("unit_path", "")
+        self.additional_data = {**(self.additional_data or {}), **_made_by()}
 
 
 #: `additional_data` keys of a change made outside any request (the task, when a queued

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from epidispatch.core import process
 
-from .models import AuditAction, AuditEntry, Change
+from .models import AuditAction, AuditEntry, Change, batched_changes
 
 
 def audit_record(
@@ -108,6 +108,29 @@ def run_as(user, function, /, *args, **kwargs):
     return contextvars.copy_context().run(credited)
 
 
+@contextlib.contextmanager
+def changes_batched():
+    """Write the change-trail entries made inside this block (django-auditlog's, on save,
+    and `change_record_*`'s) in one multi-row INSERT when it ends without an error; an
+    error drops them with the rest of the caller's transaction, which must enclose the
+    block. The rows are those the saves would have written: same content, actor, remote
+    address, unit and origin. A block inside another joins the outer one.
+
+    For a write path that leaves two or more entries (a visit that changes a status): one
+    statement and no per-entry save and signals instead of one each."""
+    if batched_changes.get() is not None:
+        yield
+        return
+    pending: list[Change] = []
+    token = batched_changes.set(pending)
+    try:
+        yield
+    finally:
+        batched_changes.reset(token)
+    if pending:
+        Change.objects.bulk_create(pending)
+
+
 def change_record_created(instance) -> None:
     """Put a record inserted without a save signal (the bulk path a dose recorded at a site
     shares with imports) on the change trail, as django-auditlog does for a save."""
@@ -118,14 +141,16 @@ def change_record_created(instance) -> None:
     )
 
 
-def change_record_updated(before, after) -> None:
+def change_record_updated(before, after, *, fields=None) -> None:
     """Put a record updated without a save signal (one UPDATE statement, where a save would
     read the row again for django-auditlog) on the change trail, as django-auditlog does
-    for a save: the fields that differ between `before` and `after`, if any."""
+    for a save: the fields that differ between `before` and `after`, if any. `fields`:
+    the only ones the caller changed (the others are not compared), as a save's
+    `update_fields` tells django-auditlog."""
     with contextlib.suppress(LookupError):
         if auditlog_disabled.get():
             return
-    changes = model_instance_diff(before, after, use_json_for_changes=True)
+    changes = model_instance_diff(before, after, fields_to_check=fields, use_json_for_changes=True)
     if changes:
         Change.objects.log_create(after, action=Change.Action.UPDATE, changes=changes)
 

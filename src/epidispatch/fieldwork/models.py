@@ -94,7 +94,12 @@ class Visit(models.Model):
         indexes = [models.Index(fields=["resident", "-id"], name="visit_resident_latest")]
 
     def __str__(self) -> str:
-        return f"{self.resident} · {self.get_outcome_display()} ({self.visited_at:%Y-%m-%d})"
+        # The outcome's label as `get_outcome_display()` gives it, without the choices
+        # made hashable on each call (which translates every label: the trail names each
+        # visit it records by this text, on the busiest write path).
+        outcome = VisitOutcome._value2member_map_.get(self.outcome)
+        label = outcome.label if outcome is not None else self.outcome
+        return f"{self.resident} · {label} ({self.visited_at:%Y-%m-%d})"
 
     def get_additional_data(self) -> dict:
         """The org unit the audit trail files this record under (django-auditlog's hook)."""

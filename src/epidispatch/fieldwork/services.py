@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from epidispatch.audit.services import changes_batched
 from epidispatch.core import protection
 from epidispatch.core.bounds import EARLIEST_DAY
 from epidispatch.core.dates import latest_birth_date_for_age
@@ -118,7 +119,11 @@ def visit_record(
     stored_proof = ""
     effect = OUTCOME_EFFECTS[outcome]
     try:
-        with transaction.atomic(), _resident_locked(resident.pk, tracked=effect is not None):
+        with (
+            transaction.atomic(),
+            changes_batched(),  # the visit's trail entry and the status change's: one INSERT
+            _resident_locked(resident.pk, tracked=effect is not None),
+        ):
             # The resident's row lock orders every save of this person; the next statement
             # (a fresh snapshot, taken after the lock was granted) reads their row, the
             # visit this save follows, a retried form, and whether a checkpoint task waits.

@@ -1,7 +1,9 @@
 """Reads of the resident registry, scoped to the acting user. Masked fields only."""
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Count, Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from epidispatch.core import protection
@@ -37,13 +39,53 @@ def resident_for_user(user, resident_id: int) -> Resident:
 def resident_ref_for_user(user, resident_id: int) -> Resident:
     """One resident in the user's scope (Http404 outside it) with only their grid and
     county: for a write that reads the row itself under its lock (a visit), where a
-    query of every column would be built for nothing on the busiest write path."""
-    return get_object_or_404(
-        residents_visible_to(user)
-        .select_related("grid")
-        .only("grid", "county_code", "grid__path", "grid__county_code"),
-        pk=resident_id,
+    query of every column would be built for nothing on the busiest write path. The row is
+    read by its key with SQL built once, and the scope checked on the grid's path in
+    Python (`path_in_scope`, the same prefix test as `scope_q`); the other columns are
+    deferred, as `only()` would leave them."""
+    with connection.cursor() as cursor:
+        cursor.execute(_REF_SQL, [resident_id])
+        row = cursor.fetchone()
+    if row is None or not path_in_scope(user, row[3]):
+        raise Http404(f"No {Resident._meta.object_name} matches the given query.")
+    resident_pk, grid_id, county_code, path, grid_county = row
+    db = connection.alias
+    resident = Resident.from_db(
+        db,
+        ["id", "grid_id", "county_code"],
+        _in_field_order(
+            Resident,
+            {
+                "id": resident_pk,
+                "grid_id": grid_id,
+                "county_code": county_code,
+            },
+        ),
     )
+    resident.grid = OrgUnit.from_db(
+        db,
+        ["id", "path", "county_code"],
+        _in_field_order(
+            OrgUnit,
+            {
+                "id": grid_id,
+                "path": path,
+                "county_code": grid_county,
+            },
+        ),
+    )
+    return resident
+
+
+def _in_field_order(model, values: dict) -> list:
+    return [values[f.attname] for f in model._meta.concrete_fields if f.attname in values]
+
+
+_REF_SQL = (
+    f"SELECT r.id, r.grid_id, r.county_code, g.path, g.county_code "
+    f"FROM {Resident._meta.db_table} r JOIN {OrgUnit._meta.db_table} g ON g.id = r.grid_id "
+    "WHERE r.id = %s"
+)
 
 
 def resident_find(user, id_number: str) -> Resident | None:

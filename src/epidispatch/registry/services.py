@@ -4,7 +4,7 @@ from copy import copy
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -132,9 +132,34 @@ def resident_status_change(
             changes["unvaccinated_reason"] = unvaccinated_reason
         for field, value in changes.items():
             setattr(after, field, value)
-        Resident.objects.filter(pk=resident.pk).update(**changes)
-        change_record_updated(before, after)
+        _resident_update(resident.pk, changes)
+        change_record_updated(before, after, fields=changes.keys())
     return after
+
+
+def _resident_update(resident_id: int, changes: dict) -> None:
+    """`Resident.objects.filter(pk=…).update(**changes)` with the statement built once per
+    set of columns (a status change is on every visit that changes one)."""
+    names = tuple(changes)
+    sql = _UPDATE_SQL.get(names)
+    if sql is None:
+        columns = ", ".join(
+            f"{connection.ops.quote_name(Resident._meta.get_field(name).column)} = %s"
+            for name in names
+        )
+        sql = _UPDATE_SQL[names] = (
+            f"UPDATE {connection.ops.quote_name(Resident._meta.db_table)} SET {columns} "
+            "WHERE id = %s"
+        )
+    params = [
+        Resident._meta.get_field(name).get_db_prep_save(value, connection)
+        for name, value in changes.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, resident_id])
+
+
+_UPDATE_SQL: dict[tuple[str, ...], str] = {}
 
 
 # Households (户): who lives with whom, apart from the §7 resident file.
