@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import import_doses as bench  # noqa: E402
+import import_doses as bench
 
 VARIANTS = ("counts", "delta", "txid", "advisory")
 STAGES = (
