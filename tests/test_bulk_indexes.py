@@ -317,7 +317,7 @@ def test_an_import_adding_doses_moves_the_figures_by_the_added_doses_alone(
     changes a stored dose (a first dose of a three-dose series under a stored second
     dose: that no longer completes the series) counts its residents before and after.
     Either way the figures equal an independent count."""
-    monkeypatch.setattr(rollups, "ROW_TRACKING_LIMIT", 2)  # every import below is bulk
+    monkeypatch.setattr(rollups, "ROW_TRACKING_LIMIT", 1)  # every import below is bulk
     calls: list[str] = []
     for name in ("_lock_and_count", "_lock_and_mark"):
         original = getattr(rollups, name)
