@@ -596,6 +596,7 @@ STAGES = [
     ("doses_settle", 0),
     ("lock_rows(Resident)", 1),
     ("leaf_figures", 1),
+    ("_add_added", 1),
     ("derive", 1),
     ("insert_frame(Dose)", 1),
     ("_indexes_dropped", 2),
@@ -640,6 +641,7 @@ def instrument() -> StageClock:
     clock.wrap(bulk, "_indexes_build")  # secondary indexes dropped, then built again
     clock.wrap(services, "_end_refusals")
     clock.wrap(rollups, "leaf_figures")
+    clock.wrap(rollups, "_add_added")  # an import that only adds doses: the figures' delta
     clock.wrap(rollups, "_apply")
     clock.wrap(signals.doses_imported, "send", lambda *a, **k: "doses_imported")
 

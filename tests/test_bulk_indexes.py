@@ -16,15 +16,17 @@ from django.utils import timezone
 from epidispatch.accounts.models import Role
 from epidispatch.core import bulk, protection
 from epidispatch.core.protection import decrypt
+from epidispatch.figures import rollups
 from epidispatch.figures.models import Rollup
+from epidispatch.figures.rollups import banded_on, rollups_recount
 from epidispatch.imports.services import import_batch_create, import_batch_run
-from epidispatch.registry.models import Resident
+from epidispatch.registry.models import Resident, ResidentStatus
 from epidispatch.registry.services import resident_create
 from epidispatch.vaccination.models import Dose, VaccinationStatus, VaccineProduct
 from epidispatch.vaccination.services import dose_record
 
 from .dose_files import DOSE_HEADERS, dose_row, id_number, write_table
-from .test_rollups import live, recount
+from .test_rollups import counted_in_python, live, recount
 
 SINOVAC = "北京科兴中维生物技术有限公司"
 
@@ -67,13 +69,13 @@ def people(tree, count: int, year: int = 1950) -> list[Resident]:
     ]
 
 
-def import_doses(tmp_path, residents, doses=(1, 2), name="doses"):
+def import_doses(tmp_path, residents, doses=(1, 2), name="doses", maker=SINOVAC):
     rows = [
         dose_row(
             id_number=decrypt(person.id_number_encrypted),
             given=f"2021-0{dose + 3}-01",
             dose=dose,
-            maker=SINOVAC,
+            maker=maker,
             lot=f"L{person.pk % 3}",
         )
         for person in residents
@@ -300,3 +302,60 @@ def test_the_import_digests_are_the_one_by_one_digests(monkeypatch):
     for key in (b"", b"k" * 64, b"k" * 65, bytes(range(200))):
         monkeypatch.setattr(protection, "_lookup_key", lambda key=key: key)
         assert protection.lookup_digests(values) == [protection.lookup_digest(v) for v in values]
+
+
+ZHIFEI = "安徽智飞龙科马生物制药有限公司"  # a series of three
+
+
+@pytest.mark.django_db
+def test_an_import_adding_doses_moves_the_figures_by_the_added_doses_alone(
+    tree, rebuilding, monkeypatch, tmp_path
+):
+    """An import that only adds doses is counted once, from the doses it added, with no
+    count of its residents before it: into residents without doses and into residents
+    with doses stored, refused (the dose ends the refusal), away, and children. One that
+    changes a stored dose (a first dose of a three-dose series under a stored second
+    dose: that no longer completes the series) counts its residents before and after.
+    Either way the figures equal an independent count."""
+    monkeypatch.setattr(rollups, "ROW_TRACKING_LIMIT", 1)  # every import below is bulk
+    calls: list[str] = []
+    for name in ("_lock_and_count", "_lock_and_mark"):
+        original = getattr(rollups, name)
+
+        def spy(ids, _original=original, _name=name):
+            calls.append(_name)
+            return _original(ids)
+
+        monkeypatch.setattr(rollups, name, spy)
+    residents = people(tree, 8) + people(tree, 3, year=2012)  # 3 children of 9
+    Resident.objects.filter(pk=residents[0].pk).update(status=ResidentStatus.REFUSED)
+    Resident.objects.filter(pk=residents[1].pk).update(status=ResidentStatus.AWAY)
+    rollups_recount()
+    calls.clear()  # creating the residents counted each of them
+
+    def settled() -> None:
+        expected = counted_in_python(banded_on())
+        assert live() == expected
+        assert {leaf: v for leaf, v in recount().items() if any(v)} == expected
+
+    assert import_doses(tmp_path, residents[:6], doses=(1,), name="first").stored == 6
+    assert calls == ["_lock_and_mark"]
+    settled()
+    assert Resident.objects.get(pk=residents[0].pk).status == ResidentStatus.PRESENT
+
+    # Second doses of four with one stored, first and second of the rest (none stored).
+    summary = import_doses(tmp_path, residents[:4], doses=(1, 2), name="second")
+    assert (summary.stored, summary.unchanged) == (4, 4)
+    assert import_doses(tmp_path, residents[6:], doses=(1, 2), name="rest").stored == 10
+    assert calls == ["_lock_and_mark"] * 3
+    settled()
+
+    # A stored second dose under a new first dose of a three-dose series: no longer the
+    # series' last, so the import changes it and counts before and after.
+    Dose.objects.filter(resident__in=residents[4:6]).delete()
+    rollups_recount()
+    import_doses(tmp_path, residents[4:6], doses=(2,), name="second_only")
+    import_doses(tmp_path, residents[4:6], doses=(1,), name="zhifei_first", maker=ZHIFEI)
+    assert calls == ["_lock_and_mark"] * 4 + ["_lock_and_count"]
+    assert not Dose.objects.filter(resident=residents[4], completes_series=True).exists()
+    settled()

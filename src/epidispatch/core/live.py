@@ -7,7 +7,7 @@ answers it when Django starts (`FiguresConfig.ready`): the dependency points dow
 both ways, as the layers in docs/architecture.md require.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -19,7 +19,12 @@ class Tracked(Protocol):
         """Count residents created inside the block (they had no figures before it)."""
 
 
-Engine = Callable[[Iterable[int]], AbstractContextManager[Tracked]]
+class Engine(Protocol):
+    def __call__(
+        self, resident_ids: Iterable[int], *, adds_doses: bool = False
+    ) -> AbstractContextManager[Tracked]: ...
+
+
 _engine: Engine | None = None
 
 
@@ -28,7 +33,9 @@ def figures_engine_install(engine: Engine) -> None:
     _engine = engine
 
 
-def figures_track(resident_ids: Iterable[int] = ()) -> AbstractContextManager[Tracked]:
+def figures_track(
+    resident_ids: Iterable[int] = (), *, adds_doses: bool = False
+) -> AbstractContextManager[Tracked]:
     """Run the block's changes to these existing residents (and their doses), and to any
     residents it creates and names with `add_new`, then move the live figures by exactly
     what the block changed, in the caller's transaction:
@@ -36,7 +43,12 @@ def figures_track(resident_ids: Iterable[int] = ()) -> AbstractContextManager[Tr
         with figures_track([resident.pk]):
             resident.save(update_fields=["status"])
 
+    `adds_doses=True` promises that the block only inserts doses of these residents: no
+    dose of theirs changes or goes, nor their birth date, grid or status (beyond a
+    refusal ending, which the figures count alike). A large block is then counted from
+    the added doses alone, once, instead of every resident before and after.
+
     The residents' rows stay locked until the transaction ends."""
     if _engine is None:
         raise RuntimeError("The live figures app (epidispatch.figures) is not installed.")
-    return _engine(resident_ids)
+    return _engine(resident_ids, adds_doses=adds_doses)

@@ -57,12 +57,15 @@ def doses_settle(
     """
     if new.is_empty():
         return
-    with figures_track(residents.get_column("id").to_list()):
-        fields, statuses = derive(
-            pl.concat([new.select(DOSE_COLUMNS), existing.select(DOSE_COLUMNS)]),
-            residents.select(pl.col("id").alias("resident_id"), "birth_date"),
-            rules,
-        )
+    fields, statuses = derive(
+        pl.concat([new.select(DOSE_COLUMNS), existing.select(DOSE_COLUMNS)]),
+        residents.select(pl.col("id").alias("resident_id"), "birth_date"),
+        rules,
+    )
+    changed = _changed_stored(existing, fields)
+    # When no stored dose changes, the block only adds doses (a refusal it ends counts
+    # like the presence it becomes): the figures count the added doses alone.
+    with figures_track(residents.get_column("id").to_list(), adds_doses=changed.is_empty()):
         keys = ["resident_id", "dose_number"]
         new = new.with_columns(pl.col(key).cast(pl.Int64) for key in keys)
         # Rows go in by resident, the order of the natural-key index and of the residents
@@ -76,7 +79,7 @@ def doses_settle(
             new.drop(DOSE_FIELDS, strict=False).join(fields, on=keys).sort(keys),
             rebuild_indexes=REBUILT_INDEXES,
         )
-        _store_derived(existing, fields, statuses, residents)
+        _store_derived(changed, statuses, residents)
         _end_refusals(new.get_column("resident_id").unique().sort().to_list())
 
 
@@ -108,17 +111,20 @@ def _end_refusals(resident_ids: list[int]) -> None:
         )
 
 
-def _store_derived(
-    existing: pl.DataFrame, fields: pl.DataFrame, statuses: pl.DataFrame, residents: pl.DataFrame
-) -> None:
-    """Write the derived fields that changed on stored doses, and replace the residents'
-    VaccinationStatus rows (a resident left with no dose keeps none)."""
+def _changed_stored(existing: pl.DataFrame, fields: pl.DataFrame) -> pl.DataFrame:
+    """The stored doses whose derived fields `fields` changes (`_derived` beside each)."""
     keys = ["resident_id", "dose_number"]
-    changed = existing.join(fields, on=keys, suffix="_derived").filter(
+    return existing.join(fields, on=keys, suffix="_derived").filter(
         pl.any_horizontal(
             pl.col(name).ne_missing(pl.col(f"{name}_derived")) for name in DOSE_FIELDS
         )
     )
+
+
+def _store_derived(changed: pl.DataFrame, statuses: pl.DataFrame, residents: pl.DataFrame) -> None:
+    """Write the derived fields that changed on stored doses (`_changed_stored`), and
+    replace the residents' VaccinationStatus rows (a resident left with no dose keeps
+    none)."""
     bulk.update_frame(
         Dose,
         changed.select("id", *(pl.col(f"{name}_derived").alias(name) for name in DOSE_FIELDS)),
@@ -438,7 +444,7 @@ def _rederive(resident: Resident) -> None:
         residents.select(pl.col("id").alias("resident_id"), "birth_date"),
         load_rules(),
     )
-    _store_derived(existing, fields, statuses, residents)
+    _store_derived(_changed_stored(existing, fields), statuses, residents)
 
 
 def _resident_frame(resident: Resident) -> pl.DataFrame:
