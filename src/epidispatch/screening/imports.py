@@ -35,6 +35,7 @@ from epidispatch.registry.models import Resident
 
 from .models import (
     CAPACITIES,
+    DIGEST_KEY_HEX,
     AreaPart,
     GroupMember,
     RoundArea,
@@ -362,6 +363,10 @@ def _stored_samples(screening_round, digests: pl.Series) -> pl.DataFrame:
     """The round's samples of these people: digest, barcode, capacity, result."""
     schema = {"digest": pl.String, "barcode": pl.String, "capacity": pl.Int64, "result": pl.String}
     samples = Sample.objects.filter(round=screening_round).order_by("id")
+    if len(digests) < bulk.KEY_TABLE_FROM:
+        # a few people (one query): through the (round, digest_key) index, then the digests
+        keys = digests.str.slice(0, DIGEST_KEY_HEX).str.to_integer(base=16).unique()
+        samples = samples.filter(digest_key__in=keys.to_list())
     fields = ("id_number_digest", "tube__barcode", "tube__capacity", "tube__result")
     return _by_keys(samples, "id_number_digest", digests.to_list(), fields, schema)
 
@@ -455,6 +460,7 @@ def _samples_store(rows: pl.DataFrame, screening_round, by) -> None:
         "resident_id",
         "name",
         pl.col("digest").alias("id_number_digest"),
+        pl.col("digest").str.slice(0, DIGEST_KEY_HEX).str.to_integer(base=16).alias("digest_key"),
         # mask_id_number of an 18-character number (every valid one), vectorised
         (
             pl.col("id_number").str.slice(0, 6) + "*" * 10 + pl.col("id_number").str.slice(16, 2)
@@ -463,11 +469,14 @@ def _samples_store(rows: pl.DataFrame, screening_round, by) -> None:
         "collected_at",
         pl.lit(by.pk if by else None, dtype=pl.Int64).alias("collected_by_id"),
     )
-    bulk.insert_frame(Sample, samples)
     sampled = rows.filter(pl.col("target_grid_path").is_not_null())
-    moved_grids = _mark_sampled(
+    moved_grids, locked = _mark_sampled(
         screening_round, sampled.get_column("resident_id").unique().to_list()
     )
+    # The COPY need not lock what is kept already: the tubes this file opened (inserted by
+    # this transaction) and the residents whose target rows `_mark_sampled` locked.
+    opened = rows.filter(pl.col("tube_id").is_null()).get_column("_tube_id")
+    bulk.insert_frame(Sample, samples, held={"tube_id": opened, "resident_id": locked})
     areas_refresh(
         screening_round,
         grid_paths=moved_grids,
@@ -606,26 +615,43 @@ def _with_common_paths(tubes: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _mark_sampled(screening_round, resident_ids: list[int]) -> list[str]:
-    """Mark these target people sampled. On PostgreSQL the same statement adds the people
-    it moved (not sampled before) to their grid's figures (RoundArea), so nothing is
-    recounted and nothing is left to refresh; elsewhere it returns the grids to refresh."""
+def _mark_sampled(screening_round, resident_ids: list[int]) -> tuple[list[str], pl.Series]:
+    """Mark these target people sampled; returns (grids to refresh, residents kept).
+
+    On PostgreSQL the same statement adds the people it moved (not sampled before) to
+    their grid's figures (RoundArea), so nothing is recounted and no grid is left to
+    refresh. Every one of the people's target rows ends locked (updated, or FOR KEY SHARE
+    when sampled before), which keeps their residents from being deleted or re-keyed until
+    the commit; when all were found, their ids come back for the COPY of the samples to
+    skip locking them again (`bulk.references_lock`). Elsewhere nothing is held."""
+    nothing = pl.Series("resident_id", [], dtype=pl.Int64)
     if not resident_ids:
-        return []
+        return [], nothing
     if connection.vendor == "postgresql":
         target = connection.ops.quote_name(RoundTarget._meta.db_table)
         area = connection.ops.quote_name(RoundArea._meta.db_table)
         with bulk.key_table(resident_ids) as keys, connection.cursor() as cursor:
             cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {target} t JOIN {keys} k "
+                "ON t.resident_id = k.key WHERE t.round_id = %s AND t.sampled "
+                "FOR KEY SHARE OF t) AS before",
+                [screening_round.pk],
+            )
+            found = cursor.fetchone()[0]
+            cursor.execute(
                 f"WITH moved AS (UPDATE {target} t SET sampled = TRUE FROM {keys} k "
                 "WHERE t.round_id = %s AND t.resident_id = k.key AND NOT t.sampled "
-                "RETURNING t.grid_path) "
-                f"UPDATE {area} a SET sampled = a.sampled + m.n "
-                "FROM (SELECT grid_path, count(*) AS n FROM moved GROUP BY grid_path) m "
-                "WHERE a.round_id = %s AND a.part = %s AND a.path = m.grid_path",
+                "RETURNING t.grid_path), "
+                "per_grid AS (SELECT grid_path, count(*) AS n FROM moved GROUP BY grid_path), "
+                f"added AS (UPDATE {area} a SET sampled = a.sampled + m.n FROM per_grid m "
+                "WHERE a.round_id = %s AND a.part = %s AND a.path = m.grid_path) "
+                "SELECT coalesce(sum(n), 0) FROM per_grid",
                 [screening_round.pk, screening_round.pk, AreaPart.PEOPLE],
             )
-        return []
+            found += cursor.fetchone()[0]
+        if found != len(resident_ids):
+            return [], nothing
+        return [], pl.Series("resident_id", resident_ids, dtype=pl.Int64)
     grids = set()
     for start in range(0, len(resident_ids), CHUNK):
         chunk = RoundTarget.objects.filter(
@@ -633,7 +659,7 @@ def _mark_sampled(screening_round, resident_ids: list[int]) -> list[str]:
         )
         grids.update(chunk.values_list("grid_path", flat=True))
         chunk.update(sampled=True)
-    return sorted(grids)
+    return sorted(grids), nothing
 
 
 # Results ---------------------------------------------------------------------------------
