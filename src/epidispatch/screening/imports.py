@@ -368,14 +368,16 @@ def _stored_samples(screening_round, digests: pl.Series) -> pl.DataFrame:
         keys = digests.str.slice(0, DIGEST_KEY_HEX).str.to_integer(base=16).unique()
         samples = samples.filter(digest_key__in=keys.to_list())
     fields = ("id_number_digest", "tube__barcode", "tube__capacity", "tube__result")
-    return _by_keys(samples, "id_number_digest", digests.to_list(), fields, schema)
+    return _by_keys(samples, "id_number_digest", digests, fields, schema)
 
 
-def _by_keys(queryset, key: str, values: list, fields: tuple, schema) -> pl.DataFrame:
+def _by_keys(queryset, key: str, values, fields: tuple, schema) -> pl.DataFrame:
     """`fields` of the rows of `queryset` whose `key` is one of `values`. On PostgreSQL a
     long list is either answered from the whole queryset copied out and filtered here
     (when the queryset is no bigger than the list: a new round's first file, where it is
-    empty), or through a temporary key table (one query, no giant IN list)."""
+    empty), or through a temporary key table (one query, no giant IN list). `values`: a
+    list or a polars Series (a million digests stay out of Python objects)."""
+    values = pl.Series(values) if isinstance(values, list) else values
     if connection.vendor == "postgresql" and len(values) >= bulk.KEY_TABLE_FROM:
         if queryset.count() <= len(values):
             found = copy_out(queryset, fields, schema)
@@ -385,7 +387,7 @@ def _by_keys(queryset, key: str, values: list, fields: tuple, schema) -> pl.Data
             return copy_out(queryset.filter(**{f"{key}__in": condition}), fields, schema)
     rows = []
     for start in range(0, len(values), CHUNK):
-        chunk = values[start : start + CHUNK]
+        chunk = values[start : start + CHUNK].to_list()
         rows.extend(queryset.filter(**{f"{key}__in": chunk}).values_list(*fields))
     return pl.DataFrame(rows, schema=schema, orient="row")
 
@@ -523,7 +525,7 @@ def _with_residents(rows: pl.DataFrame, screening_round) -> pl.DataFrame:
     list) of each row: the target list is read with its people's digests (copied out
     whole for a file the size of the round, else through a key table), and only the
     digests it lacks are looked up in the registry."""
-    digests = rows.get_column("digest").unique().to_list()
+    digests = rows.get_column("digest").unique()
     targets = _by_keys(
         RoundTarget.objects.filter(round=screening_round),
         "resident__id_number_digest",
