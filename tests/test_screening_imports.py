@@ -309,6 +309,7 @@ def test_the_samples_copy_leaves_the_target_peoples_residents_to_their_locked_ta
     )
     assert set(held["resident_id"].to_list()) == targets
     assert set(held["tube_id"].to_list()) == set(frame.get_column("tube_id").to_list())
+    results_import(county_round, _results(tmp_path, result_rows(RESULTS)))
     calls.clear()
     summary = samples_import(county_round, _samples(tmp_path, retest_rows(), name="retests"))
     assert summary.stored == 3
