@@ -49,58 +49,21 @@ NOTES = """
 Run as `/work/notes/b .venv/bin/python bench/screening.py --residents 1000000` (what the
 make target runs). The stage tables time each function of the importer where it is looked
 up (the stage clock of bench/import_doses.py); ↳ rows are inside the stage above them.
+`_mark_sampled` runs before the COPY since round 3 (it locks the target rows whose
+residents the COPY then need not lock again).
 
 **Why 50,000 sample rows/s is out of reach here.** 969,954 rows at 50,000 rows/s is 19.4 s
-for everything. PostgreSQL's share alone is more: in the run above the COPY into
-`screening_sample` (`insert_frame(Sample)`) took 27.9 s, marking the target list 8.5 s,
-locking the 969,954 referenced residents FOR KEY SHARE 3.7 s; in an earlier run the same
-day on a quieter machine (06:05 UTC, 38.3 s in all, bare COPY 1.14 s) they were 17.7, 6.5
-and 2.0 s, with the HMAC of the ID numbers at 2.6 s (4.7 s above: the same pure-Python
-work, so this machine ran at about half speed during the recorded run, also seen in the
-GROUP BY baseline, 1.5 s at 03:53 and 3.8 s now). Compare runs by their ratio to the bare
-COPY: samples 59× before this round, 34× and 40× after; results 133× before, 105× after.
-
-What the sample table's indexes cost (`/work/notes/b psql -h 127.0.0.1 -U postgres -d
-bench_screening -f bench/screening_sample_indexes.sql`, 969,954 rows of this run copied
-into copies of the table without foreign keys, CHECKPOINT before each; 06:12 UTC load
-under 2, and 06:44 UTC load 2.1, seconds):
-
-| indexes of the copy | 06:12 | 06:44 |
-|---|---:|---:|
-| as migrated: pk, unique (tube, digest), (round, digest), resident | 15.0, 15.4 | 23.6, 17.0 |
-| pk, tube, resident: no digest index | 6.2 | 11.2 |
-| pk, unique (round, digest, tube), tube, resident: rows as imported | 14.6 | 26.9 |
-| the same, rows in digest order | 15.8 | 23.2 |
-| pk, unique (tube, digest), round, hash (digest), resident | | 14.5 |
-
-The (round, digest) index, which the once-per-round rule and the re-import read, costs
-8–12 s by itself: random 64-character keys, a 100 MB index against Debian's 128 MB of
-shared buffers. The row order does not help (the unique (tube, digest) index is already
-filled in order, as the file lists people tube by tube), nor does merging the two digest
-indexes. A hash index on the digest with a plain round index saved about 15–40 % of the
-COPY in one run; a 32-byte bytea digest would halve the key. Neither is done: both change
-the column or index every screening query of a person reads (and the SQLite demo). And
-even with no digest index at all the budget does not hold: on the quiet machine the COPY
-(6.2 s), the marking (6.5 s) and the lock (2.0 s) leave under 5 s of the 19.4 s for
-reading, checking, hashing and matching a million rows, which took about 12 s at 06:05.
-
-Fixed this round: the target list's pages are 45 % full (was 70 %) and the tubes' 50 %
-(was 100 %), migration 0005, so that marking a sample file's people sampled and storing a
-lab file's results are HOT updates (no index entry). At 70 % only 43 % of the marking
-updates were HOT (`/work/notes/b psql -h 127.0.0.1 -U postgres -d bench_screening -f
-bench/screening_target_fillfactor.sql`, 06:46 UTC, load 1.6: marking 969,954 people took
-19.2 s at fillfactor 70 and 5.6 s at 45, all HOT, the indexes 161 MB against 80 MB after
-it; writing the target list took 6.8 s and 8.0 s, which `round_create` pays). The digests
-are joined to the rows instead of mapped through a dict, the common path of a one-grid
-tube is computed in polars, and the lab file's tubes are locked in one statement through
-a key table.
-
-Earlier rounds: the target list and the stored tubes and samples are copied out of
-PostgreSQL (`COPY (SELECT …) TO STDOUT` into polars) or read through a key table; marking
-people sampled adds them to their grid's figures in the same statement; the (round,
-target path) sample index is dropped; a big sample file analyses what it wrote, so the
-lab file that follows does not join as if the tables were empty; results reach control's
-records in one batch per file.
+for everything. In the run above (round 3, 12:07 UTC) PostgreSQL's share alone is about
+31 s: the COPY into `screening_sample` 21.3 s (bare COPY of the same file into a text
+table: 1.16 s), marking the target list 9.3 s, writing the 100,000 tubes 2.1 s. The COPY
+maintains the primary key, the unique (tube, digest), the (round, digest_key) and the
+resident indexes and writes ~200-byte rows; marking is a million HOT updates. Python's
+share is about 12 s: reading and checking the file 5.1 s (HMAC of the ID numbers 1.5 s,
+the ID checks 1.1 s), matching against the stored rows 2.2 s, reading the target list
+with its digests 4.8 s. Compare runs by their ratio to the bare COPY and by the stages:
+before round 3, 57.5 s at 11:40 UTC on the same machine (43×; COPY 27.1 s, resident lock
+2.6 s, checks 7.2 s). See "Screening, round 3" at the end of this file for what changed
+and what the floor is.
 
 Coverage reads per-place figures (`RoundArea`: people per grid, tubes per the deepest unit
 holding all their people), so the city sums about 2,400 rows whatever the population; the

@@ -255,3 +255,28 @@ def test_an_import_killed_during_its_set_wise_copy_stores_nothing_and_runs_again
     assert VaccinationStatus.objects.filter(doses=2).count() == 6000
     assert Rollup.objects.aggregate(doses=Sum("doses"))["doses"] == 12_000
     assert replication_role() == "origin"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_held_references_are_left_to_the_caller_and_the_others_are_still_locked(tree):
+    """`held` keys (rows the caller keeps by other means, e.g. a lock on rows that refer to
+    them) are neither locked nor counted again; every other key is, as before."""
+    kept, other = (
+        resident_create(name=name, id_number=id_number(date(1970, 1, day)), grid=tree.grid)
+        for name, day in (("甲", 1), ("乙", 2))
+    )
+    product = VaccineProduct.objects.get(code="coronavac")
+    frame = status_frame([kept.pk, other.pk], product.pk)
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    held = {"resident_id": pl.Series([kept.pk])}
+    with transaction.atomic():
+        bulk.references_lock(VaccinationStatus, frame, held=held)
+        with psycopg.connect(url, autocommit=True) as others:
+            lock = "SELECT 1 FROM registry_resident WHERE id = %s FOR UPDATE NOWAIT"
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                others.execute(lock, [other.pk])
+            others.execute(lock, [kept.pk])  # not locked here: the caller answers for it
+    with transaction.atomic(), pytest.raises(IntegrityError, match="registry_resident"):
+        missing = status_frame([other.pk, 10**9], product.pk)
+        bulk.references_lock(VaccinationStatus, missing, held=held)

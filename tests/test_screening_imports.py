@@ -6,11 +6,14 @@ import json
 import openpyxl
 import pytest
 from django.db import connection
+from django.utils import timezone
 
+from epidispatch.core import bulk
 from epidispatch.imports.tables import UnreadableFile
 from epidispatch.screening.imports import results_import, samples_import
-from epidispatch.screening.models import Sample, Tube
+from epidispatch.screening.models import DIGEST_KEY_HEX, RoundTarget, Sample, Tube, digest_key
 from epidispatch.screening.selectors import round_coverage, round_coverage_recount
+from epidispatch.screening.services import priors_of, sample_collect
 
 from .cli import run
 from .dose_files import write_table
@@ -232,3 +235,85 @@ def test_the_commands_print_the_summary_and_the_figures(tree, population, tmp_pa
     assert json.loads(result.stdout) == FIGURES["town"]
     result = run("import_samples", round_id, str(tmp_path / "missing.csv"), "--json")
     assert result.returncode != 0 and result.stdout == ""
+
+
+def test_times_in_every_accepted_format_in_one_file(county_round, tmp_path):
+    """Each format is tried only on the cells the formats before it could not read; a file
+    mixing them reads every cell as the first format that fits it."""
+    written = {
+        "2022-04-02 08:30:15": (8, 30, 15),
+        "2022-04-02 08:31": (8, 31, 0),
+        "2022/04/02 08:32:05": (8, 32, 5),
+        "2022/04/02 08:33": (8, 33, 0),
+        "2022年04月02日 08:34": (8, 34, 0),
+        "2022年04月02日08:35": (8, 35, 0),
+        "２０２２-０４-０２　08:36": (8, 36, 0),
+    }
+    rows = [
+        _row(f"T{sequence}", sequence, "1", when) for sequence, when in enumerate(written, start=1)
+    ]
+    rows.append(_row("T9", 9, "1", "2022-04-31 08:00"))
+    summary = samples_import(county_round, _samples(tmp_path, rows))
+    assert summary.stored == len(written)
+    assert [(row, column) for row, column, _reason in _errors(summary)] == [(9, "采样时间")]
+    stored = Sample.objects.order_by("tube__barcode").values_list("collected_at", flat=True)
+    local = [timezone.localtime(at) for at in stored]
+    assert [(at.year, at.month, at.day) for at in local] == [(2022, 4, 2)] * len(written)
+    assert [(at.hour, at.minute, at.second) for at in local] == list(written.values())
+
+
+def test_the_digest_key_is_the_digests_first_60_bits_however_a_sample_is_written(
+    county_round, tmp_path, collector
+):
+    """`digest_key` (the (round, digest_key) index's column) is computed by polars on
+    import, by the field on an ORM save, and by migration 0006's SQL for older rows: the
+    three agree."""
+    samples_import(county_round, _samples(tmp_path, [_row("T1", 1), _row("T1", 2)]))
+    sample_collect(screening_round=county_round, barcode="T2", id_number=person(3), by=collector)
+    rows = list(Sample.objects.values_list("id_number_digest", "digest_key"))
+    assert len(rows) == 3
+    assert all(key == digest_key(digest) for digest, key in rows)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id_number_digest, ('x' || left(id_number_digest, {DIGEST_KEY_HEX}))"
+            f"::bit({DIGEST_KEY_HEX * 4})::bigint FROM screening_sample"
+        )
+        assert sorted(cursor.fetchall()) == sorted(rows)
+    assert all(0 <= key < 2**60 for _digest, key in rows)
+    assert [p.barcode for p in priors_of(county_round, rows[0][0])] == ["T1"]
+
+
+def test_the_samples_copy_leaves_the_target_peoples_residents_to_their_locked_target_rows(
+    county_round, tmp_path, monkeypatch
+):
+    """On the set-wise path the samples' COPY does not lock again what the import keeps
+    already: the residents whose target rows the marking locked (updated, or FOR KEY SHARE
+    for people sampled before) and the tubes the file opened. Travellers' residents and the
+    stored tubes are still locked by the COPY."""
+    monkeypatch.setattr(bulk, "SETWISE_FROM", 1)
+    calls = []
+    original = bulk.references_lock
+
+    def recorded(model, frame, held=None):
+        calls.append((model, frame, held))
+        return original(model, frame, held=held)
+
+    monkeypatch.setattr(bulk, "references_lock", recorded)
+    summary = samples_import(county_round, _samples(tmp_path, sample_rows()))
+    assert summary.stored == 19
+    [(_model, frame, held)] = [call for call in calls if call[0] is Sample]
+    targets = set(
+        RoundTarget.objects.filter(round=county_round, sampled=True).values_list(
+            "resident_id", flat=True
+        )
+    )
+    assert set(held["resident_id"].to_list()) == targets
+    assert set(held["tube_id"].to_list()) == set(frame.get_column("tube_id").to_list())
+    results_import(county_round, _results(tmp_path, result_rows(RESULTS)))
+    calls.clear()
+    summary = samples_import(county_round, _samples(tmp_path, retest_rows(), name="retests"))
+    assert summary.stored == 3
+    [(_model, frame, held)] = [call for call in calls if call[0] is Sample]
+    # retests: people sampled before, their target rows locked FOR KEY SHARE
+    retested = set(frame.get_column("resident_id").drop_nulls().to_list())
+    assert retested and set(held["resident_id"].to_list()) == retested & targets

@@ -136,12 +136,21 @@ def _as_csv_text(column: str, dtype: pl.DataType) -> str:
     raise TypeError(f"select_in cannot copy a {dtype} column out of PostgreSQL")
 
 
-def insert_frame(model, frame: pl.DataFrame, *, rebuild_indexes: Iterable[str] = ()) -> None:
+def insert_frame(
+    model,
+    frame: pl.DataFrame,
+    *,
+    rebuild_indexes: Iterable[str] = (),
+    held: dict[str, pl.Series] | None = None,
+) -> None:
     """Insert every row of `frame`, whose columns are field attribute names of `model`.
 
     `rebuild_indexes`: fields whose secondary indexes a large COPY into a table not much
     larger than itself drops first and builds again after the rows are in, in the same
-    transaction (`_indexes_dropped`)."""
+    transaction (`_indexes_dropped`).
+
+    `held`: per foreign key (attribute name), the keys whose rows the caller already keeps
+    from being deleted or re-keyed until the commit (see `references_lock`)."""
     if frame.is_empty():
         return
     if not _postgres():
@@ -156,7 +165,10 @@ def insert_frame(model, frame: pl.DataFrame, *, rebuild_indexes: Iterable[str] =
     setwise = frame.height >= SETWISE_FROM and references_setwise(model)
     with transaction.atomic(), connection.cursor() as cursor:
         if setwise:
-            references_lock(model, frame)
+            if held:
+                references_lock(model, frame, held=held)
+            else:
+                references_lock(model, frame)
             # Only the foreign-key triggers exist on the table (references_setwise), and
             # every reference is locked and counted: the COPY skips the per-row checks.
             # SET LOCAL ends with the block's savepoint or transaction if the COPY fails.
@@ -293,17 +305,26 @@ def references_setwise(model) -> bool:
     return bool(allowed and only_foreign_keys)
 
 
-def references_lock(model, frame: pl.DataFrame) -> None:
+def references_lock(model, frame: pl.DataFrame, *, held: dict | None = None) -> None:
     """Lock every row the frame's foreign keys refer to FOR KEY SHARE (what PostgreSQL's
     own per-row check takes), one statement per foreign key, and count them: a reference to
     a row that does not exist raises IntegrityError, naming the column and a few keys.
     Callers resolve their references first (an import rejects the rows with unknown ones,
-    naming row and column), so this only fails when a referenced row vanished meanwhile."""
+    naming row and column), so this only fails when a referenced row vanished meanwhile.
+
+    `held` (foreign key attribute name → keys) leaves out the keys the caller vouches for:
+    rows it inserted in this transaction (no other transaction sees them), or rows kept
+    by a lock it holds on rows referring to them (a round's target rows, locked by the
+    UPDATE that marks them sampled: deleting or re-keying the resident they refer to fails
+    their own foreign key's check, and deleting them waits for this transaction)."""
     quote = connection.ops.quote_name
     for field in _foreign_keys(model):
         if field.attname not in frame.columns:
             continue
-        keys = frame.get_column(field.attname).drop_nulls().unique().sort().to_list()
+        keys = frame.get_column(field.attname).drop_nulls().unique()
+        if held and field.attname in held:
+            keys = keys.filter(~keys.is_in(held[field.attname].drop_nulls().unique()))
+        keys = keys.sort().to_list()
         if not keys:
             continue
         parent, target = field.related_model, field.target_field

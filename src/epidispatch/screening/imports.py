@@ -35,6 +35,7 @@ from epidispatch.registry.models import Resident
 
 from .models import (
     CAPACITIES,
+    DIGEST_KEY_HEX,
     AreaPart,
     GroupMember,
     RoundArea,
@@ -88,10 +89,25 @@ def _text(field: str) -> pl.Expr:
 
 
 def _parse_time(column: pl.Expr) -> pl.Expr:
+    """The cells as times: the first of DATETIME_FORMATS that reads each, null if none."""
     text = ascii_digits(column).str.replace_all(r"\s+", " ")
-    return pl.coalesce(
-        *(text.str.to_datetime(f, strict=False) for f in DATETIME_FORMATS)
-    ).dt.replace_time_zone(timezone.get_current_timezone_name())
+    return text.map_batches(_parse_times, return_dtype=pl.Datetime("us")).dt.replace_time_zone(
+        timezone.get_current_timezone_name()
+    )
+
+
+def _parse_times(text: pl.Series) -> pl.Series:
+    """What coalescing every format's parse gives, but each format is tried only on the
+    cells the formats before it could not read: a file written in one format (a million
+    cells) is parsed once instead of once per format."""
+    parsed = text.str.to_datetime(DATETIME_FORMATS[0], time_unit="us", strict=False)
+    for pattern in DATETIME_FORMATS[1:]:
+        missing = (parsed.is_null() & text.is_not_null()).arg_true()
+        if missing.is_empty():
+            break
+        again = text.gather(missing).str.to_datetime(pattern, time_unit="us", strict=False)
+        parsed = parsed.scatter(missing, again)
+    return parsed
 
 
 def _latest_time() -> pl.Expr:
@@ -347,15 +363,21 @@ def _stored_samples(screening_round, digests: pl.Series) -> pl.DataFrame:
     """The round's samples of these people: digest, barcode, capacity, result."""
     schema = {"digest": pl.String, "barcode": pl.String, "capacity": pl.Int64, "result": pl.String}
     samples = Sample.objects.filter(round=screening_round).order_by("id")
+    if len(digests) < bulk.KEY_TABLE_FROM:
+        # a few people (one query): through the (round, digest_key) index, then the digests
+        keys = digests.str.slice(0, DIGEST_KEY_HEX).str.to_integer(base=16).unique()
+        samples = samples.filter(digest_key__in=keys.to_list())
     fields = ("id_number_digest", "tube__barcode", "tube__capacity", "tube__result")
-    return _by_keys(samples, "id_number_digest", digests.to_list(), fields, schema)
+    return _by_keys(samples, "id_number_digest", digests, fields, schema)
 
 
-def _by_keys(queryset, key: str, values: list, fields: tuple, schema) -> pl.DataFrame:
+def _by_keys(queryset, key: str, values, fields: tuple, schema) -> pl.DataFrame:
     """`fields` of the rows of `queryset` whose `key` is one of `values`. On PostgreSQL a
     long list is either answered from the whole queryset copied out and filtered here
     (when the queryset is no bigger than the list: a new round's first file, where it is
-    empty), or through a temporary key table (one query, no giant IN list)."""
+    empty), or through a temporary key table (one query, no giant IN list). `values`: a
+    list or a polars Series (a million digests stay out of Python objects)."""
+    values = pl.Series(values) if isinstance(values, list) else values
     if connection.vendor == "postgresql" and len(values) >= bulk.KEY_TABLE_FROM:
         if queryset.count() <= len(values):
             found = copy_out(queryset, fields, schema)
@@ -365,7 +387,7 @@ def _by_keys(queryset, key: str, values: list, fields: tuple, schema) -> pl.Data
             return copy_out(queryset.filter(**{f"{key}__in": condition}), fields, schema)
     rows = []
     for start in range(0, len(values), CHUNK):
-        chunk = values[start : start + CHUNK]
+        chunk = values[start : start + CHUNK].to_list()
         rows.extend(queryset.filter(**{f"{key}__in": chunk}).values_list(*fields))
     return pl.DataFrame(rows, schema=schema, orient="row")
 
@@ -394,16 +416,20 @@ def _once_per_round(rows: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     pool (rules.binding_problem). Only people already sampled, or in several tubes of the
     file, need the rule; everyone else passes without a Python loop."""
     valid = rows.filter(pl.col("problem").is_null())
-    counts = valid.group_by("digest").len()
-    several = set(counts.filter(pl.col("len") > 1).get_column("digest").to_list())
-    several |= set(stored.get_column("digest").to_list()) & set(counts.get_column("digest"))
-    if not several:
+    before = stored.get_column("digest").unique()
+    several = (
+        valid.group_by("digest")
+        .len()
+        .filter((pl.col("len") > 1) | pl.col("digest").is_in(before))
+        .get_column("digest")
+    )
+    if several.is_empty():
         return rows
     priors: dict[str, list[Prior]] = {}
     for digest, barcode, capacity, result in stored.iter_rows():
         priors.setdefault(digest, []).append(Prior(barcode, capacity, result or ""))
     problems: dict[int, str] = {}
-    checked = valid.filter(pl.col("digest").is_in(list(several))).sort(ROW)
+    checked = valid.filter(pl.col("digest").is_in(several)).sort(ROW)
     for row in checked.iter_rows(named=True):
         person = priors.setdefault(row["digest"], [])
         problem = binding_problem(
@@ -436,6 +462,7 @@ def _samples_store(rows: pl.DataFrame, screening_round, by) -> None:
         "resident_id",
         "name",
         pl.col("digest").alias("id_number_digest"),
+        pl.col("digest").str.slice(0, DIGEST_KEY_HEX).str.to_integer(base=16).alias("digest_key"),
         # mask_id_number of an 18-character number (every valid one), vectorised
         (
             pl.col("id_number").str.slice(0, 6) + "*" * 10 + pl.col("id_number").str.slice(16, 2)
@@ -444,11 +471,14 @@ def _samples_store(rows: pl.DataFrame, screening_round, by) -> None:
         "collected_at",
         pl.lit(by.pk if by else None, dtype=pl.Int64).alias("collected_by_id"),
     )
-    bulk.insert_frame(Sample, samples)
     sampled = rows.filter(pl.col("target_grid_path").is_not_null())
-    moved_grids = _mark_sampled(
+    moved_grids, locked = _mark_sampled(
         screening_round, sampled.get_column("resident_id").unique().to_list()
     )
+    # The COPY need not lock what is kept already: the tubes this file opened (inserted by
+    # this transaction) and the residents whose target rows `_mark_sampled` locked.
+    opened = rows.filter(pl.col("tube_id").is_null()).get_column("_tube_id")
+    bulk.insert_frame(Sample, samples, held={"tube_id": opened, "resident_id": locked})
     areas_refresh(
         screening_round,
         grid_paths=moved_grids,
@@ -495,7 +525,7 @@ def _with_residents(rows: pl.DataFrame, screening_round) -> pl.DataFrame:
     list) of each row: the target list is read with its people's digests (copied out
     whole for a file the size of the round, else through a key table), and only the
     digests it lacks are looked up in the registry."""
-    digests = rows.get_column("digest").unique().to_list()
+    digests = rows.get_column("digest").unique()
     targets = _by_keys(
         RoundTarget.objects.filter(round=screening_round),
         "resident__id_number_digest",
@@ -587,26 +617,43 @@ def _with_common_paths(tubes: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _mark_sampled(screening_round, resident_ids: list[int]) -> list[str]:
-    """Mark these target people sampled. On PostgreSQL the same statement adds the people
-    it moved (not sampled before) to their grid's figures (RoundArea), so nothing is
-    recounted and nothing is left to refresh; elsewhere it returns the grids to refresh."""
+def _mark_sampled(screening_round, resident_ids: list[int]) -> tuple[list[str], pl.Series]:
+    """Mark these target people sampled; returns (grids to refresh, residents kept).
+
+    On PostgreSQL the same statement adds the people it moved (not sampled before) to
+    their grid's figures (RoundArea), so nothing is recounted and no grid is left to
+    refresh. Every one of the people's target rows ends locked (updated, or FOR KEY SHARE
+    when sampled before), which keeps their residents from being deleted or re-keyed until
+    the commit; when all were found, their ids come back for the COPY of the samples to
+    skip locking them again (`bulk.references_lock`). Elsewhere nothing is held."""
+    nothing = pl.Series("resident_id", [], dtype=pl.Int64)
     if not resident_ids:
-        return []
+        return [], nothing
     if connection.vendor == "postgresql":
         target = connection.ops.quote_name(RoundTarget._meta.db_table)
         area = connection.ops.quote_name(RoundArea._meta.db_table)
         with bulk.key_table(resident_ids) as keys, connection.cursor() as cursor:
             cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {target} t JOIN {keys} k "
+                "ON t.resident_id = k.key WHERE t.round_id = %s AND t.sampled "
+                "FOR KEY SHARE OF t) AS before",
+                [screening_round.pk],
+            )
+            found = cursor.fetchone()[0]
+            cursor.execute(
                 f"WITH moved AS (UPDATE {target} t SET sampled = TRUE FROM {keys} k "
                 "WHERE t.round_id = %s AND t.resident_id = k.key AND NOT t.sampled "
-                "RETURNING t.grid_path) "
-                f"UPDATE {area} a SET sampled = a.sampled + m.n "
-                "FROM (SELECT grid_path, count(*) AS n FROM moved GROUP BY grid_path) m "
-                "WHERE a.round_id = %s AND a.part = %s AND a.path = m.grid_path",
+                "RETURNING t.grid_path), "
+                "per_grid AS (SELECT grid_path, count(*) AS n FROM moved GROUP BY grid_path), "
+                f"added AS (UPDATE {area} a SET sampled = a.sampled + m.n FROM per_grid m "
+                "WHERE a.round_id = %s AND a.part = %s AND a.path = m.grid_path) "
+                "SELECT coalesce(sum(n), 0) FROM per_grid",
                 [screening_round.pk, screening_round.pk, AreaPart.PEOPLE],
             )
-        return []
+            found += cursor.fetchone()[0]
+        if found != len(resident_ids):
+            return [], nothing
+        return [], pl.Series("resident_id", resident_ids, dtype=pl.Int64)
     grids = set()
     for start in range(0, len(resident_ids), CHUNK):
         chunk = RoundTarget.objects.filter(
@@ -614,7 +661,7 @@ def _mark_sampled(screening_round, resident_ids: list[int]) -> list[str]:
         )
         grids.update(chunk.values_list("grid_path", flat=True))
         chunk.update(sampled=True)
-    return sorted(grids)
+    return sorted(grids), nothing
 
 
 # Results ---------------------------------------------------------------------------------

@@ -272,6 +272,27 @@ class Tube(models.Model):
         return (self.reported_at or now or timezone.now()) > self.round.deadline
 
 
+def digest_key(digest: str) -> int:
+    """The first 60 bits of a lookup digest (64 hex characters) as an integer: what the
+    (round, digest_key) index holds instead of the whole digest (see `Sample`)."""
+    return int(digest[:DIGEST_KEY_HEX], 16)
+
+
+#: Hex characters of the digest in `Sample.digest_key` (15 × 4 = 60 bits: always a
+#: positive bigint, the same in PostgreSQL as ``('x' || left(digest, 15))::bit(60)::bigint``).
+DIGEST_KEY_HEX = 15
+
+
+class DigestKeyField(models.BigIntegerField):
+    """`Sample.digest_key`, computed from the row's digest whenever the ORM saves it (save,
+    create, bulk_create); a COPY (`imports`) writes it from the frame."""
+
+    def pre_save(self, model_instance, add):
+        value = digest_key(model_instance.id_number_digest)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class Sample(models.Model):
     """One person bound to one tube. Travellers not in the registry are sampled too
     (`resident` empty) but never counted in coverage."""
@@ -304,6 +325,11 @@ class Sample(models.Model):
     )
     name = models.CharField(_("name"), max_length=60)
     id_number_digest = models.CharField(_("ID number lookup key"), max_length=64)
+    #: The digest's first 60 bits, for the (round, digest_key) index: a person's samples in
+    #: a round are found by it and then by the digest. A 64-character key made that index
+    #: 100 MB for a round of a million people, written at random places on import
+    #: (bench/RESULTS.md, "Screening, round 3").
+    digest_key = DigestKeyField(_("ID number lookup key prefix"), editable=False)
     id_number_masked = models.CharField(_("ID number"), max_length=18)
     #: The target grid's path when the person is on the round's target list, else empty.
     target_grid_path = models.CharField(_("target grid path"), max_length=255, blank=True)
@@ -325,7 +351,7 @@ class Sample(models.Model):
             models.UniqueConstraint(fields=["tube", "id_number_digest"], name="sample_unique"),
         ]
         indexes = [
-            models.Index(fields=["round", "id_number_digest"], name="sample_round_person"),
+            models.Index(fields=["round", "digest_key"], name="sample_round_person_key"),
         ]
 
     def __str__(self) -> str:

@@ -231,6 +231,7 @@ def _single_results(screening_round):
     return (
         Sample.objects.filter(
             round=screening_round,
+            digest_key=OuterRef("digest_key"),
             id_number_digest=OuterRef("id_number_digest"),
             tube__capacity=1,
         )

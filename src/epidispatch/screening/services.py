@@ -41,6 +41,7 @@ from .models import (
     ScreeningRound,
     TestingGroup,
     Tube,
+    digest_key,
 )
 from .permissions import collects_for, keeps_group, runs_rounds
 from .rules import (
@@ -148,7 +149,7 @@ def priors_of(screening_round: ScreeningRound, digest: str) -> list[Prior]:
     return [
         Prior(barcode=barcode, capacity=capacity, result=result)
         for barcode, capacity, result in Sample.objects.filter(
-            round=screening_round, id_number_digest=digest
+            round=screening_round, digest_key=digest_key(digest), id_number_digest=digest
         )
         .order_by("id")
         .values_list("tube__barcode", "tube__capacity", "tube__result")
