@@ -44,14 +44,17 @@ serve: install
 	scripts/serve.sh
 
 ## Install what the tests need (Debian's chromium included), find or start PostgreSQL, lint, check
-## the layers (lint-imports, pyproject.toml), run pytest.
+## the layers (lint-imports, pyproject.toml), run pytest in PYTEST_WORKERS processes (pytest-xdist;
+## each has its own test database, test_<name>_gw0..., and data folder, var/test/gw0...).
+## One process: make test PYTEST_WORKERS=0. More pytest options: make test PYTEST_ARGS="-x".
+PYTEST_WORKERS ?= 2
 test: install
 	scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	DATABASE_URL="$$(scripts/ensure-postgres.sh)" EPIDISPATCH_DATA_DIR="$(CURDIR)/var/test" \
-		$(BIN)/pytest $(PYTEST_ARGS)
+		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

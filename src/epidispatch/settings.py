@@ -33,6 +33,11 @@ def _data_dir() -> Path:
     else:
         xdg = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
         path = Path(xdg) / "epidispatch"
+    # `make test` runs pytest in parallel workers (pytest-xdist), each with a test database
+    # of its own: each also gets a data folder of its own (task queue, uploads, logs, keys).
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        path = path / worker
     path.mkdir(parents=True, exist_ok=True)
     return path.resolve()
 
