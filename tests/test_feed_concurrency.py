@@ -57,6 +57,22 @@ def settle(client, url: str, headers: dict, cursor: str, rows: int) -> tuple[lis
     return ids, cursor
 
 
+def older_transactions_ended() -> None:
+    """Wait until every transaction that began before now has ended, on the whole server:
+    a transaction of another database (a test run next door) holds the feeds' rows back,
+    and the follower's first read must see all rows committed before the writers start."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text")  # autocommit: a transaction of its own
+        (mark,) = cursor.fetchone()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot()) > %s::xid8", [mark])
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.2)
+    raise AssertionError("a transaction older than the test stayed open for 60 s")
+
+
 class Held:
     """A writer in its own connection: writes, then keeps its transaction open until
     released, so a later writer can commit first."""
@@ -90,6 +106,7 @@ class Held:
 def follow_two_writers(client, url: str, headers: dict, write) -> None:
     """The older writer (lower id) commits after the newer one; the follower pages while
     the older is open, and again after: each row once, none lost."""
+    older_transactions_ended()
     known, cursor = read(client, url, headers, "0")
     older = Held(write)
     newer = Held(write)
