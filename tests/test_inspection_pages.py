@@ -191,10 +191,12 @@ def test_the_report_counts_problems_rectified_and_overdue_and_lists_the_cases(
     )
     rectification_review(rectification=rectification, verify=True, by=inspector)
     late = inspect_with_problem(mall, inspector, deadline=timezone.now() + timedelta(hours=1))
-    problems_escalate(now=timezone.now() + timedelta(hours=2))
+    escalated_at = timezone.now() + timedelta(hours=2)
+    problems_escalate(now=escalated_at)
     client.force_login(office)
-    today = timezone.localdate()
-    query = f"?start={today:%Y-%m-%d}&end={today:%Y-%m-%d}"
+    # From 22:00 the escalation falls on tomorrow's local date: the report spans both days.
+    start, end = timezone.localdate(), timezone.localdate(escalated_at)
+    query = f"?start={start:%Y-%m-%d}&end={end:%Y-%m-%d}"
     page = client.get(f"/inspection/units/{tree.town.code}/report/{query}").content.decode()
     assert 'data-category="商场"' in page
     docx = client.get(f"/inspection/units/{tree.town.code}/report.docx{query}")

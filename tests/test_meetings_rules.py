@@ -3,7 +3,7 @@ who may record, carry out and confirm an action item, the pack's window between 
 meetings of a series, and overdue items becoming accountability causes once."""
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -146,12 +146,19 @@ def test_reports_cannot_be_due_after_the_meeting(series, office):
 # --- action items -------------------------------------------------------------------------
 
 
+def morning_of(day: date) -> datetime:
+    """09:00 local time on `day`: a moment that does not hang on the hour the test runs at
+    (from 22:00 the fixture's meeting, two hours ahead, is already tomorrow's)."""
+    return timezone.make_aware(datetime.combine(day, time(9)))
+
+
 def decide(meeting, office, owner, days=3, **kw):
+    """A decision of `meeting` due `days` after the meeting's day."""
     key = "owner_group" if isinstance(owner, WorkingGroup) else "owner_unit"
     return item_create(
         meeting=meeting,
         decision=kw.pop("decision", "逐户核查60岁以上未接种人员"),
-        deadline=timezone.localdate() + timedelta(days=days),
+        deadline=timezone.localtime(meeting.held_at).date() + timedelta(days=days),
         evidence_required="入户照片",
         by=office,
         **{key: owner},
@@ -256,17 +263,17 @@ def test_progress_carries_attachments_checked_by_their_bytes(tree, meeting, offi
 def test_an_overdue_item_becomes_an_accountability_cause_once(tree, meeting, office, pingxiang):
     item = decide(meeting, office, tree.town, days=0)
     on_time = decide(meeting, office, tree.other_town, days=5)
-    tomorrow = timezone.now() + timedelta(days=1)
-    assert items_escalate(now=timezone.now()) == []  # due today: not yet overdue
-    assert items_escalate(now=tomorrow) == [item]
-    assert items_escalate(now=tomorrow + timedelta(days=1)) == []
+    day_after = morning_of(item.deadline + timedelta(days=1))
+    assert items_escalate(now=morning_of(item.deadline)) == []  # due that day: not yet overdue
+    assert items_escalate(now=day_after) == [item]
+    assert items_escalate(now=day_after + timedelta(days=1)) == []
     [case] = Accountability.objects.all()
     assert case.cause == Cause.ACTION_ITEM and case.cause_object == item
     assert case.unit == tree.town and "第1次" in case.summary
     item.refresh_from_db()
     item.escalated_at = None  # even a reset mark never makes a second case
     item.save()
-    items_escalate(now=tomorrow)
+    items_escalate(now=day_after)
     assert Accountability.objects.count() == 1
     assert not on_time.cases.exists()
 
@@ -282,7 +289,7 @@ def test_a_working_groups_overdue_item_is_filed_under_the_office(
     tree, meeting, office, vaccination_group
 ):
     item = decide(meeting, office, vaccination_group, days=0)
-    items_escalate(now=timezone.now() + timedelta(days=1))
+    items_escalate(now=morning_of(item.deadline + timedelta(days=1)))
     [case] = item.cases.all()
     assert case.unit == tree.county and case.persons == "疫苗接种组"
 
@@ -331,7 +338,7 @@ def test_the_pack_of_meeting_n_shows_exactly_the_changes_since_meeting_n_minus_1
         mall, inspector, done_at=now - timedelta(days=5), deadline=now + timedelta(days=3)
     ).problems.get()
     earlier = hold(series, office, held_in=-timedelta(days=6), participants=[tree.town])
-    stale = decide(earlier, office, tree.other_town, days=-3, decision="旧事项")
+    stale = decide(earlier, office, tree.other_town, days=3, decision="旧事项")  # 3 days ago
     stale.issued_at = earlier.held_at
     stale.save()
     previous = hold(
@@ -343,12 +350,12 @@ def test_the_pack_of_meeting_n_shows_exactly_the_changes_since_meeting_n_minus_1
     )
     # Between the meetings: an item of N−1 done and confirmed, one left open; a problem
     # found, one rectified; the overdue item escalated.
-    done = decide(previous, office, tree.town, decision="建立台账")
+    done = decide(previous, office, tree.town, days=6, decision="建立台账")  # in 3 days
     done.issued_at = previous.held_at
     done.save()
     progress_post(item=done, note="已建立", by=pingxiang)
     item_confirm(item=done, by=office)
-    pending = decide(previous, office, tree.other_town, decision="约谈滞后村社")
+    pending = decide(previous, office, tree.other_town, days=6, decision="约谈滞后村社")
     pending.issued_at = previous.held_at
     pending.save()
     new = inspect_with_problem(
