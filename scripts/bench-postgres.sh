@@ -68,8 +68,16 @@ case "${1:-}" in
       echo "Already running on port $port; restarting with these settings." >&2
       "${run_as[@]}" "$bindir/pg_ctl" -D "$datadir" -m fast -w stop >&2
     fi
-    "${run_as[@]}" "$bindir/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w \
-      -o "$options" start >&2
+    # The server must not inherit the caller's open files: a lock the caller holds (such as
+    # /work/notes/b's) would stay held for as long as the server runs.
+    (
+      for fd in /proc/self/fd/*; do
+        fd=${fd##*/}
+        if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+      done
+      exec "${run_as[@]}" "$bindir/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w \
+        -o "$options" start >&2
+    )
     echo "Stop it with: $0 stop (or destroy, to delete its data too)" >&2
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;
