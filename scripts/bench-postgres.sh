@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL 15 cluster with the settings a county server with bulk imports
-# should have (docs/operations.md "PostgreSQL settings for a county server"), for benchmarks:
+# A throwaway PostgreSQL 15 cluster with the settings tuning guides give a server with bulk
+# imports, for benchmarks (bench/RESULTS.md "Bulk imports on a tuned server" measured them;
+# docs/operations.md "PostgreSQL settings for a county server" keeps those that helped):
 #
 #   scripts/bench-postgres.sh start [name=value ...]   # prints its DATABASE_URL
 #   scripts/bench-postgres.sh stop                     # stops it
@@ -91,7 +92,7 @@ case "${1:-}" in
     rm -rf "$datadir"
     ;;
   *)
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
