@@ -228,6 +228,14 @@ def run_sql(*statements: str) -> None:
             cursor.execute(statement)
 
 
+#: The server's settings that move a bulk import (scripts/bench-postgres.sh sets them).
+SERVER_SETTINGS = (
+    "shared_buffers", "fsync", "synchronous_commit", "full_page_writes", "max_wal_size",
+    "checkpoint_timeout", "wal_buffers", "wal_compression", "maintenance_work_mem",
+    "work_mem", "max_parallel_maintenance_workers", "autovacuum",
+)  # fmt: skip
+
+
 def server_facts() -> dict[str, str]:
     from django.db import connection
 
@@ -236,10 +244,27 @@ def server_facts() -> dict[str, str]:
         facts = {"PostgreSQL": cursor.fetchone()[0]}
         host = connection.settings_dict["HOST"] or "local socket"
         facts["PostgreSQL server"] = f"{host}:{connection.settings_dict['PORT'] or 5432}"
-        for setting in ("shared_buffers", "fsync", "synchronous_commit", "max_wal_size"):
+        for setting in SERVER_SETTINGS:
             cursor.execute(f"SHOW {setting}")
             facts[setting] = cursor.fetchone()[0]
     return facts
+
+
+def server_counters() -> tuple[int, int, int]:
+    """Server-wide so far: checkpoints timed, checkpoints requested, bytes of WAL written."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT checkpoints_timed, checkpoints_req, "
+            "pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint FROM pg_stat_bgwriter"
+        )
+        return tuple(int(value) for value in cursor.fetchone())
+
+
+def counters_moved(before: tuple[int, int, int], after: tuple[int, int, int]) -> str:
+    timed, requested, wal = (b - a for a, b in zip(before, after, strict=True))
+    return f"checkpoints timed {timed}, requested {requested}; WAL {wal / 2**20:,.0f} MiB"
 
 
 # ------------------------------------------------------------------------------ residents
@@ -675,10 +700,12 @@ class _TransactionProxy:
 
 
 def timed_import(path: Path, clock: StageClock, profile: Path | None = None):
-    """(seconds, summary, batch) of the end-to-end import of one dose file."""
+    """(seconds, summary, batch, the server's checkpoints and WAL during it) of the
+    end-to-end import of one dose file."""
     from epidispatch.imports.services import import_batch_create, import_batch_run
 
     run_sql("CHECKPOINT")
+    before = server_counters()  # after the CHECKPOINT, which counts as a requested one
     clock.reset()
     profiler = cProfile.Profile() if profile else None
     start = time.perf_counter()
@@ -689,11 +716,12 @@ def timed_import(path: Path, clock: StageClock, profile: Path | None = None):
     if profiler:
         profiler.disable()
     seconds = time.perf_counter() - start
+    server = counters_moved(before, server_counters())
     if profiler:
         profiler.dump_stats(profile)
         pstats.Stats(str(profile)).sort_stats("cumulative").print_stats(25)
     batch.refresh_from_db()
-    return seconds, summary, batch
+    return seconds, summary, batch, server
 
 
 # ------------------------------------------------------------ how references are checked
@@ -927,6 +955,7 @@ def results_section(args, run: dict) -> str:
     lines += [
         "",
         "CSV import summary: " + ", ".join(f"{k} {v:,}" for k, v in csv_counts.items()) + ".",
+        f"Server during the CSV import: {run['csv_server']}.",
         ("After both imports: " if args.xlsx_rows else "After the import: ")
         + ", ".join(f"{k} {v:,}" for k, v in run["database"].items())
         + " (all as expected).",
@@ -1143,10 +1172,11 @@ def main(argv=None) -> int:
     reference_mode(args.references)
     clock = instrument()
     section(f"Import: {csv_path.name}, end to end (references: {args.references})")
-    seconds, summary, batch = timed_import(csv_path, clock, args.profile)
+    seconds, summary, batch, run["csv_server"] = timed_import(csv_path, clock, args.profile)
     run.update(csv_seconds=seconds, csv_stages=dict(clock.seconds), csv_calls=dict(clock.calls))
     run["csv_counts"] = summary.counts()
     say(f"{seconds:.2f} s = {rate(args.doses, seconds)}; summary {summary.counts()}")
+    say(f"server during the import: {run['csv_server']}")
     check(batch.state == "done", f"batch {batch.pk} is {batch.state}: {batch.message}")
     check_summary(
         summary,
@@ -1163,7 +1193,7 @@ def main(argv=None) -> int:
 
     if args.xlsx_rows:
         section(f"Import: {xlsx_path.name}, end to end")
-        seconds, summary, batch = timed_import(xlsx_path, clock)
+        seconds, summary, batch, _server = timed_import(xlsx_path, clock)
         run.update(
             xlsx_seconds=seconds, xlsx_stages=dict(clock.seconds), xlsx_calls=dict(clock.calls)
         )

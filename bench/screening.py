@@ -7,11 +7,11 @@
 What it does, in one run:
 
 1. Setup (timed, not judged). Drops and recreates the database (its name must contain
-   "bench"; default "bench_screening" on the server of $DATABASE_URL), migrates it, builds
-   a city of 4 counties × 10 towns × 10 villages × 3 grids and writes N residents with
-   COPY (valid ID numbers and their lookup digests; the encrypted copy is a placeholder,
-   as no benchmarked path decrypts). 97 % are present, 3 % away (off the target list).
-   Opens the round over the city (`round_create`: freezes the target list, timed).
+   "bench": --database-url's, else "bench_screening" on the server of $DATABASE_URL),
+   migrates it, builds a city of 4 counties × 10 towns × 10 villages × 3 grids and writes
+   N residents with COPY (valid ID numbers and their lookup digests; the encrypted copy is
+   a placeholder, as no benchmarked path decrypts). 97 % are present, 3 % away (off the
+   target list). Opens the round over the city (`round_create`: freezes the target list, timed).
 2. Samples: a CSV of every present resident in tubes of 10 (grid by grid, the last tube
    of a grid partly filled). Times `samples_import` (read, check, match, store with COPY,
    mark the target list) against a bare `COPY` of the same file into a text table.
@@ -37,6 +37,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
+
+import import_doses  # bench/, the script's folder: its server counters
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "RESULTS.md"
@@ -90,8 +92,9 @@ def say(text: str) -> None:
 
 
 def bench_url(args) -> str:
-    url = args.database_url or os.environ.get("DATABASE_URL") or FALLBACK_URL
-    parts = urlsplit(url)
+    if args.database_url:
+        return args.database_url
+    parts = urlsplit(os.environ.get("DATABASE_URL") or FALLBACK_URL)
     return urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
 
 
@@ -437,13 +440,18 @@ def main(argv=None) -> int:
     samples_path, sample_rows, results_path, result_rows = write_files(residents, folder, args.pool)
     clock = instrument()
     copy_samples = bare_copy(samples_path, 6)
+    with connection.cursor() as cursor:
+        cursor.execute("CHECKPOINT")  # the setup's writes are not the import's to flush
+    before = import_doses.server_counters()
     clock.reset()
     start = time.perf_counter()
     summary = samples_import(screening_round, samples_path)
     samples_s = time.perf_counter() - start
+    server = import_doses.counters_moved(before, import_doses.server_counters())
     sample_stages = stage_table(SAMPLE_STAGES, clock.seconds, clock.calls, samples_s)
     assert summary.stored == sample_rows, summary.counts()
     say(f"samples: {sample_rows:,} rows in {samples_s:.1f} s (bare COPY {copy_samples:.2f} s)")
+    say(f"server during the sample import: {server}")
     print("\n".join(sample_stages), flush=True)
     copy_results = bare_copy(results_path, 4)
     clock.reset()
