@@ -68,23 +68,47 @@ GIL); threads overlap each request's database round trips (3x12 and 4x8 were slo
 earlier runs; only 2x16 was run here, to keep the gate short). `sync` workers were not
 tried: they close the connection after every response.
 
-The machine: this run's bare insert made 114 writes/s, against 145/s in the previous
-recorded run (73 vs 145/s, ratio 0.50) and 1,054–1,175/s in issue 5: the same machine
-gives very different absolute rates from hour to hour (other engineers' work between the
-runs). This run was made through `/work/notes/b` (no other test or benchmark ran during
-it) with `--quiet-load 3.0`: the 1-minute load average before a run is mostly the
-previous run's own, still decaying (in the tables). Only the ratio of the same run is
-compared.
+The machine: this run's bare insert made 231 writes/s, against 114/s and 145/s in the
+two runs recorded before it and 1,054–1,175/s in issue 5: the same machine gives very
+different absolute rates from hour to hour (other engineers' work between the runs). This
+run was made through `/work/notes/b` (no other test or benchmark ran during it) with
+`--quiet-load 3.0`: the 1-minute load average before a run is mostly the previous run's
+own, still decaying (in the tables). Only the ratio of the same run is compared.
 
-This run's ratio is **0.49** (56 vs 114/s): the in-process CPU cut below (−20 to −30 %
-per visit) does not show in the closed loop at this run's noise, and the goal of this
-round (≥ 0.65) is not reached. Per visit, the machine spends 2 cores ÷ 56/s ≈ 36 ms of
-CPU for the platform and 2 ÷ 114/s ≈ 18 ms for the bare insert (client, gunicorn and
-PostgreSQL on the same two cores): the view's Python (~12–14 ms in-process) is less
-than half of the platform's cost; the rest, PostgreSQL's ten statements and the
-HTTP/multipart path, was not measured separately here.
+Issue 20, round 3 (2026-12-02, visits2): prepared statements. Per visit, the machine
+spent 2 cores ÷ 56/s ≈ 36 ms of CPU in the run recorded before (the view's Python
+~12–14 ms of it), so PostgreSQL's side was measured: `bench/visit_cpu.py` now also
+reads the CPU time of the PostgreSQL backend serving it (/proc). Django's psycopg 3
+backend binds parameters in the client and never prepares; with `OPTIONS
+{"server_side_binding": True, "prepare_threshold": 5}` (settings.py; on by default,
+`EPIDISPATCH_DB_PREPARE=0` turns it off for a pooler in transaction mode) psycopg
+prepares a statement from its fifth run on a connection and PostgreSQL stops parsing
+and planning it: the figures' two statements (the lock that counts before, the upsert
+that counts after) are long, and a visit runs the same ten statements every time.
 
-Issue 20, this round (2026-12-02, by cProfile of `bench/visit_cpu.py`'s requests; what
+| `bench/visit_cpu.py 100` (runs alternating: off, on, off, on) | off | on |
+|---|---:|---:|
+| PostgreSQL backend CPU of a visit that changes the status (mean) | 4.2 / 4.6 ms | 2.6 / 2.6 ms |
+| PostgreSQL backend CPU of a visit that changes nothing (mean) | 2.3 / 2.2 ms | 1.4 / 1.5 ms |
+| Python CPU of a visit that changes the status (median) | 6.1 / 6.8 ms | 6.2 / 6.9 ms |
+| statements of a visit that changes the status / nothing | 9 / 8 | 9 / 8 |
+
+(the demo county with 2,000 residents, through `/work/notes/b`, load average 1.4.)
+
+Over HTTP, the same command with `EPIDISPATCH_DB_PREPARE=0` and `--paced ""` run just
+before the one above (same gate, fresh database): baseline 196/s, platform 118/s, ratio
+0.60; with prepared statements (the tables above) baseline 231/s (+18 %), platform
+127/s (+8 %), ratio 0.55. The bare insert, one statement repeated, gains from preparing
+too (both views share the server and its settings, as they must), so the ratio does not
+move beyond this machine's run-to-run noise, while PostgreSQL's CPU per visit drops by
+~40 %. Both runs meet the goal ratio ≥ 0.5 (0.60 and 0.55); 0.6 is not reached
+reliably.
+
+The test files that run the platform's raw SQL, COPY and bulk paths (figures, imports,
+screening, bulk references and indexes, visits and their concurrency, the audit trail,
+scoping, the API) pass with server-side binding.
+
+Issue 20, round 2 (2026-12-02, by cProfile of `bench/visit_cpu.py`'s requests; what
 changed):
 
 - the trail: the visit's entry and the status change's are collected during the service
@@ -121,13 +145,15 @@ the form into `VisitIn` (~2 %) and the response's validation (~2 %) have no cost
 validator.
 
 p99 ≤ 250 ms: with 200 closed-loop clients posting back to back, latency is clients ÷
-throughput (Little's law: 200 ÷ 56/s ≈ 3.6 s), for the bare view too (200 ÷ 114/s ≈
-1.8 s), so the closed loop cannot meet it at any rate this machine reaches. The open-loop
+throughput (Little's law: 200 ÷ 127/s ≈ 1.6 s), for the bare view too (200 ÷ 231/s ≈
+0.9 s), so the closed loop cannot meet it at any rate this machine reaches. The open-loop
 runs measure what a worker waits at a stated load: 20 visits/s is a generous evening peak
 (200 workers each saving a visit every 10 s; a door takes longer), and 50 % of the
-platform's saturation rate (28/s here) is a stress point. There the platform's p99 is
-72.0 ms and 122.8 ms (the bare view's 41.0 and 59.6 ms): within 250 ms. Nothing was
-lost or doubled in any run.
+platform's saturation rate (63/s here) is a stress point. At 63/s the platform's p99 is
+69.8 ms (the bare view's 43.1 ms). At 20/s its p50 is 18.3 ms but its p99 321.1 ms (the
+bare view's 20.6 ms): the p99 of 480 visits is its 5th slowest, so a few visits stalled
+for ~0.3 s in that run; the cause was not found (the previous run's p99 at 20/s was
+72.0 ms, before this change). Nothing was lost or doubled in any run.
 
 Next, by the profile (SQLite, cProfile, 300 status changes after this round): the
 visit's own `Model.save` with django-auditlog's post_save diff (~15 % of the request),

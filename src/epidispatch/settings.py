@@ -15,6 +15,8 @@ EPIDISPATCH_DEMO       "1" for the demo (make demo): the demo password is accept
                        for PostgreSQL (production); "0" turns it off everywhere.
 EPIDISPATCH_LOG_LEVEL  default INFO; logs go to stderr and to logs/epidispatch.log in the data dir.
 EPIDISPATCH_SESSION_MINUTES  a login ends after this long (default 480), or when the browser closes.
+EPIDISPATCH_DB_PREPARE "0" turns off PostgreSQL's prepared statements (on by default): behind a
+                       pooler in transaction mode (PgBouncer before 1.21) they break.
 """
 
 import os
@@ -155,6 +157,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
+elif os.environ.get("EPIDISPATCH_DB_PREPARE", "1") == "1":
+    # PostgreSQL: parameters bound by the server, so psycopg prepares a statement the
+    # fifth time a connection runs it and PostgreSQL stops parsing and planning it again
+    # (a visit's ten statements at 200 workers: bench/RESULTS.md, "Visit writes").
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
