@@ -48,18 +48,23 @@ def office(tree, make_user):
     return make_user(Role.DISPATCHER, tree.county, username="office")
 
 
-@pytest.fixture
-def mall_category(office):
-    """商场 and its checklist as seeded (browser tests flush the seed: it is put back)."""
+def mall_category_with_checklist(by) -> PlaceCategory:
+    """商场 and its checklist as seeded; a test that flushed the seed (browser tests, the
+    cross-town world) gets it back, published by `by`."""
     category, _created = PlaceCategory.objects.get_or_create(name="商场")
     if not category.checklists.exists():
         checklist_publish(
             category=category,
             items=["扫码查验（健康码、行程码）", "测温", "佩戴口罩", "限流"],
             effective_from=date(2021, 1, 1),
-            by=office,
+            by=by,
         )
     return category
+
+
+@pytest.fixture
+def mall_category(office):
+    return mall_category_with_checklist(office)
 
 
 def items_of(place):

@@ -24,8 +24,10 @@ def official_token(tree, make_user):
     return token
 
 
-def test_without_credentials_the_api_answers_401(tree, client):
-    assert client.get("/api/v1/units").status_code == 401
+def test_without_credentials_the_api_answers_401_in_chinese(tree, client):
+    response = client.get("/api/v1/units")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "需要有效的接口令牌或登录。"}
 
 
 def test_an_unknown_or_revoked_token_answers_401(tree, client, official_token):
@@ -63,6 +65,23 @@ def test_units_under_a_unit_outside_the_scope_is_404(tree, client, official_toke
         f"/api/v1/units?under={tree.other_town.code}", headers=bearer(official_token)
     )
     assert response.status_code == 404
+
+
+def test_framework_errors_are_json_in_the_apis_shape_and_in_chinese(tree, client, official_token):
+    """A script reads every answer under /api/v1/ as `{"detail": …}`: an unknown path, a
+    method the operation does not take and a unit outside the caller's scope alike."""
+    headers = bearer(official_token)
+    unknown = client.get("/api/v1/no-such-thing", headers=headers)
+    assert unknown.status_code == 404 and unknown["Content-Type"].startswith("application/json")
+    assert unknown.json() == {"detail": "没有此路径的接口；接口清单见 /api/v1/docs。"}
+    refused = client.delete("/api/v1/units", headers=headers)
+    assert refused.status_code == 405 and refused["Allow"] == "GET"
+    assert refused.json() == {"detail": "此接口不接受 DELETE 请求，可用的方法：GET。"}
+    outside = client.get(f"/api/v1/units/{tree.other_town.code}", headers=headers)
+    assert outside.status_code == 404
+    assert outside.json() == {"detail": "不存在，或不在您负责的单位范围内。"}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
 
 
 def test_unit_detail_outside_the_scope_is_404_and_inside_has_counts(tree, client, official_token):

@@ -13,7 +13,7 @@ import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -50,10 +50,9 @@ from epidispatch.dispatch.services import snapshot_take, target_issue
 from epidispatch.fieldwork.models import CheckpointRecord, FollowUp, Visit, VisitOutcome
 from epidispatch.fieldwork.services import visit_record
 from epidispatch.imports.services import import_batch_create, import_batch_run
-from epidispatch.inspection.models import PlaceCategory, Problem, Rectification, Team
+from epidispatch.inspection.models import Problem, Rectification, Team
 from epidispatch.inspection.services import (
     PlaceFields,
-    checklist_publish,
     place_save,
     rectification_submit,
 )
@@ -106,7 +105,7 @@ from epidispatch.vaccination.services import dose_record
 from .conftest import Tree
 from .control_fixtures import register
 from .dose_files import write_table
-from .inspection_fixtures import inspect_with_problem, photo
+from .inspection_fixtures import inspect_with_problem, mall_category_with_checklist, photo
 from .test_interop_hl7 import vxu
 from .test_registry_pages import id_number
 
@@ -400,14 +399,7 @@ def _world(folder) -> World:
         )
 
     office = make_user(Role.DISPATCHER, tree.county, username="office")
-    category, _created = PlaceCategory.objects.get_or_create(name="商场")
-    if not category.checklists.exists():
-        checklist_publish(
-            category=category,
-            items=["扫码查验（健康码、行程码）", "测温", "佩戴口罩", "限流"],
-            effective_from=date(2021, 1, 1),
-            by=office,
-        )
+    category = mall_category_with_checklist(office)
     county_staff = {
         "supply": make_user(Role.SUPPLY_OFFICER, tree.county, username="cdc"),
         "control": make_user(Role.CONTROL_OFFICER, tree.county, username="control"),

@@ -92,7 +92,13 @@ def test_the_inspection_form_records_a_problem_with_its_photo(client, inspector,
     assert response.status_code == 302
     problem = Problem.objects.get()
     assert (problem.description, problem.person_on_duty) == ("入口无人扫码", "李四")
-    assert problem.evidence.count() == 1
+    evidence = problem.evidence.get()
+    shown = client.get(f"/inspection/evidence/{evidence.pk}/")
+    assert (shown["Content-Type"], shown["Content-Disposition"]) == (
+        "image/jpeg",
+        f'inline; filename="evidence-{evidence.pk}"',
+    )
+    assert shown["X-Content-Type-Options"] == "nosniff"
 
 
 def test_a_failed_item_without_a_photo_is_refused_with_a_message_and_nothing_is_kept(

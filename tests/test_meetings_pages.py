@@ -174,6 +174,36 @@ def test_a_town_sees_its_own_report_and_items_and_nothing_of_another_town(
     assert client.get(f"/meetings/attachments/{post.attachments.get().pk}/").status_code == 404
 
 
+def test_an_attachment_is_downloaded_under_its_chinese_name_a_photo_shown_never_sniffed(
+    client, items, office, pingxiang
+):
+    post = progress_post(
+        item=items[0],
+        note="台账和照片",
+        attachments=[
+            SimpleUploadedFile("入户台账.pdf", b"%PDF-1.4 x", content_type="application/pdf"),
+            SimpleUploadedFile("现场.jpg", JPEG, content_type="image/jpeg"),
+        ],
+        by=pingxiang,
+    )
+    ledger = post.attachments.get(name="入户台账.pdf")
+    scene = post.attachments.get(name="现场.jpg")
+    client.force_login(office)
+    pdf = client.get(f"/meetings/attachments/{ledger.pk}/")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf["Content-Disposition"] == (
+        "attachment; filename*=utf-8''%E5%85%A5%E6%88%B7%E5%8F%B0%E8%B4%A6.pdf"
+    )
+    assert pdf["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(pdf.streaming_content) == b"%PDF-1.4 x"
+    photo = client.get(f"/meetings/attachments/{scene.pk}/")
+    assert photo["Content-Type"] == "image/jpeg"
+    assert photo["Content-Disposition"] == "inline; filename*=utf-8''%E7%8E%B0%E5%9C%BA.jpg"
+    assert photo["X-Content-Type-Options"] == "nosniff"
+    scene.file.delete(save=False)
+    assert client.get(f"/meetings/attachments/{scene.pk}/").status_code == 404
+
+
 def test_the_open_items_workbook_holds_only_the_users_items(client, items, jichuan):
     from openpyxl import load_workbook
 

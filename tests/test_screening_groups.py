@@ -7,6 +7,7 @@ from datetime import date, datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -15,7 +16,11 @@ from epidispatch.accounts.services import api_token_create
 from epidispatch.imports.models import ImportBatch, ImportState
 from epidispatch.screening.imports import GROUP_MEMBERS
 from epidispatch.screening.models import GroupMember, Tube
-from epidispatch.screening.selectors import group_member_rows, groups_figures
+from epidispatch.screening.selectors import (
+    group_member_for_user,
+    group_member_rows,
+    groups_figures,
+)
 from epidispatch.screening.services import (
     group_create,
     group_member_add,
@@ -270,6 +275,29 @@ def test_a_member_is_added_and_taken_off_on_the_phone_page(group, population, of
     member.refresh_from_db()
     assert member.left_on is not None
     assert client.post(url, {"action": "remove", "member": "x<"}).status_code == 302
+
+
+def test_a_member_is_taken_off_only_through_its_own_group_and_scope(
+    group, population, officer, far_officer, tree, client
+):
+    member = group_member_add(group=group, id_number=person(7), by=officer)
+    other = group_create(
+        unit=tree.industry_grid, name="快递从业人员", kind="delivery", every_days=7, by=officer
+    )
+    client.force_login(officer)
+    page = client.post(
+        f"/screening/groups/{other.pk}/",
+        {"action": "remove", "member": str(member.pk)},
+        follow=True,
+    )
+    assert "本组没有此成员。" in page.content.decode()
+    leave = f"/api/v1/screening/groups/{other.pk}/members/{member.pk}/leave"
+    assert client.post(leave, headers=_bearer(officer)).status_code == 404
+    with pytest.raises(Http404):
+        group_member_for_user(far_officer, group, member.pk)
+    member.refresh_from_db()
+    assert member.left_on is None
+    assert group_member_for_user(officer, group, member.pk) == member
 
 
 def test_the_screening_home_shows_the_groups_with_overdue_members(group, members, officer, client):

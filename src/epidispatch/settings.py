@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "epidispatch.web.middleware.NoStoreMiddleware",
     "epidispatch.web.middleware.RejectNulMiddleware",
+    "epidispatch.api.middleware.ApiFrameworkErrorsMiddleware",
     "epidispatch.audit.middleware.ChangeActorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

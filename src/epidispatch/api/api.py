@@ -4,10 +4,12 @@ Scripts authenticate with `Authorization: Bearer <token>` (epidispatch create_ap
 a logged-in browser session works too, for read-only calls.
 """
 
+from django.http import Http404
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Query, Schema
+from ninja.errors import AuthenticationError
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer, django_auth
 
@@ -87,6 +89,22 @@ def form_sent_for_json(request, error):
     return api.create_response(
         request, {"detail": str(_("This operation takes a JSON body."))}, status=400
     )
+
+
+#: What ninja would answer in English, as the API's pages do in Chinese.
+NOT_FOUND = _("Does not exist, or lies outside the units you are responsible for.")
+UNAUTHORIZED = _("A valid API token or a login is needed.")
+
+
+@api.exception_handler(Http404)
+def not_found(request, error):
+    """404 from an operation (outside the caller's units, or no such record)."""
+    return api.create_response(request, {"detail": str(NOT_FOUND)}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request, error):
+    return api.create_response(request, {"detail": str(UNAUTHORIZED)}, status=error.status_code)
 
 
 class UnitOut(Schema):

@@ -323,7 +323,7 @@ def references_lock(model, frame: pl.DataFrame, *, held: dict | None = None) -> 
             continue
         keys = frame.get_column(field.attname).drop_nulls().unique()
         if held and field.attname in held:
-            keys = keys.filter(~keys.is_in(held[field.attname].drop_nulls().unique()))
+            keys = keys.filter(~keys.is_in(held[field.attname].drop_nulls().unique().implode()))
         keys = keys.sort().to_list()
         if not keys:
             continue

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from epidispatch.core.files import stored_file_response
 from epidispatch.orgunits.selectors import unit_for_user, unit_place
 from epidispatch.registry.permissions import unmasks
 from epidispatch.registry.selectors import resident_for_user
@@ -223,16 +224,11 @@ def proof(request, pk: int):
     visit = visit_for_user(request.user, pk)
     if not visit.proof:
         raise Http404
-    try:
-        handle = visit.proof.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    is_pdf = visit.proof_content_type == "application/pdf"
-    response = FileResponse(
-        handle,
-        content_type=visit.proof_content_type,
-        as_attachment=is_pdf,
+    response = stored_file_response(
+        visit.proof,
+        visit.proof_content_type,
         filename=f"proof-{visit.pk}.{visit.proof.name.rsplit('.', 1)[-1]}",
+        as_attachment=visit.proof_content_type == "application/pdf",
     )
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"

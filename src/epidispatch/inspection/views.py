@@ -12,13 +12,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from epidispatch.accountability.permissions import decides_on
+from epidispatch.core.files import stored_file_response
 from epidispatch.core.ids import mask_phone
 from epidispatch.orgunits.selectors import scope_roots, unit_for_user
 
@@ -283,14 +284,9 @@ def refer(request, pk: int):
 def evidence(request, pk: int):
     """A photo or video of a problem or rectification, only to users who may see it."""
     item = selectors.evidence_for_user(request.user, pk)
-    try:
-        handle = item.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type=item.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = f'inline; filename="evidence-{item.pk}"'
-    return response
+    return stored_file_response(
+        item.file, item.content_type, filename=f"evidence-{item.pk}", as_attachment=False
+    )
 
 
 @login_required

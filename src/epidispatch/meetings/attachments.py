@@ -8,10 +8,11 @@ from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+
+from epidispatch.core.files import stored_file_response
 
 #: Largest attachment (a scanned document, a few photos in a PDF).
 MAX_BYTES = 20 * 1024 * 1024
@@ -91,14 +92,10 @@ CONTENT_TYPES = (*(kind.content_type for kind in KINDS), *OFFICE_KINDS.values())
 
 def attachment_response(found) -> FileResponse:
     """The stored file of an attachment, for the page and the API alike: a photo shown
-    inline, any other file downloaded under its original name, never sniffed."""
-    try:
-        handle = found.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type=found.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = content_disposition_header(
-        not found.content_type.startswith("image/"), found.name
+    inline, any other file downloaded under its original name."""
+    return stored_file_response(
+        found.file,
+        found.content_type,
+        filename=found.name,
+        as_attachment=not found.content_type.startswith("image/"),
     )
-    return response

@@ -18,11 +18,12 @@ from epidispatch.core.bounds import Day, Moment, RecordId, UnitCode, text
 from epidispatch.orgunits.selectors import unit_for_user
 from epidispatch.registry.selectors import resident_for_user
 
-from .models import EVERY_DAYS, GroupKind, GroupMember, MissedReason, Result
+from .models import EVERY_DAYS, GroupKind, MissedReason, Result
 from .rules import ROUND_KINDS
 from .selectors import (
     MemberState,
     group_for_user,
+    group_member_for_user,
     group_member_rows,
     groups_figures,
     not_sampled_list,
@@ -487,9 +488,7 @@ def post_group_member_leave(request, group_id: RecordId, member_id: RecordId):
     """Take a member off the group today (they changed jobs); the row stays with the day,
     as on the group's page."""
     group = group_for_user(request.user, group_id)
-    member = GroupMember.objects.filter(group=group, pk=member_id).first()
-    if member is None:
-        raise HttpError(404, _("No such member in this group."))
+    member = group_member_for_user(request.user, group, member_id)
     with _domain_errors():
         member = group_member_remove(member=member, by=request.user)
     return {"id": member.pk, "left_on": member.left_on}

@@ -381,7 +381,7 @@ def _by_keys(queryset, key: str, values, fields: tuple, schema) -> pl.DataFrame:
     if connection.vendor == "postgresql" and len(values) >= bulk.KEY_TABLE_FROM:
         if queryset.count() <= len(values):
             found = copy_out(queryset, fields, schema)
-            return found.filter(pl.col(next(iter(schema))).is_in(values))
+            return found.filter(pl.col(next(iter(schema))).is_in(values.implode()))
         with bulk.key_table(values, "text") as keys:
             condition = RawSQL(f"SELECT key FROM {keys}", [])
             return copy_out(queryset.filter(**{f"{key}__in": condition}), fields, schema)
@@ -420,7 +420,7 @@ def _once_per_round(rows: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     several = (
         valid.group_by("digest")
         .len()
-        .filter((pl.col("len") > 1) | pl.col("digest").is_in(before))
+        .filter((pl.col("len") > 1) | pl.col("digest").is_in(before.implode()))
         .get_column("digest")
     )
     if several.is_empty():
@@ -429,7 +429,7 @@ def _once_per_round(rows: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     for digest, barcode, capacity, result in stored.iter_rows():
         priors.setdefault(digest, []).append(Prior(barcode, capacity, result or ""))
     problems: dict[int, str] = {}
-    checked = valid.filter(pl.col("digest").is_in(several)).sort(ROW)
+    checked = valid.filter(pl.col("digest").is_in(several.implode())).sort(ROW)
     for row in checked.iter_rows(named=True):
         person = priors.setdefault(row["digest"], [])
         problem = binding_problem(

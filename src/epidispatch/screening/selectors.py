@@ -81,10 +81,19 @@ def round_for_user(user, pk: int) -> ScreeningRound:
         raise Http404(message) from None
 
 
+def tube_scanned(screening_round: ScreeningRound, barcode: str) -> Tube | None:
+    """The round's tube of this barcode as scanned or typed (surrounding blanks and a
+    scanner's unprintable characters ignored), or None; whoever asks (the round is
+    already one of the user's)."""
+    barcode = "".join(ch for ch in barcode if ch.isprintable()).strip()
+    if not 0 < len(barcode) <= Tube._meta.get_field("barcode").max_length:
+        return None
+    return Tube.objects.filter(round=screening_round, barcode=barcode).first()
+
+
 def tube_in_round(screening_round: ScreeningRound, barcode: str) -> Tube:
-    """The round's tube of this barcode (as scanned: surrounding blanks ignored); 404
-    otherwise, whoever asks (the round is already one of the user's)."""
-    tube = Tube.objects.filter(round=screening_round, barcode=barcode.strip()).first()
+    """The round's tube of this barcode (`tube_scanned`), 404 when there is none."""
+    tube = tube_scanned(screening_round, barcode)
     if tube is None:
         raise Http404(_("No tube %(barcode)s in this round.") % {"barcode": barcode})
     return tube
@@ -342,6 +351,19 @@ def group_for_user(user, pk: int) -> TestingGroup:
         return groups_visible_to(user).get(pk=pk)
     except TestingGroup.DoesNotExist:
         raise Http404(_("No key group %(group)s within your units.") % {"group": pk}) from None
+
+
+def group_member_for_user(user, group: TestingGroup, pk: int) -> GroupMember:
+    """A member of the group, the group being one of the user's scope; 404 for anyone
+    else's (another group's member, or a group outside the scope)."""
+    member = (
+        GroupMember.objects.filter(scope_q(user, "group__unit__path"), group=group, pk=pk)
+        .select_related("resident")
+        .first()
+    )
+    if member is None:
+        raise Http404(_("No such member in this group."))
+    return member
 
 
 def units_for_new_groups(user):

@@ -34,7 +34,7 @@ from .forms import (
     RoundForm,
     SendForm,
 )
-from .models import GroupMember, MissedReason, Tube, TubeStatus
+from .models import MissedReason, TubeStatus
 from .permissions import collects_for, keeps_group, runs_rounds
 from .rules import ROUND_KINDS
 from .selectors import (
@@ -42,6 +42,7 @@ from .selectors import (
     chain_summary,
     coverage_by_child,
     group_for_user,
+    group_member_for_user,
     group_member_rows,
     groups_figures,
     not_sampled_list,
@@ -51,12 +52,12 @@ from .selectors import (
     round_for_user,
     rounds_visible_to,
     tube_in_round,
+    tube_scanned,
     tubes_of,
     units_for_new_groups,
     units_for_new_rounds,
 )
 from .services import (
-    MAX_TEXT,
     group_create,
     group_member_add,
     group_member_remove,
@@ -198,12 +199,7 @@ def collect(request, pk: int):
                 )
                 return redirect(f"{url}?saved=1")
             return redirect(f"{url}?tube={tube.barcode}&saved=1")
-    barcode = "".join(ch for ch in str(form["barcode"].value() or "") if ch.isprintable())
-    tube = (
-        Tube.objects.filter(round=screening_round, barcode=barcode.strip()).first()
-        if 0 < len(barcode) <= MAX_TEXT["barcode"]
-        else None
-    )
+    tube = tube_scanned(screening_round, str(form["barcode"].value() or ""))
     return render(
         request,
         "screening/collect.html",
@@ -461,15 +457,11 @@ def _day(text: str) -> date:
 
 def _member_remove(request, group) -> None:
     member_id = request.POST.get("member", "")
-    member = (
-        GroupMember.objects.filter(group=group, pk=int(member_id))
-        .select_related("resident")
-        .first()
-        if member_id.isascii() and member_id.isdigit() and len(member_id) < 12
-        else None
-    )
-    if member is None:
-        messages.error(request, _("No such member in this group."))
+    valid = member_id.isascii() and member_id.isdigit() and len(member_id) < 12
+    try:  # no record has id 0
+        member = group_member_for_user(request.user, group, int(member_id) if valid else 0)
+    except Http404 as error:
+        messages.error(request, str(error))
         return
     try:
         group_member_remove(member=member, by=request.user)

@@ -2,6 +2,7 @@
 masked), the load of every site, its roster, equipment checks and training sessions,
 scoped to the caller's units like every read."""
 
+from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -14,7 +15,7 @@ from ninja.errors import HttpError
 from epidispatch.core.bounds import RecordId, UnitCode
 from epidispatch.registry.selectors import resident_find
 
-from .models import StaffRole
+from .models import Appointment, StaffRole
 from .selectors import (
     appointment_for_user,
     equipment_for_user,
@@ -127,13 +128,7 @@ class AppointmentActedOut(Schema):
 def post_appointment_cancel(request, code: UnitCode, appointment_id: RecordId):
     """Cancel a booking at the site, as the desk does: its place is free again. 409 when
     it is no longer booked; 403 when you may not cancel bookings there."""
-    site = site_for_user(request.user, code[:15])
-    appointment = appointment_for_user(request.user, site, appointment_id)
-    try:
-        appointment = appointment_cancel(appointment=appointment, by=request.user)
-    except (PermissionDenied, ValidationError) as error:
-        raise _refusal(error) from None
-    return appointment
+    return _desk_action(request, code, appointment_id, appointment_cancel)
 
 
 @router.post("/{code}/appointments/{appointment_id}/no-show", response={200: AppointmentActedOut})
@@ -141,13 +136,18 @@ def post_appointment_no_show(request, code: UnitCode, appointment_id: RecordId):
     """Mark that the person of a booking did not come (the site's staff, once its hour has
     begun), as the desk does; the place is not given back. 409 when it is not booked or its
     hour has not begun."""
+    return _desk_action(request, code, appointment_id, appointment_no_show)
+
+
+def _desk_action(request, code: str, appointment_id: int, service: Callable[..., Appointment]):
+    """What the desk does to one booking of a site in your units (cancel, no-show): 404
+    outside them, the service's refusal as 403 or 409."""
     site = site_for_user(request.user, code[:15])
     appointment = appointment_for_user(request.user, site, appointment_id)
     try:
-        appointment = appointment_no_show(appointment=appointment, by=request.user)
+        return service(appointment=appointment, by=request.user)
     except (PermissionDenied, ValidationError) as error:
         raise _refusal(error) from None
-    return appointment
 
 
 class SlotOut(Schema):
