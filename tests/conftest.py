@@ -1,4 +1,9 @@
+import fcntl
 import importlib
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +28,83 @@ def pytest_sessionstart(session):
             "Tests need PostgreSQL: run `make test`, or set DATABASE_URL=postgres://...",
             returncode=2,
         )
+
+
+def _database(cursor, name: str) -> tuple[bool, str | None]:
+    """(whether the database is on the server, its comment)."""
+    cursor.execute(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
+    )
+    found = cursor.fetchone()
+    return found is not None, found and found[0]
+
+
+def _copy_of_migrated_template(keep: bool) -> None:
+    """Point the connection at this xdist worker's test database, a copy (CREATE DATABASE ...
+    TEMPLATE, about a second) of a template the first worker of the run migrated: the
+    migrations run once a run, not once a worker (~30 s each). The workers take turns through
+    a file lock; the template carries the run's id, so one left by another run is rebuilt.
+    With `keep` (--reuse-db) a worker's database already there is migrated and used as is."""
+    from django.conf import settings
+    from django.db import connection
+
+    run = os.environ["PYTEST_XDIST_TESTRUNUID"]
+    name = connection.creation._get_test_db_name()  # test_<database>_gw<n>
+    template = name.rsplit("_", 1)[0] + "_template"
+    quote = connection.ops.quote_name
+    with _template_lock(template):
+        with connection._nodb_cursor() as cursor:
+            kept = keep and _database(cursor, name)[0]
+            fresh = _database(cursor, template)[1] == run
+        if kept:
+            connection.creation.create_test_db(verbosity=0, serialize=False, keepdb=True)
+            return
+        if not fresh:
+            connection.settings_dict["TEST"]["NAME"] = template
+            try:
+                connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+            finally:
+                connection.settings_dict["TEST"]["NAME"] = name
+            connection.close()
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(f"COMMENT ON DATABASE {quote(template)} IS %s", [run])
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(name)}")
+            cursor.execute(f"CREATE DATABASE {quote(name)} TEMPLATE {quote(template)}")
+    settings.DATABASES[connection.alias]["NAME"] = name
+    connection.settings_dict["NAME"] = name
+    connection.ensure_connection()
+
+
+@contextmanager
+def _template_lock(template: str):
+    with (Path(tempfile.gettempdir()) / f"epidispatch-{template}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+
+    @pytest.fixture(scope="session")
+    def django_db_setup(
+        request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+    ):
+        """pytest-django's fixture, for an xdist worker: its test database is a copy of one
+        migrated template (_copy_of_migrated_template)."""
+        from django.db import connection
+
+        keep = request.config.getvalue("reuse_db") and not request.config.getvalue("create_db")
+        original = connection.settings_dict["NAME"]
+        with django_db_blocker.unblock():
+            _copy_of_migrated_template(keep)
+        yield
+        if keep:
+            return
+        with django_db_blocker.unblock():
+            connection.creation.destroy_test_db(original, verbosity=0)
+            template = connection.creation._get_test_db_name().rsplit("_", 1)[0] + "_template"
+            with _template_lock(template), connection._nodb_cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(template)}")
 
 
 @pytest.fixture(autouse=True)

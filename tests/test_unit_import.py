@@ -7,6 +7,7 @@ import time
 
 import openpyxl
 import pytest
+from django.db import connection
 from django.utils import translation
 
 from epidispatch.imports.services import import_batch_create, import_batch_run
@@ -239,6 +240,17 @@ def test_command_exits_non_zero_on_a_missing_file(tmp_path):
     assert "文件不存在" in result.stderr
 
 
+def _writing_units() -> bool:
+    """Whether another session holds the lock of an INSERT into the units table: the import's
+    transaction has started storing rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_locks WHERE relation = 'orgunits_orgunit'::regclass"
+            " AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone() is not None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_import_stores_nothing(tmp_path):
     rows = [HEADER, ["621100", "定西市", "市", ""], ["621121", "通渭县", "县", "621100"]]
@@ -249,7 +261,10 @@ def test_a_killed_import_stores_nothing(tmp_path):
     ]
     path = write_csv(tmp_path / "big.csv", rows)
     process = start("import_units", str(path))
-    time.sleep(4)
+    deadline = time.monotonic() + 60
+    while not _writing_units():
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.02)
     assert process.poll() is None, "the import must still be running when it is killed"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)

@@ -12,8 +12,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from biip import ParseError
-from biip.gs1_messages import GS1Message
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -67,6 +65,10 @@ def _trace_code(text: str) -> PackCode:
 
 def _gs1(text: str) -> PackCode:
     """A GS1 element string: bracketed (01)…(17)…, or raw with FNC1 separators."""
+    # Imported here for start-up time: biip costs every process ~0.1 s at import.
+    from biip import ParseError
+    from biip.gs1_messages import GS1Message
+
     for prefix in SYMBOLOGY_PREFIXES:
         text = text.removeprefix(prefix)
     try:
