@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from psycopg import sql
 
 from epidispatch.accounts.models import Role
 from epidispatch.accounts.services import user_create
@@ -67,7 +68,9 @@ def _copy_of_migrated_template(keep: bool) -> None:
                 connection.settings_dict["TEST"]["NAME"] = name
             connection.close()
             with connection._nodb_cursor() as cursor:
-                cursor.execute(f"COMMENT ON DATABASE {quote(template)} IS %s", [run])
+                # A utility statement takes no bound parameter: the id goes in as a literal.
+                comment = sql.SQL("COMMENT ON DATABASE {} IS {}")
+                cursor.execute(comment.format(sql.Identifier(template), sql.Literal(run)))
         with connection._nodb_cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {quote(name)}")
             cursor.execute(f"CREATE DATABASE {quote(name)} TEMPLATE {quote(template)}")
