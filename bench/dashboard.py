@@ -610,7 +610,7 @@ def prepare(args, residents: int, doses: int, url: str, setup: dict) -> dict:
     """Generate the city (or keep the one an earlier run generated); returns its facts."""
     from django.core.management import call_command
 
-    from epidispatch.figures.rollups import rollups_recount
+    from epidispatch.figures.rollups import rollups_reband, rollups_recount
 
     signature = (
         f"bench:dashboard residents={residents} doses={doses} per_grid={args.residents_per_grid}"
@@ -620,6 +620,8 @@ def prepare(args, residents: int, doses: int, url: str, setup: dict) -> dict:
         use_database(url)
         facts = json.loads(database_comment(url)[len(signature) :])
         say(f"reusing database {database_name(url)} ({residents:,} residents)")
+        # The task consumer's 00:01 job: a database built before midnight has birthdays to move.
+        say(f"   age bands: {rollups_reband():,} residents moved")
         return facts | {"reused": True}
     with stopwatch(setup, "database and migrations"):
         recreate_database(url)
