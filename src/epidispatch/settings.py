@@ -162,7 +162,10 @@ elif os.environ.get("EPIDISPATCH_DB_PREPARE", "1") == "1":
     # PostgreSQL: parameters bound by the server, so psycopg prepares a statement the
     # fifth time a connection runs it and PostgreSQL stops parsing and planning it again
     # (a visit's ten statements at 200 workers: bench/RESULTS.md, "Visit writes").
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+    # Added to the URL's own options (?sslmode=require and the like), not instead of them.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
