@@ -247,6 +247,9 @@ def _writing_units() -> bool:
         cursor.execute(
             "SELECT 1 FROM pg_locks WHERE relation = 'orgunits_orgunit'::regclass"
             " AND mode = 'RowExclusiveLock' AND pid <> pg_backend_pid()"
+            # Each xdist worker's database is a copy of one template: its table has the same
+            # oid there, so another worker's INSERT would match without this.
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         )
         return cursor.fetchone() is not None
 
